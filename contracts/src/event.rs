@@ -1,0 +1,210 @@
+//! What the protocol tells the world: an event for every state change, a
+//! receipt for every operation, a withdrawal record for the outbox.
+//!
+//! Events carry whole records after the change, so an indexer can mirror the
+//! state from events alone, without reading the state.
+
+use crate::asset::{AssetId, Ticket};
+use crate::crypto::{Address, Contract, PublicKey};
+use crate::encoding::{codec_enum, codec_struct, Text};
+use crate::operation::{MAX_ENTRYPOINT, MAX_MEMO};
+use crate::state::{Holder, Pledge, PledgeId, Profile, Tier, TierId};
+use crate::stream::Flow;
+
+/// How a pledge changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PledgeChange {
+    /// It was made.
+    Started,
+    /// The patron moved it to another tier or amount.
+    Changed,
+    /// It stopped streaming (see its status for why).
+    Paused,
+    /// It streams again.
+    Resumed,
+    /// It is over (see its status for why).
+    Ended,
+}
+codec_enum!(PledgeChange, "pledge change" {
+    0 => Started,
+    1 => Changed,
+    2 => Paused,
+    3 => Resumed,
+    4 => Ended,
+});
+
+/// One state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// An account's public key became known.
+    AccountRevealed {
+        /// The account.
+        account: Address,
+        /// Its key.
+        public_key: PublicKey,
+    },
+    /// A ticket kind was seen for the first time and numbered.
+    AssetRegistered {
+        /// Its number.
+        asset: AssetId,
+        /// The ticket kind.
+        ticket: Ticket,
+    },
+    /// Tickets arrived from layer 1.
+    Deposited {
+        /// Who was credited.
+        account: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+    },
+    /// Tickets left for layer 1.
+    Withdrawn {
+        /// Who was debited.
+        account: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+        /// The layer-1 receiver.
+        destination: Contract,
+        /// Its entrypoint.
+        entrypoint: Text<MAX_ENTRYPOINT>,
+    },
+    /// Base units moved between accounts.
+    Transferred {
+        /// Sender.
+        from: Address,
+        /// Receiver.
+        to: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+    },
+    /// A tip.
+    Tipped {
+        /// Sender.
+        from: Address,
+        /// Receiver.
+        to: Holder,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+        /// The memo.
+        memo: Text<MAX_MEMO>,
+    },
+    /// A holder's balance or rates in an asset changed; `flow` is the new
+    /// state, so the balance at any later time follows from it.
+    FlowChanged {
+        /// The holder.
+        holder: Holder,
+        /// The asset.
+        asset: AssetId,
+        /// The flow after the change.
+        flow: Flow,
+    },
+    /// A creator published or replaced a profile.
+    ProfileSet {
+        /// The creator.
+        creator: Address,
+        /// The profile.
+        profile: Profile,
+    },
+    /// A tier was added, or its patron count or retirement changed.
+    TierUpdated {
+        /// The tier.
+        tier: TierId,
+        /// The tier after the change.
+        record: Tier,
+    },
+    /// A creator paused or resumed the whole subscription.
+    CreatorPaused {
+        /// The creator.
+        creator: Address,
+        /// Paused (true) or resumed (false).
+        paused: bool,
+    },
+    /// A pledge changed.
+    PledgeUpdated {
+        /// The pledge.
+        pledge: PledgeId,
+        /// What happened.
+        change: PledgeChange,
+        /// The pledge after the change.
+        record: Pledge,
+    },
+}
+
+codec_enum!(Event, "event" {
+    0 => AccountRevealed { account, public_key },
+    1 => AssetRegistered { asset, ticket },
+    2 => Deposited { account, asset, amount },
+    3 => Withdrawn { account, asset, amount, destination, entrypoint },
+    4 => Transferred { from, to, asset, amount },
+    5 => Tipped { from, to, asset, amount, memo },
+    6 => FlowChanged { holder, asset, flow },
+    7 => ProfileSet { creator, profile },
+    8 => TierUpdated { tier, record },
+    9 => CreatorPaused { creator, paused },
+    10 => PledgeUpdated { pledge, change, record },
+});
+
+/// Longest failure reason kept in a receipt, in bytes.
+pub const MAX_REASON: usize = 200;
+
+/// What came of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It applied whole.
+    Applied,
+    /// It changed nothing (but its nonce, when the signature was valid).
+    Failed {
+        /// Why, in words.
+        reason: Text<MAX_REASON>,
+    },
+}
+codec_enum!(Outcome, "outcome" {
+    0 => Applied,
+    1 => Failed { reason },
+});
+
+/// The record of one operation, by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// blake2b-256 of the signed operation's encoding.
+    pub hash: [u8; 32],
+    /// The signer's account.
+    pub signer: Address,
+    /// The nonce the operation carried.
+    pub nonce: u64,
+    /// What came of it.
+    pub outcome: Outcome,
+}
+codec_struct!(Receipt {
+    hash,
+    signer,
+    nonce,
+    outcome
+});
+
+/// A ticket to send back to layer 1: the kernel turns it into an outbox message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// The layer-1 receiver.
+    pub destination: Contract,
+    /// Its entrypoint.
+    pub entrypoint: Text<MAX_ENTRYPOINT>,
+    /// The ticket kind.
+    pub ticket: Ticket,
+    /// Base units.
+    pub amount: u64,
+}
+codec_struct!(Withdrawal {
+    destination,
+    entrypoint,
+    ticket,
+    amount
+});

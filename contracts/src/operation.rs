@@ -1,0 +1,297 @@
+//! Operations, their signed envelope and batches of them.
+//!
+//! A signed operation carries its signer (public key the first time, address
+//! afterwards), the signer's next nonce, the operation and a signature over
+//! the packed Michelson bytes of [`signing_payload`]. Batches of them travel
+//! in targeted external inbox messages.
+
+use crate::asset::AssetId;
+use crate::crypto::{
+    blake2b_256, packed_bytes, Address, Contract, Curve, PublicKey, RollupAddress, Signature,
+};
+use crate::encoding::{codec_enum, Decode, DecodeError, Encode, List, Reader, Text, Writer};
+use crate::state::{Holder, PledgeId, Profile, TierId, MAX_PERKS, MAX_TITLE};
+
+/// The tag every signed payload starts with, so a pledgeroll signature means
+/// nothing to any other program that signs Michelson bytes.
+pub const DOMAIN_TAG: &[u8] = b"pledgeroll:op:v1";
+
+/// Most payload bytes in one targeted external message (4,096 less framing).
+pub const MAX_BATCH_BYTES: usize = 4_074;
+
+/// Most operations in one batch.
+pub const MAX_BATCH_OPERATIONS: usize = 64;
+
+/// Longest tip memo, in bytes.
+pub const MAX_MEMO: usize = 140;
+
+/// Longest layer-1 entrypoint name (Michelson's limit).
+pub const MAX_ENTRYPOINT: usize = 31;
+
+/// Everything an account can ask of the protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// Pledges to a tier at its price or at `amount` per period if higher.
+    Pledge {
+        /// The tier.
+        tier: TierId,
+        /// A higher amount per period than the tier's price, if wanted.
+        amount: Option<u64>,
+        /// Time after which the pledge ends.
+        end: Option<u64>,
+        /// Most base units the pledge pays in all.
+        cap: Option<u64>,
+    },
+    /// Moves one of the signer's pledges to another tier of the same creator.
+    ChangePledge {
+        /// The pledge.
+        pledge: PledgeId,
+        /// The new tier.
+        tier: TierId,
+        /// A higher amount per period than the new tier's price, if wanted.
+        amount: Option<u64>,
+    },
+    /// Stops a pledge's stream until resumed.
+    PausePledge {
+        /// The pledge.
+        pledge: PledgeId,
+    },
+    /// Restarts a paused pledge at its signed terms.
+    ResumePledge {
+        /// The pledge.
+        pledge: PledgeId,
+    },
+    /// Ends a pledge for good.
+    CancelPledge {
+        /// The pledge.
+        pledge: PledgeId,
+    },
+    /// Moves base units to another account.
+    Transfer {
+        /// The receiver.
+        to: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+    },
+    /// A one-off gift with a memo, to an account or a project escrow.
+    Tip {
+        /// The receiver.
+        to: Holder,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+        /// A short message.
+        memo: Text<MAX_MEMO>,
+    },
+    /// Sends base units back to layer 1 as tickets.
+    Withdraw {
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+        /// The layer-1 contract that receives the ticket.
+        destination: Contract,
+        /// Its entrypoint.
+        entrypoint: Text<MAX_ENTRYPOINT>,
+    },
+    /// Publishes or replaces the signer's creator profile.
+    SetProfile {
+        /// The profile.
+        profile: Profile,
+    },
+    /// Adds a tier to the signer's creator page.
+    AddTier {
+        /// Short title.
+        title: Text<MAX_TITLE>,
+        /// What patrons get.
+        perks: Text<MAX_PERKS>,
+        /// The asset pledges pay in.
+        asset: AssetId,
+        /// Price per period, in base units.
+        amount_per_period: u64,
+        /// Period in seconds.
+        period: u32,
+        /// Most live pledges, if limited.
+        patron_limit: Option<u32>,
+    },
+    /// Stops a tier from taking new pledges.
+    RetireTier {
+        /// The tier.
+        tier: TierId,
+    },
+    /// Pauses every pledge to the signer.
+    PauseCreator,
+    /// Resumes the pledges the creator's pause stopped.
+    ResumeCreator,
+}
+
+codec_enum!(Operation, "operation" {
+    0 => Pledge { tier, amount, end, cap },
+    1 => ChangePledge { pledge, tier, amount },
+    2 => PausePledge { pledge },
+    3 => ResumePledge { pledge },
+    4 => CancelPledge { pledge },
+    5 => Transfer { to, asset, amount },
+    6 => Tip { to, asset, amount, memo },
+    7 => Withdraw { asset, amount, destination, entrypoint },
+    8 => SetProfile { profile },
+    9 => AddTier { title, perks, asset, amount_per_period, period, patron_limit },
+    10 => RetireTier { tier },
+    11 => PauseCreator,
+    12 => ResumeCreator,
+});
+
+/// Who signed: the public key on an account's first operation, its address
+/// once the rollup knows the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signer {
+    /// The signer's public key (reveals it to the rollup).
+    Key(PublicKey),
+    /// The signer's address, for an account whose key is known.
+    Address(Address),
+}
+
+impl Signer {
+    /// The signer's account.
+    pub fn address(&self) -> Address {
+        match self {
+            Signer::Key(k) => k.address(),
+            Signer::Address(a) => *a,
+        }
+    }
+}
+
+impl Encode for Signer {
+    // Tags 0..=2 carry a key, 3..=5 an address, by curve: one byte of framing.
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            Signer::Key(k) => k.encode(w),
+            Signer::Address(a) => {
+                let tag = match a.curve() {
+                    Curve::Ed25519 => 3,
+                    Curve::Secp256k1 => 4,
+                    Curve::P256 => 5,
+                };
+                w.u8(tag);
+                w.raw(a.hash());
+            }
+        }
+    }
+}
+
+impl Decode for Signer {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let tag = r.u8("signer")?;
+        let curve = match tag {
+            0 => return Ok(Signer::Key(PublicKey::Ed25519(r.array("signer")?))),
+            1 => return Ok(Signer::Key(PublicKey::Secp256k1(r.array("signer")?))),
+            2 => return Ok(Signer::Key(PublicKey::P256(r.array("signer")?))),
+            3 => Curve::Ed25519,
+            4 => Curve::Secp256k1,
+            5 => Curve::P256,
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "signer",
+                    tag,
+                })
+            }
+        };
+        Ok(Signer::Address(Address::new(curve, r.array("signer")?)))
+    }
+}
+
+/// The payload an account signs: domain tag, rollup address, nonce and the
+/// operation's canonical encoding.
+pub fn signing_payload(rollup: &RollupAddress, nonce: u64, operation: &Operation) -> Vec<u8> {
+    let mut w = Writer::with_capacity(64);
+    w.raw(DOMAIN_TAG);
+    w.raw(&rollup.0);
+    w.u64(nonce);
+    operation.encode(&mut w);
+    w.into_bytes()
+}
+
+/// The exact bytes a wallet signs: [`signing_payload`] packed as Michelson
+/// `bytes` (`octez-client sign bytes 0x…` takes these).
+pub fn signed_bytes(rollup: &RollupAddress, nonce: u64, operation: &Operation) -> Vec<u8> {
+    packed_bytes(&signing_payload(rollup, nonce, operation))
+}
+
+/// An operation with its signer, nonce and signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedOperation {
+    /// Who signed.
+    pub signer: Signer,
+    /// The signer's next nonce.
+    pub nonce: u64,
+    /// What is asked.
+    pub operation: Operation,
+    /// Signature over [`signed_bytes`].
+    pub signature: Signature,
+}
+
+impl SignedOperation {
+    /// The operation's id: blake2b-256 of its encoding. Receipts carry it.
+    pub fn hash(&self) -> [u8; 32] {
+        blake2b_256(&self.to_bytes())
+    }
+}
+
+impl Encode for SignedOperation {
+    fn encode(&self, w: &mut Writer) {
+        self.signer.encode(w);
+        w.u64(self.nonce);
+        self.operation.encode(w);
+        self.signature.encode(w);
+    }
+}
+
+impl Decode for SignedOperation {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SignedOperation {
+            signer: r.get()?,
+            nonce: r.u64("nonce")?,
+            operation: r.get()?,
+            signature: r.get()?,
+        })
+    }
+}
+
+/// Signed operations sent together in one inbox message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// The operations, applied in order.
+    pub operations: List<SignedOperation, MAX_BATCH_OPERATIONS>,
+}
+
+impl Batch {
+    /// Reads a batch from an external message's payload, refusing payloads
+    /// above [`MAX_BATCH_BYTES`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_BATCH_BYTES {
+            return Err(DecodeError::TooLong {
+                what: "batch",
+                len: bytes.len(),
+                max: MAX_BATCH_BYTES,
+            });
+        }
+        Self::from_bytes(bytes)
+    }
+}
+
+impl Encode for Batch {
+    fn encode(&self, w: &mut Writer) {
+        self.operations.encode(w);
+    }
+}
+
+impl Decode for Batch {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Batch {
+            operations: r.get()?,
+        })
+    }
+}

@@ -1,0 +1,497 @@
+//! The state machine: begin a level (running what is due), apply signed
+//! operations and deposits, and answer queries.
+
+use crate::asset::{AssetId, Supply, Ticket};
+use crate::context::{self, Ctx};
+use crate::crypto::{Address, Contract, PublicKey, RollupAddress};
+use crate::encoding::Text;
+use crate::error::{Failure, Fault, Rejection};
+use crate::event::{Event, Outcome, Receipt, Withdrawal, MAX_REASON};
+use crate::keys;
+use crate::ledger::{credit, debit, fine};
+use crate::operation::{signed_bytes, Operation, SignedOperation, Signer, MAX_ENTRYPOINT};
+use crate::patronage;
+use crate::schedule::{self, Task};
+use crate::state::{
+    Account, Clock, Counters, Creator, Holder, PatronPledges, Pledge, PledgeId, Tier, TierId,
+};
+use crate::store::{self, Store, Writes};
+
+type Finished = (Writes, Vec<Event>, Vec<Withdrawal>);
+use crate::stream::{Flow, MAX_TIME};
+
+/// What applying one operation produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The operation's receipt.
+    pub receipt: Receipt,
+    /// The state changes (none but the nonce's if it failed).
+    pub events: Vec<Event>,
+    /// Tickets to send to layer 1.
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+/// The protocol over a store, for one rollup.
+#[derive(Debug)]
+pub struct Protocol<S: Store> {
+    store: S,
+    rollup: RollupAddress,
+}
+
+impl<S: Store> Protocol<S> {
+    /// The protocol of rollup `rollup` over `store`.
+    pub fn new(store: S, rollup: RollupAddress) -> Self {
+        Self { store, rollup }
+    }
+
+    /// The rollup this protocol accepts signatures for.
+    pub fn rollup(&self) -> &RollupAddress {
+        &self.rollup
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The underlying store, mutably (for the host's own bookkeeping keys).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Gives the store back.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    fn commit(&mut self, done: Finished) -> Result<(Vec<Event>, Vec<Withdrawal>), Fault> {
+        let (writes, events, withdrawals) = done;
+        store::commit(&mut self.store, writes)?;
+        Ok((events, withdrawals))
+    }
+
+    /// Starts a level at layer-1 time `timestamp` (seconds): moves the clock
+    /// (never backwards) and runs every scheduled task due by then, in time
+    /// order. Returns the events they produced.
+    pub fn begin_level(&mut self, level: u32, timestamp: i64) -> Result<Vec<Event>, Fault> {
+        let clock = self.clock()?;
+        let stamp = u64::try_from(timestamp).unwrap_or(0).min(MAX_TIME);
+        let now = clock.now.max(stamp);
+        let mut events = self.run_due(now)?;
+        let mut ctx = Ctx::new(&self.store, now);
+        ctx.put(keys::CLOCK, &Clock { level, now });
+        events.extend(self.commit(ctx.finish())?.0);
+        Ok(events)
+    }
+
+    /// Runs every task due at or before `now`, each at its own time.
+    fn run_due(&mut self, now: u64) -> Result<Vec<Event>, Fault> {
+        let mut events = Vec::new();
+        loop {
+            let mut ctx = Ctx::new(&self.store, now);
+            let Some(entry) = schedule::peek(&ctx)? else {
+                break;
+            };
+            if entry.time > now {
+                break;
+            }
+            schedule::pop(&mut ctx)?;
+            ctx.now = entry.time;
+            let result = match entry.task {
+                Task::Depletion { holder, asset } => {
+                    patronage::deplete(&mut ctx, holder, asset, entry.time)
+                }
+                Task::PledgeEnd { pledge } => patronage::end_due(&mut ctx, pledge, entry.time),
+            };
+            match result {
+                Ok(()) => {}
+                Err(Failure::Fault(f)) => return Err(f),
+                // Tasks act on the protocol's own records and cannot be
+                // refused; one that is would leave the state inconsistent.
+                Err(Failure::Rejected(_)) => {
+                    return Err(Fault::Inconsistent("a scheduled task was refused"))
+                }
+            }
+            events.extend(self.commit(ctx.finish())?.0);
+        }
+        Ok(events)
+    }
+
+    /// Credits a ticket deposit from layer 1 to `receiver`, numbering the
+    /// ticket kind on first sight. A refusal (balance bound) changes nothing.
+    pub fn deposit(
+        &mut self,
+        receiver: Address,
+        ticket: Ticket,
+        amount: u64,
+    ) -> Result<Result<Vec<Event>, Rejection>, Fault> {
+        let now = self.clock()?.now;
+        let mut ctx = Ctx::new(&self.store, now);
+        match deposit_in(&mut ctx, receiver, ticket, amount) {
+            Ok(()) => Ok(Ok(self.commit(ctx.finish())?.0)),
+            Err(Failure::Rejected(r)) => Ok(Err(r)),
+            Err(Failure::Fault(f)) => Err(f),
+        }
+    }
+
+    /// Applies one signed operation at the current level's time.
+    ///
+    /// A bad signature or nonce changes nothing. Otherwise the nonce is used
+    /// even if the operation is then refused, so a refused operation can never
+    /// be replayed later; the operation's own changes apply whole or not at all.
+    pub fn apply(&mut self, op: &SignedOperation) -> Result<Applied, Fault> {
+        let now = self.clock()?.now;
+        let signer = op.signer.address();
+        let failed = |reason: Rejection| Applied {
+            receipt: receipt(op, signer, Err(reason)),
+            events: Vec::new(),
+            withdrawals: Vec::new(),
+        };
+        let account: Account =
+            context::read(&self.store, &keys::account(&signer))?.unwrap_or_default();
+        let key = match (&op.signer, &account.public_key) {
+            (Signer::Key(k), _) => k.clone(),
+            (Signer::Address(_), Some(k)) => k.clone(),
+            (Signer::Address(a), None) => return Ok(failed(Rejection::UnknownKey(*a))),
+        };
+        if op.nonce != account.next_nonce {
+            return Ok(failed(Rejection::WrongNonce {
+                expected: account.next_nonce,
+                got: op.nonce,
+            }));
+        }
+        if !key.verify(
+            &signed_bytes(&self.rollup, op.nonce, &op.operation),
+            &op.signature,
+        ) {
+            return Ok(failed(Rejection::BadSignature));
+        }
+
+        let mut ctx = Ctx::new(&self.store, now);
+        authorise(&mut ctx, signer, &account, key.clone());
+        match dispatch(&mut ctx, signer, op.operation.clone()) {
+            Ok(()) => {
+                let (events, withdrawals) = self.commit(ctx.finish())?;
+                Ok(Applied {
+                    receipt: receipt(op, signer, Ok(())),
+                    events,
+                    withdrawals,
+                })
+            }
+            Err(Failure::Fault(f)) => Err(f),
+            Err(Failure::Rejected(reason)) => {
+                drop(ctx);
+                let mut ctx = Ctx::new(&self.store, now);
+                authorise(&mut ctx, signer, &account, key);
+                let (events, _) = self.commit(ctx.finish())?;
+                Ok(Applied {
+                    receipt: receipt(op, signer, Err(reason)),
+                    events,
+                    withdrawals: Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// The protocol's clock.
+    pub fn clock(&self) -> Result<Clock, Fault> {
+        Ok(context::read(&self.store, keys::CLOCK)?.unwrap_or_default())
+    }
+
+    /// The id counters.
+    pub fn counters(&self) -> Result<Counters, Fault> {
+        Ok(context::read(&self.store, keys::COUNTERS)?.unwrap_or_default())
+    }
+
+    /// The state hash over everything stored.
+    pub fn state_hash(&self) -> Result<[u8; 32], Fault> {
+        Ok(store::read_state_hash(&self.store)?)
+    }
+
+    /// An account's nonce and key (default for an unseen account).
+    pub fn account(&self, a: &Address) -> Result<Account, Fault> {
+        Ok(context::read(&self.store, &keys::account(a))?.unwrap_or_default())
+    }
+
+    /// A holder's flow in an asset, as last stored.
+    pub fn flow(&self, holder: &Holder, asset: AssetId) -> Result<Flow, Fault> {
+        Ok(context::read(&self.store, &keys::flow(holder, asset))?.unwrap_or_default())
+    }
+
+    /// A holder's balance in fine units at the protocol's current time.
+    pub fn balance_fine(&self, holder: &Holder, asset: AssetId) -> Result<u128, Fault> {
+        let now = self.clock()?.now;
+        let flow = self.flow(holder, asset)?;
+        if flow == Flow::default() {
+            return Ok(0);
+        }
+        Ok(flow.balance_at(now.max(flow.at))?)
+    }
+
+    /// A holder's balance in whole base units at the protocol's current time.
+    pub fn balance(&self, holder: &Holder, asset: AssetId) -> Result<u128, Fault> {
+        Ok(self.balance_fine(holder, asset)? / crate::asset::FINE_PER_UNIT)
+    }
+
+    /// When an account's balance in an asset runs out at current rates, or
+    /// `None` if it does not.
+    pub fn runway(&self, a: &Address, asset: AssetId) -> Result<Option<u64>, Fault> {
+        Ok(self.flow(&Holder::Account(*a), asset)?.depletion_time())
+    }
+
+    /// An asset's ticket.
+    pub fn asset(&self, id: AssetId) -> Result<Option<Ticket>, Fault> {
+        context::read(&self.store, &keys::asset(id))
+    }
+
+    /// An asset's totals in and out.
+    pub fn supply(&self, id: AssetId) -> Result<Supply, Fault> {
+        Ok(context::read(&self.store, &keys::supply(id))?.unwrap_or_default())
+    }
+
+    /// A creator.
+    pub fn creator(&self, a: &Address) -> Result<Option<Creator>, Fault> {
+        context::read(&self.store, &keys::creator(a))
+    }
+
+    /// A tier.
+    pub fn tier(&self, id: TierId) -> Result<Option<Tier>, Fault> {
+        context::read(&self.store, &keys::tier(id))
+    }
+
+    /// A pledge.
+    pub fn pledge(&self, id: PledgeId) -> Result<Option<Pledge>, Fault> {
+        context::read(&self.store, &keys::pledge(id))
+    }
+
+    /// The pledges an account pays, active or paused.
+    pub fn patron_pledges(&self, a: &Address) -> Result<Vec<PledgeId>, Fault> {
+        let list: PatronPledges =
+            context::read(&self.store, &keys::patron_pledges(a))?.unwrap_or_default();
+        Ok(list.items().to_vec())
+    }
+}
+
+fn receipt(op: &SignedOperation, signer: Address, result: Result<(), Rejection>) -> Receipt {
+    let outcome = match result {
+        Ok(()) => Outcome::Applied,
+        Err(r) => {
+            let mut text = r.to_string();
+            if text.len() > MAX_REASON {
+                let mut cut = MAX_REASON;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
+            Outcome::Failed {
+                reason: Text::new(text).unwrap_or_default(),
+            }
+        }
+    };
+    Receipt {
+        hash: op.hash(),
+        signer,
+        nonce: op.nonce,
+        outcome,
+    }
+}
+
+/// Uses the nonce and records the key if new.
+fn authorise<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, account: &Account, key: PublicKey) {
+    let mut next = account.clone();
+    next.next_nonce = account.next_nonce.saturating_add(1);
+    if account.public_key.is_none() {
+        next.public_key = Some(key.clone());
+        ctx.emit(Event::AccountRevealed {
+            account: signer,
+            public_key: key,
+        });
+    }
+    ctx.put(&keys::account(&signer), &next);
+}
+
+fn dispatch<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, op: Operation) -> Result<(), Failure> {
+    match op {
+        Operation::Pledge {
+            tier,
+            amount,
+            end,
+            cap,
+        } => patronage::pledge(ctx, signer, tier, amount, end, cap),
+        Operation::ChangePledge {
+            pledge,
+            tier,
+            amount,
+        } => patronage::change_pledge(ctx, signer, pledge, tier, amount),
+        Operation::PausePledge { pledge } => patronage::pause_pledge(ctx, signer, pledge),
+        Operation::ResumePledge { pledge } => patronage::resume_pledge(ctx, signer, pledge),
+        Operation::CancelPledge { pledge } => patronage::cancel_pledge(ctx, signer, pledge),
+        Operation::Transfer { to, asset, amount } => transfer(ctx, signer, to, asset, amount),
+        Operation::Tip {
+            to,
+            asset,
+            amount,
+            memo,
+        } => {
+            move_units(ctx, signer, to, asset, amount)?;
+            ctx.emit(Event::Tipped {
+                from: signer,
+                to,
+                asset,
+                amount,
+                memo,
+            });
+            Ok(())
+        }
+        Operation::Withdraw {
+            asset,
+            amount,
+            destination,
+            entrypoint,
+        } => withdraw(ctx, signer, asset, amount, destination, entrypoint),
+        Operation::SetProfile { profile } => patronage::set_profile(ctx, signer, profile),
+        Operation::AddTier {
+            title,
+            perks,
+            asset,
+            amount_per_period,
+            period,
+            patron_limit,
+        } => patronage::add_tier(
+            ctx,
+            signer,
+            title,
+            perks,
+            asset,
+            amount_per_period,
+            period,
+            patron_limit,
+        ),
+        Operation::RetireTier { tier } => patronage::retire_tier(ctx, signer, tier),
+        Operation::PauseCreator => patronage::set_creator_paused(ctx, signer, true),
+        Operation::ResumeCreator => patronage::set_creator_paused(ctx, signer, false),
+    }
+}
+
+fn deposit_in<S: Store>(
+    ctx: &mut Ctx<'_, S>,
+    receiver: Address,
+    ticket: Ticket,
+    amount: u64,
+) -> Result<(), Failure> {
+    if amount == 0 {
+        return Err(Rejection::ZeroAmount.into());
+    }
+    let digest = ticket.digest();
+    let asset = match ctx.get::<AssetId>(&keys::asset_by_ticket(&digest))? {
+        Some(id) => id,
+        None => {
+            let mut counters: Counters = ctx.get(keys::COUNTERS)?.unwrap_or_default();
+            let id = AssetId(counters.asset);
+            counters.asset = counters
+                .asset
+                .checked_add(1)
+                .ok_or(Rejection::Refused("no asset numbers left"))?;
+            ctx.put(keys::COUNTERS, &counters);
+            ctx.put(&keys::asset_by_ticket(&digest), &id);
+            ctx.put(&keys::asset(id), &ticket);
+            ctx.emit(Event::AssetRegistered { asset: id, ticket });
+            id
+        }
+    };
+    credit(ctx, &Holder::Account(receiver), asset, fine(amount))?;
+    let mut supply: Supply = ctx.get(&keys::supply(asset))?.unwrap_or_default();
+    supply.deposited = supply.deposited.saturating_add(u128::from(amount));
+    ctx.put(&keys::supply(asset), &supply);
+    ctx.emit(Event::Deposited {
+        account: receiver,
+        asset,
+        amount,
+    });
+    Ok(())
+}
+
+/// Moves whole units from an account to a holder.
+fn move_units<S: Store>(
+    ctx: &mut Ctx<'_, S>,
+    from: Address,
+    to: Holder,
+    asset: AssetId,
+    amount: u64,
+) -> Result<(), Failure> {
+    if amount == 0 {
+        return Err(Rejection::ZeroAmount.into());
+    }
+    patronage::require_asset(ctx, asset)?;
+    if to == Holder::Account(from) {
+        return Err(Rejection::Refused("sender and receiver are the same account").into());
+    }
+    if let Holder::Project(p) = to {
+        return Err(Rejection::UnknownProject(p).into());
+    }
+    debit(ctx, &Holder::Account(from), asset, fine(amount))?;
+    credit(ctx, &to, asset, fine(amount))
+}
+
+fn transfer<S: Store>(
+    ctx: &mut Ctx<'_, S>,
+    from: Address,
+    to: Address,
+    asset: AssetId,
+    amount: u64,
+) -> Result<(), Failure> {
+    move_units(ctx, from, Holder::Account(to), asset, amount)?;
+    ctx.emit(Event::Transferred {
+        from,
+        to,
+        asset,
+        amount,
+    });
+    Ok(())
+}
+
+fn withdraw<S: Store>(
+    ctx: &mut Ctx<'_, S>,
+    from: Address,
+    asset: AssetId,
+    amount: u64,
+    destination: Contract,
+    entrypoint: Text<MAX_ENTRYPOINT>,
+) -> Result<(), Failure> {
+    if amount == 0 {
+        return Err(Rejection::ZeroAmount.into());
+    }
+    let ticket: Ticket = ctx
+        .get(&keys::asset(asset))?
+        .ok_or(Rejection::UnknownAsset(asset))?;
+    if entrypoint.as_str().is_empty()
+        || !entrypoint
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(Rejection::Refused(
+            "an entrypoint is a non-empty name of letters, digits and _",
+        )
+        .into());
+    }
+    debit(ctx, &Holder::Account(from), asset, fine(amount))?;
+    let mut supply: Supply = ctx.get(&keys::supply(asset))?.unwrap_or_default();
+    supply.withdrawn = supply.withdrawn.saturating_add(u128::from(amount));
+    ctx.put(&keys::supply(asset), &supply);
+    ctx.withdrawals.push(Withdrawal {
+        destination,
+        entrypoint: entrypoint.clone(),
+        ticket,
+        amount,
+    });
+    ctx.emit(Event::Withdrawn {
+        account: from,
+        asset,
+        amount,
+        destination,
+        entrypoint,
+    });
+    Ok(())
+}
