@@ -1,0 +1,131 @@
+//! Every decoder, fed random or mutated bytes, either refuses them or reads a
+//! value whose encoding is exactly those bytes (one byte string per value),
+//! and never panics.
+
+mod common;
+
+use common::*;
+use pledgeroll_contracts::asset::Supply;
+use pledgeroll_contracts::encoding::{Decode, Encode, Text};
+use pledgeroll_contracts::schedule::Entry;
+use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, Pledge, Profile, Tier};
+use pledgeroll_contracts::stream::Flow;
+use pledgeroll_contracts::{
+    Batch, Event, Operation, PledgeId, Receipt, SignedOperation, Ticket, Withdrawal,
+};
+use proptest::prelude::*;
+
+fn canonical_or_refused<T: Decode + Encode>(bytes: &[u8]) {
+    if let Ok(v) = T::from_bytes(bytes) {
+        assert_eq!(
+            v.to_bytes(),
+            bytes,
+            "{} decoded but is not canonical",
+            std::any::type_name::<T>()
+        );
+    }
+}
+
+fn all_decoders(bytes: &[u8]) {
+    let _ = Batch::parse(bytes);
+    canonical_or_refused::<Batch>(bytes);
+    canonical_or_refused::<SignedOperation>(bytes);
+    canonical_or_refused::<Operation>(bytes);
+    canonical_or_refused::<Event>(bytes);
+    canonical_or_refused::<Receipt>(bytes);
+    canonical_or_refused::<Withdrawal>(bytes);
+    canonical_or_refused::<Ticket>(bytes);
+    canonical_or_refused::<Pledge>(bytes);
+    canonical_or_refused::<Tier>(bytes);
+    canonical_or_refused::<Creator>(bytes);
+    canonical_or_refused::<Profile>(bytes);
+    canonical_or_refused::<Account>(bytes);
+    canonical_or_refused::<Flow>(bytes);
+    canonical_or_refused::<Entry>(bytes);
+    canonical_or_refused::<Clock>(bytes);
+    canonical_or_refused::<Counters>(bytes);
+    canonical_or_refused::<Supply>(bytes);
+}
+
+/// Valid encodings of many kinds, to mutate.
+fn samples() -> Vec<Vec<u8>> {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    let mut out = Vec::new();
+    let ops = [
+        pledge_op(tier),
+        Operation::Tip {
+            to: w.holder(0),
+            asset,
+            amount: 2,
+            memo: Text::new("thanks!").expect("short"),
+        },
+        Operation::CancelPledge {
+            pledge: PledgeId(0),
+        },
+    ];
+    let mut batch = Batch::default();
+    for op in ops {
+        let a = w.addr(1);
+        let nonce = w.p.account(&a).expect("read").next_nonce;
+        let signed = w.keys[1].sign_operation(&ROLLUP, nonce, op.clone(), nonce == 0);
+        out.push(signed.to_bytes());
+        out.push(op.to_bytes());
+        let applied = w.p.apply(&signed).expect("no fault");
+        out.push(applied.receipt.to_bytes());
+        out.extend(applied.events.iter().map(Encode::to_bytes));
+        batch.operations.push(signed);
+    }
+    out.push(batch.to_bytes());
+    out.extend(w.advance(DAY).iter().map(Encode::to_bytes));
+    out.push(
+        w.p.pledge(PledgeId(0))
+            .expect("read")
+            .expect("exists")
+            .to_bytes(),
+    );
+    out.push(w.p.tier(tier).expect("read").expect("exists").to_bytes());
+    out.push(
+        w.p.creator(&w.addr(0))
+            .expect("read")
+            .expect("exists")
+            .to_bytes(),
+    );
+    out
+}
+
+#[test]
+fn samples_are_canonical() {
+    for s in samples() {
+        all_decoders(&s);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        all_decoders(&bytes);
+    }
+
+    #[test]
+    fn mutated_encodings_are_refused_or_canonical(
+        pick in any::<prop::sample::Index>(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        thread_local!(static SAMPLES: Vec<Vec<u8>> = samples());
+        let mut bytes = SAMPLES.with(|s| pick.get(s).clone());
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        all_decoders(&bytes);
+    }
+}

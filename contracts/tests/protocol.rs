@@ -1,0 +1,809 @@
+//! The protocol's rules, each success case beside its negative twin.
+
+mod common;
+
+use common::*;
+use pledgeroll_contracts::crypto::Contract;
+use pledgeroll_contracts::encoding::{Decode, Encode, Text};
+use pledgeroll_contracts::event::{Event, Outcome, PledgeChange};
+use pledgeroll_contracts::operation::Signer;
+use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus};
+use pledgeroll_contracts::{
+    Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation,
+};
+
+fn withdraw_op(asset: pledgeroll_contracts::AssetId, amount: u64) -> Operation {
+    Operation::Withdraw {
+        asset,
+        amount,
+        destination: Contract::Originated([0x11; 20]),
+        entrypoint: Text::new("burn").expect("short"),
+    }
+}
+
+#[test]
+fn first_operation_reveals_the_key_and_later_ones_sign_by_address() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let first = w.ok(
+        0,
+        Operation::Transfer {
+            to: w.addr(1),
+            asset,
+            amount: 1,
+        },
+    );
+    assert!(matches!(first.events[0], Event::AccountRevealed { .. }));
+    let account = w.p.account(&w.addr(0)).expect("read");
+    assert_eq!(account.next_nonce, 1);
+    assert_eq!(account.public_key, Some(w.keys[0].public_key()));
+    let second = w.ok(
+        0,
+        Operation::Transfer {
+            to: w.addr(1),
+            asset,
+            amount: 1,
+        },
+    );
+    assert!(!second
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::AccountRevealed { .. })));
+}
+
+#[test]
+fn an_unknown_key_cannot_sign_by_address() {
+    let mut w = World::new(1);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let op = w.keys[0].sign_operation(
+        &ROLLUP,
+        0,
+        Operation::Transfer {
+            to: w.addr(0),
+            asset,
+            amount: 1,
+        },
+        false,
+    );
+    let applied = w.p.apply(&op).expect("no fault");
+    assert!(matches!(applied.receipt.outcome, Outcome::Failed { .. }));
+    assert_eq!(w.p.account(&w.addr(0)).expect("read").next_nonce, 0);
+}
+
+#[test]
+fn a_wrong_nonce_or_a_replay_changes_nothing() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let op = Operation::Transfer {
+        to: w.addr(1),
+        asset,
+        amount: 10,
+    };
+    let skipped = w.keys[0].sign_operation(&ROLLUP, 1, op.clone(), true);
+    let before = w.p.state_hash().expect("read");
+    let r = w.p.apply(&skipped).expect("no fault");
+    assert!(
+        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("wrong nonce"))
+    );
+    assert_eq!(w.p.state_hash().expect("read"), before);
+
+    let good = w.keys[0].sign_operation(&ROLLUP, 0, op, true);
+    assert_eq!(
+        w.p.apply(&good).expect("no fault").receipt.outcome,
+        Outcome::Applied
+    );
+    let replay = w.p.apply(&good).expect("no fault");
+    assert!(matches!(replay.receipt.outcome, Outcome::Failed { .. }));
+    assert_eq!(w.balance(1, asset), 10);
+}
+
+#[test]
+fn a_signature_for_another_rollup_is_refused() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let other = RollupAddress([0x77; 20]);
+    let op = w.keys[0].sign_operation(
+        &other,
+        0,
+        Operation::Transfer {
+            to: w.addr(1),
+            asset,
+            amount: 10,
+        },
+        true,
+    );
+    let r = w.p.apply(&op).expect("no fault");
+    assert!(
+        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("signature"))
+    );
+    assert_eq!(w.balance(1, asset), 0);
+}
+
+#[test]
+fn a_signature_by_another_key_is_refused() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let mut op = w.keys[1].sign_operation(
+        &ROLLUP,
+        0,
+        Operation::Transfer {
+            to: w.addr(1),
+            asset,
+            amount: 10,
+        },
+        true,
+    );
+    op.signer = Signer::Key(w.keys[0].public_key());
+    let r = w.p.apply(&op).expect("no fault");
+    assert!(matches!(r.receipt.outcome, Outcome::Failed { .. }));
+    assert_eq!(w.balance(0, asset), 100);
+}
+
+#[test]
+fn a_refused_operation_uses_its_nonce_so_it_cannot_be_replayed_later() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 5);
+    let op = w.keys[0].sign_operation(
+        &ROLLUP,
+        0,
+        Operation::Transfer {
+            to: w.addr(1),
+            asset,
+            amount: 10,
+        },
+        true,
+    );
+    let r = w.p.apply(&op).expect("no fault");
+    assert!(
+        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("insufficient"))
+    );
+    assert_eq!(w.p.account(&w.addr(0)).expect("read").next_nonce, 1);
+    w.p.deposit(w.addr(0), tez_ticket(), 100)
+        .expect("no fault")
+        .expect("ok");
+    let again = w.p.apply(&op).expect("no fault");
+    assert!(matches!(again.receipt.outcome, Outcome::Failed { .. }));
+    assert_eq!(w.balance(1, asset), 0);
+}
+
+#[test]
+fn transfers_move_exact_units_and_refuse_what_is_not_there() {
+    let mut w = World::new(3);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    w.ok(
+        0,
+        Operation::Transfer {
+            to: w.addr(1),
+            asset,
+            amount: 40,
+        },
+    );
+    assert_eq!((w.balance(0, asset), w.balance(1, asset)), (60, 40));
+    assert!(w
+        .fails(
+            0,
+            Operation::Transfer {
+                to: w.addr(1),
+                asset,
+                amount: 61
+            }
+        )
+        .contains("insufficient"));
+    assert!(w
+        .fails(
+            0,
+            Operation::Transfer {
+                to: w.addr(1),
+                asset,
+                amount: 0
+            }
+        )
+        .contains("positive"));
+    assert!(w
+        .fails(
+            0,
+            Operation::Transfer {
+                to: w.addr(0),
+                asset,
+                amount: 1
+            }
+        )
+        .contains("same account"));
+    let unknown = pledgeroll_contracts::AssetId(9);
+    assert!(w
+        .fails(
+            0,
+            Operation::Transfer {
+                to: w.addr(1),
+                asset: unknown,
+                amount: 1
+            }
+        )
+        .contains("unknown asset"));
+    assert_eq!((w.balance(0, asset), w.balance(1, asset)), (60, 40));
+}
+
+#[test]
+fn assets_are_numbered_by_ticket_and_kept_apart() {
+    let mut w = World::new(2);
+    let tez = w.deposit(0, tez_ticket(), 100);
+    let usd = w.deposit(0, usd_ticket(), 7);
+    let tez_again = w.deposit(1, tez_ticket(), 1);
+    assert_ne!(tez, usd);
+    assert_eq!(tez, tez_again);
+    assert_eq!(w.balance(0, usd), 7);
+    assert_eq!(w.p.supply(tez).expect("read").deposited, 101);
+    assert!(w
+        .p
+        .deposit(w.addr(0), tez_ticket(), 0)
+        .expect("no fault")
+        .is_err());
+}
+
+#[test]
+fn tips_carry_a_memo_and_need_a_real_receiver() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let memo = Text::new("for the last episode").expect("short");
+    let applied = w.ok(
+        0,
+        Operation::Tip {
+            to: w.holder(1),
+            asset,
+            amount: 3,
+            memo: memo.clone(),
+        },
+    );
+    assert!(applied
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Tipped { memo: m, amount: 3, .. } if *m == memo)));
+    assert_eq!(w.balance(1, asset), 3);
+    let to_nowhere = Operation::Tip {
+        to: Holder::Project(ProjectId(42)),
+        asset,
+        amount: 3,
+        memo,
+    };
+    assert!(w.fails(0, to_nowhere).contains("unknown project"));
+    assert_eq!(w.balance(0, asset), 97);
+}
+
+#[test]
+fn withdrawals_yield_an_outbox_record_and_count_in_the_supply() {
+    let mut w = World::new(1);
+    let asset = w.deposit(0, tez_ticket(), 100);
+    let applied = w.ok(0, withdraw_op(asset, 30));
+    assert_eq!(applied.withdrawals.len(), 1);
+    let out = &applied.withdrawals[0];
+    assert_eq!(
+        (out.amount, &out.ticket, out.entrypoint.as_str()),
+        (30, &tez_ticket(), "burn")
+    );
+    assert_eq!(w.balance(0, asset), 70);
+    assert_eq!(w.p.supply(asset).expect("read").withdrawn, 30);
+
+    let too_much = w.op(0, withdraw_op(asset, 71));
+    assert!(too_much.withdrawals.is_empty());
+    let bad_entrypoint = Operation::Withdraw {
+        asset,
+        amount: 1,
+        destination: Contract::Originated([0x11; 20]),
+        entrypoint: Text::new("bu rn").expect("short"),
+    };
+    assert!(w.fails(0, bad_entrypoint).contains("entrypoint"));
+    assert_eq!(w.p.supply(asset).expect("read").withdrawn, 30);
+}
+
+#[test]
+fn only_creators_with_a_profile_add_tiers_and_only_their_own_are_retired() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 1);
+    let add = Operation::AddTier {
+        title: Text::new("fan").expect("short"),
+        perks: Text::new("").expect("short"),
+        asset,
+        amount_per_period: 5,
+        period: MONTH,
+        patron_limit: None,
+    };
+    assert!(w.fails(0, add.clone()).contains("no creator profile"));
+    let tier = w.creator_with_tier(0, asset, 5);
+    assert_eq!(
+        w.p.tier(tier)
+            .expect("read")
+            .expect("exists")
+            .amount_per_period,
+        5
+    );
+    assert!(w
+        .fails(1, Operation::RetireTier { tier })
+        .contains("another creator"));
+    w.ok(0, Operation::RetireTier { tier });
+    assert!(w
+        .fails(0, Operation::RetireTier { tier })
+        .contains("retired"));
+    let Operation::AddTier {
+        title,
+        perks,
+        asset,
+        amount_per_period,
+        patron_limit,
+        ..
+    } = add
+    else {
+        unreachable!()
+    };
+    let bad_period = Operation::AddTier {
+        title,
+        perks,
+        asset,
+        amount_per_period,
+        period: 10,
+        patron_limit,
+    };
+    assert!(w.fails(0, bad_period).contains("period"));
+}
+
+#[test]
+fn a_profile_needs_a_name() {
+    let mut w = World::new(1);
+    let empty = Operation::SetProfile {
+        profile: Default::default(),
+    };
+    assert!(w.fails(0, empty).contains("name"));
+    assert!(w.p.creator(&w.addr(0)).expect("read").is_none());
+}
+
+#[test]
+fn a_month_of_pledging_moves_exactly_the_price_and_the_creator_withdraws_it() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 10_000_000);
+    let tier = w.creator_with_tier(0, asset, 5_000_000);
+    w.ok(1, pledge_op(tier));
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 5_000_000);
+    assert_eq!(w.balance(1, asset), 5_000_000);
+    w.ok(0, withdraw_op(asset, 5_000_000));
+    assert_eq!(w.balance(0, asset), 0);
+    assert!(w.fails(0, withdraw_op(asset, 1)).contains("insufficient"));
+}
+
+#[test]
+fn a_pledge_below_the_price_is_refused_and_above_it_accepted() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 10_000);
+    let tier = w.creator_with_tier(0, asset, 100);
+    let low = Operation::Pledge {
+        tier,
+        amount: Some(99),
+        end: None,
+        cap: None,
+    };
+    assert!(w.fails(1, low).contains("below"));
+    let high = Operation::Pledge {
+        tier,
+        amount: Some(300),
+        end: None,
+        cap: None,
+    };
+    w.ok(1, high);
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 300);
+}
+
+#[test]
+fn a_creator_cannot_pledge_to_themselves_nor_to_a_retired_or_full_tier() {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 10_000);
+    w.deposit(2, tez_ticket(), 10_000);
+    w.deposit(0, tez_ticket(), 10_000);
+    let tier = w.creator_with_tier(0, asset, 100);
+    assert!(w.fails(0, pledge_op(tier)).contains("themselves"));
+    let limited = w.next_limited_tier(0, asset);
+    w.ok(1, pledge_op(limited));
+    assert!(w.fails(2, pledge_op(limited)).contains("full"));
+    w.ok(0, Operation::RetireTier { tier });
+    assert!(w.fails(1, pledge_op(tier)).contains("retired"));
+}
+
+trait LimitedTier {
+    fn next_limited_tier(
+        &mut self,
+        creator: usize,
+        asset: pledgeroll_contracts::AssetId,
+    ) -> pledgeroll_contracts::TierId;
+}
+
+impl LimitedTier for World {
+    fn next_limited_tier(
+        &mut self,
+        creator: usize,
+        asset: pledgeroll_contracts::AssetId,
+    ) -> pledgeroll_contracts::TierId {
+        let next = self.p.counters().expect("read").tier;
+        self.ok(
+            creator,
+            Operation::AddTier {
+                title: Text::new("one seat").expect("short"),
+                perks: Text::new("").expect("short"),
+                asset,
+                amount_per_period: 100,
+                period: MONTH,
+                patron_limit: Some(1),
+            },
+        );
+        pledgeroll_contracts::TierId(next)
+    }
+}
+
+#[test]
+fn a_pledge_that_cannot_be_funded_for_a_second_is_refused() {
+    let mut w = World::new(2);
+    let asset = w.deposit(0, tez_ticket(), 1);
+    let tier = w.creator_with_tier(0, asset, 5_000_000);
+    assert!(w.fails(1, pledge_op(tier)).contains("fund"));
+    // 5 tez a month is about 1.93 mutez a second: 2 mutez fund one second.
+    w.deposit(1, tez_ticket(), 2);
+    w.ok(1, pledge_op(tier));
+}
+
+#[test]
+fn when_the_balance_runs_out_the_stream_stops_at_that_exact_second() {
+    let mut w = World::new(2);
+    // 2.5 months of funding at 1,000 units per 30 days.
+    let asset = w.deposit(1, tez_ticket(), 2_500);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    w.ok(1, pledge_op(tier));
+    let runway =
+        w.p.runway(&w.addr(1), asset)
+            .expect("read")
+            .expect("drains");
+    let expected = START as u64 + 2 * u64::from(MONTH) + u64::from(MONTH) / 2;
+    assert_eq!(runway, expected);
+
+    // A level just before: still active.
+    w.advance(expected - START as u64 - 1);
+    assert!(w
+        .p
+        .pledge(PledgeId(0))
+        .expect("read")
+        .expect("exists")
+        .is_active());
+    // A level long after: stopped at the runway second, not at the level's time.
+    let events = w.advance(10 * DAY);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::PledgeUpdated {
+            change: PledgeChange::Paused,
+            ..
+        }
+    )));
+    let pledge = w.p.pledge(PledgeId(0)).expect("read").expect("exists");
+    assert_eq!(
+        pledge.status,
+        PledgeStatus::Paused {
+            reason: PauseReason::OutOfFunds
+        }
+    );
+    assert_eq!(pledge.since, expected);
+    assert_eq!(w.balance(0, asset), 2_500);
+    assert_eq!(w.balance(1, asset), 0);
+    assert_eq!(w.p.runway(&w.addr(1), asset).expect("read"), None);
+
+    // After a deposit the patron resumes; before it they cannot.
+    assert!(w
+        .fails(
+            1,
+            Operation::ResumePledge {
+                pledge: PledgeId(0)
+            }
+        )
+        .contains("fund"));
+    w.deposit(1, tez_ticket(), 1_000);
+    w.ok(
+        1,
+        Operation::ResumePledge {
+            pledge: PledgeId(0),
+        },
+    );
+}
+
+#[test]
+fn a_creator_paid_by_a_patron_who_runs_dry_keeps_what_streamed_until_then() {
+    // The creator also pledges onward; the patron's stop changes the
+    // creator's own runway, which the scheduler must follow in time order.
+    let mut w = World::new(3);
+    let asset = w.deposit(2, tez_ticket(), 1_000);
+    let tier_a = w.creator_with_tier(0, asset, 1_000); // 2 pays 0
+    let tier_b = w.creator_with_tier(1, asset, 500); // 0 pays 1
+    w.ok(2, pledge_op(tier_a));
+    w.deposit(0, tez_ticket(), 10);
+    w.ok(0, pledge_op(tier_b));
+    w.advance(3 * u64::from(MONTH));
+    // Patron 2 ran out after one month; creator 0 received 1,000 + 10 and
+    // pays 500 a month: its own balance lasts 2 months and a bit more.
+    assert_eq!(w.balance(2, asset), 0);
+    assert_eq!(w.balance(0, asset), 0);
+    assert_eq!(w.balance(1, asset), 1_010);
+    let total: u128 = (0..3).map(|i| w.balance_fine(i, asset)).sum();
+    assert_eq!(total, fine(1_010));
+}
+
+#[test]
+fn changing_tier_moves_the_rate_and_counts_and_stays_with_the_creator() {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let small = w.creator_with_tier(0, asset, 1_000);
+    let big = w.add_tier(0, asset, 3_000, MONTH);
+    let elsewhere = w.creator_with_tier(2, asset, 1_000);
+    w.ok(1, pledge_op(small));
+    w.advance(u64::from(MONTH));
+    w.ok(
+        1,
+        Operation::ChangePledge {
+            pledge: PledgeId(0),
+            tier: big,
+            amount: None,
+        },
+    );
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 4_000);
+    assert_eq!(w.p.tier(small).expect("read").expect("exists").patrons, 0);
+    assert_eq!(w.p.tier(big).expect("read").expect("exists").patrons, 1);
+    let away = Operation::ChangePledge {
+        pledge: PledgeId(0),
+        tier: elsewhere,
+        amount: None,
+    };
+    assert!(w.fails(1, away).contains("another creator"));
+    let same = Operation::ChangePledge {
+        pledge: PledgeId(0),
+        tier: big,
+        amount: None,
+    };
+    assert!(w.fails(1, same).contains("already"));
+}
+
+#[test]
+fn only_the_patron_pauses_resumes_and_cancels() {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    w.ok(1, pledge_op(tier));
+    let id = PledgeId(0);
+    assert!(w
+        .fails(2, Operation::PausePledge { pledge: id })
+        .contains("another patron"));
+    assert!(w
+        .fails(0, Operation::CancelPledge { pledge: id })
+        .contains("another patron"));
+    assert!(w
+        .fails(1, Operation::ResumePledge { pledge: id })
+        .contains("not paused"));
+    w.ok(1, Operation::PausePledge { pledge: id });
+    assert!(w
+        .fails(1, Operation::PausePledge { pledge: id })
+        .contains("not active"));
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 0);
+    w.ok(1, Operation::ResumePledge { pledge: id });
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 1_000);
+    w.ok(1, Operation::CancelPledge { pledge: id });
+    assert!(w
+        .fails(1, Operation::ResumePledge { pledge: id })
+        .contains("ended"));
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 1_000);
+    assert!(w.p.patron_pledges(&w.addr(1)).expect("read").is_empty());
+    assert_eq!(w.p.tier(tier).expect("read").expect("exists").patrons, 0);
+}
+
+#[test]
+fn a_creator_pause_stops_every_pledge_until_resumed() {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    w.deposit(2, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    w.ok(1, pledge_op(tier));
+    w.ok(2, pledge_op(tier));
+    w.ok(0, Operation::PauseCreator);
+    assert!(w.fails(0, Operation::PauseCreator).contains("already"));
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 0);
+    assert!(w
+        .fails(
+            1,
+            Operation::ResumePledge {
+                pledge: PledgeId(0)
+            }
+        )
+        .contains("paused their subscription"));
+    let newcomer = w.next_limited_tier(0, asset);
+    assert!(w.fails(2, pledge_op(newcomer)).contains("paused"));
+    w.ok(0, Operation::ResumeCreator);
+    w.advance(u64::from(MONTH));
+    assert_eq!(w.balance(0, asset), 2_000);
+    assert!(w
+        .fails(2, Operation::ResumeCreator)
+        .contains("no creator profile"));
+}
+
+#[test]
+fn an_end_date_ends_the_pledge_on_that_second() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    let end = START as u64 + u64::from(MONTH);
+    w.ok(
+        1,
+        Operation::Pledge {
+            tier,
+            amount: None,
+            end: Some(end),
+            cap: None,
+        },
+    );
+    w.advance(3 * u64::from(MONTH));
+    let pledge = w.p.pledge(PledgeId(0)).expect("read").expect("exists");
+    assert_eq!(
+        pledge.status,
+        PledgeStatus::Ended {
+            reason: EndReason::EndDate
+        }
+    );
+    assert_eq!(pledge.since, end);
+    assert_eq!(w.balance(0, asset), 1_000);
+    let past = Operation::Pledge {
+        tier,
+        amount: None,
+        end: Some(START as u64),
+        cap: None,
+    };
+    assert!(w.fails(1, past).contains("future"));
+}
+
+#[test]
+fn a_cap_ends_the_pledge_when_reached_and_never_pays_more() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.add_tier_after_profile(0, asset);
+    w.ok(
+        1,
+        Operation::Pledge {
+            tier,
+            amount: None,
+            end: None,
+            cap: Some(2_500),
+        },
+    );
+    w.advance(5 * u64::from(MONTH));
+    let pledge = w.p.pledge(PledgeId(0)).expect("read").expect("exists");
+    assert_eq!(
+        pledge.status,
+        PledgeStatus::Ended {
+            reason: EndReason::CapReached
+        }
+    );
+    assert_eq!(w.balance(0, asset), 2_500);
+    assert_eq!(pledge.streamed, fine(2_500));
+    let zero_cap = Operation::Pledge {
+        tier,
+        amount: None,
+        end: None,
+        cap: Some(0),
+    };
+    assert!(w.fails(1, zero_cap).contains("positive"));
+}
+
+trait ProfileThenTier {
+    fn add_tier_after_profile(
+        &mut self,
+        creator: usize,
+        asset: pledgeroll_contracts::AssetId,
+    ) -> pledgeroll_contracts::TierId;
+}
+
+impl ProfileThenTier for World {
+    fn add_tier_after_profile(
+        &mut self,
+        creator: usize,
+        asset: pledgeroll_contracts::AssetId,
+    ) -> pledgeroll_contracts::TierId {
+        self.creator_with_tier(creator, asset, 1_000)
+    }
+}
+
+#[test]
+fn a_signed_pledge_from_a_known_account_fits_in_110_bytes() {
+    let w = World::new(1);
+    let op = w.keys[0].sign_operation(
+        &ROLLUP,
+        7,
+        pledge_op(pledgeroll_contracts::TierId(3)),
+        false,
+    );
+    let bytes = op.to_bytes();
+    assert_eq!(bytes.len(), 105);
+    assert_eq!(SignedOperation::from_bytes(&bytes), Ok(op));
+}
+
+#[test]
+fn every_event_and_receipt_round_trips() {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    let mut events = Vec::new();
+    let mut receipts = Vec::new();
+    for (who, op) in [
+        (1, pledge_op(tier)),
+        (
+            1,
+            Operation::PausePledge {
+                pledge: PledgeId(0),
+            },
+        ),
+        (
+            1,
+            Operation::ResumePledge {
+                pledge: PledgeId(0),
+            },
+        ),
+        (
+            1,
+            Operation::Tip {
+                to: w.holder(0),
+                asset,
+                amount: 2,
+                memo: Text::new("hi").expect("short"),
+            },
+        ),
+        (0, Operation::PauseCreator),
+        (0, Operation::ResumeCreator),
+        (
+            1,
+            Operation::CancelPledge {
+                pledge: PledgeId(0),
+            },
+        ),
+        (1, withdraw_op(asset, 5)),
+        (2, Operation::PauseCreator),
+    ] {
+        let applied = w.op(who, op);
+        events.extend(applied.events);
+        receipts.push(applied.receipt);
+    }
+    events.extend(w.advance(DAY));
+    assert!(events.len() > 15);
+    for e in events {
+        assert_eq!(Event::from_bytes(&e.to_bytes()), Ok(e));
+    }
+    for r in receipts {
+        assert_eq!(
+            pledgeroll_contracts::Receipt::from_bytes(&r.to_bytes()),
+            Ok(r)
+        );
+    }
+}
+
+#[test]
+fn the_same_operations_give_the_same_state_hash_and_it_covers_the_whole_state() {
+    let run = || {
+        let mut w = World::new(3);
+        let asset = w.deposit(1, tez_ticket(), 100_000);
+        let tier = w.creator_with_tier(0, asset, 1_000);
+        w.ok(1, pledge_op(tier));
+        w.advance(DAY);
+        w.ok(0, withdraw_op(asset, 10));
+        w.advance(DAY);
+        w
+    };
+    let (a, b) = (run(), run());
+    let hash = a.p.state_hash().expect("read");
+    assert_eq!(hash, b.p.state_hash().expect("read"));
+    assert_eq!(hash, a.p.store().recompute_state_hash());
+    let mut c = run();
+    c.advance(1);
+    assert_ne!(c.p.state_hash().expect("read"), hash);
+}
