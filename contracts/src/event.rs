@@ -7,8 +7,9 @@
 use crate::asset::{AssetId, Ticket};
 use crate::crypto::{Address, Contract, PublicKey};
 use crate::encoding::{codec_enum, codec_struct, Text};
+use crate::escrow::{EscrowAsset, Invoice, InvoiceChange, Project, WorkTicket};
 use crate::operation::{MAX_ENTRYPOINT, MAX_MEMO};
-use crate::state::{Holder, Pledge, PledgeId, Profile, Tier, TierId};
+use crate::state::{Holder, Pledge, PledgeId, Profile, ProjectId, Tier, TierId};
 use crate::stream::Flow;
 
 /// How a pledge changed.
@@ -136,6 +137,69 @@ pub enum Event {
         /// The pledge after the change.
         record: Pledge,
     },
+    /// A project was created or changed.
+    ProjectUpdated {
+        /// The project.
+        project: ProjectId,
+        /// The project after the change.
+        record: Project,
+    },
+    /// A project's reservations, payouts or refund pool in an asset changed.
+    EscrowUpdated {
+        /// The project.
+        project: ProjectId,
+        /// The asset.
+        asset: AssetId,
+        /// The accounts after the change.
+        record: EscrowAsset,
+    },
+    /// A ticket was opened or closed.
+    TicketUpdated {
+        /// The project.
+        project: ProjectId,
+        /// The ticket's number in the project.
+        ticket: u32,
+        /// The ticket after the change.
+        record: WorkTicket,
+    },
+    /// An invoice changed.
+    InvoiceUpdated {
+        /// The project.
+        project: ProjectId,
+        /// The invoice's number in the project.
+        invoice: u32,
+        /// What happened.
+        change: InvoiceChange,
+        /// The invoice after the change.
+        record: Invoice,
+    },
+    /// A one-off contribution to a project.
+    ProjectFunded {
+        /// The project.
+        project: ProjectId,
+        /// The funder.
+        funder: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Base units.
+        amount: u64,
+    },
+    /// A project started refunding its funders.
+    RefundsOpened {
+        /// The project.
+        project: ProjectId,
+    },
+    /// A funder took their share of a refunding project.
+    Reclaimed {
+        /// The project.
+        project: ProjectId,
+        /// The funder.
+        funder: Address,
+        /// The asset.
+        asset: AssetId,
+        /// Fine units received.
+        fine: u128,
+    },
 }
 
 codec_enum!(Event, "event" {
@@ -150,6 +214,13 @@ codec_enum!(Event, "event" {
     8 => TierUpdated { tier, record },
     9 => CreatorPaused { creator, paused },
     10 => PledgeUpdated { pledge, change, record },
+    11 => ProjectUpdated { project, record },
+    12 => EscrowUpdated { project, asset, record },
+    13 => TicketUpdated { project, ticket, record },
+    14 => InvoiceUpdated { project, invoice, change, record },
+    15 => ProjectFunded { project, funder, asset, amount },
+    16 => RefundsOpened { project },
+    17 => Reclaimed { project, funder, asset, fine },
 });
 
 /// Longest failure reason kept in a receipt, in bytes.

@@ -85,6 +85,26 @@ pub fn project(id: ProjectId) -> String {
     format!("/projects/{}", id.0)
 }
 
+/// A project's accounts in one asset.
+pub fn project_asset(id: ProjectId, asset: AssetId) -> String {
+    format!("/projects/{}/assets/{}", id.0, asset.0)
+}
+
+/// A funder's contributions to a project.
+pub fn project_funder(id: ProjectId, funder: &Address) -> String {
+    format!("/projects/{}/funders/{funder}", id.0)
+}
+
+/// A project's `n`th ticket.
+pub fn project_ticket(id: ProjectId, n: u32) -> String {
+    format!("/projects/{}/tickets/{n}", id.0)
+}
+
+/// A project's `n`th invoice.
+pub fn project_invoice(id: ProjectId, n: u32) -> String {
+    format!("/projects/{}/invoices/{n}", id.0)
+}
+
 /// The `i`th entry of the scheduler's heap.
 pub fn schedule_entry(i: u64) -> String {
     format!("/schedule/{i}")

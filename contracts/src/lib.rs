@@ -15,6 +15,7 @@ mod context;
 pub mod crypto;
 pub mod encoding;
 pub mod error;
+pub mod escrow;
 pub mod event;
 pub mod keys;
 mod ledger;

@@ -10,6 +10,7 @@ use crate::crypto::{
     blake2b_256, packed_bytes, Address, Contract, Curve, PublicKey, RollupAddress, Signature,
 };
 use crate::encoding::{codec_enum, Decode, DecodeError, Encode, List, Reader, Text, Writer};
+use crate::escrow::ProjectOperation;
 use crate::state::{Holder, PledgeId, Profile, TierId, MAX_PERKS, MAX_TITLE};
 
 /// The tag every signed payload starts with, so a pledgeroll signature means
@@ -126,6 +127,11 @@ pub enum Operation {
     PauseCreator,
     /// Resumes the pledges the creator's pause stopped.
     ResumeCreator,
+    /// An operation on a project escrow.
+    Project {
+        /// The project operation.
+        op: ProjectOperation,
+    },
 }
 
 codec_enum!(Operation, "operation" {
@@ -142,6 +148,7 @@ codec_enum!(Operation, "operation" {
     10 => RetireTier { tier },
     11 => PauseCreator,
     12 => ResumeCreator,
+    13 => Project { op },
 });
 
 /// Who signed: the public key on an account's first operation, its address

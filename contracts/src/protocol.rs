@@ -6,6 +6,7 @@ use crate::context::{self, Ctx};
 use crate::crypto::{Address, Contract, PublicKey, RollupAddress};
 use crate::encoding::Text;
 use crate::error::{Failure, Fault, Rejection};
+use crate::escrow;
 use crate::event::{Event, Outcome, Receipt, Withdrawal, MAX_REASON};
 use crate::keys;
 use crate::ledger::{credit, debit, fine};
@@ -13,7 +14,8 @@ use crate::operation::{signed_bytes, Operation, SignedOperation, Signer, MAX_ENT
 use crate::patronage;
 use crate::schedule::{self, Task};
 use crate::state::{
-    Account, Clock, Counters, Creator, Holder, PatronPledges, Pledge, PledgeId, Tier, TierId,
+    Account, Clock, Counters, Creator, Holder, PatronPledges, Pledge, PledgeId, ProjectId, Tier,
+    TierId,
 };
 use crate::store::{self, Store, Writes};
 
@@ -102,6 +104,9 @@ impl<S: Store> Protocol<S> {
                     patronage::deplete(&mut ctx, holder, asset, entry.time)
                 }
                 Task::PledgeEnd { pledge } => patronage::end_due(&mut ctx, pledge, entry.time),
+                Task::InvoiceUnlock { project, invoice } => {
+                    escrow::unlock_due(&mut ctx, project, invoice)
+                }
             };
             match result {
                 Ok(()) => {}
@@ -264,6 +269,35 @@ impl<S: Store> Protocol<S> {
         context::read(&self.store, &keys::pledge(id))
     }
 
+    /// A project escrow.
+    pub fn project(&self, id: ProjectId) -> Result<Option<escrow::Project>, Fault> {
+        context::read(&self.store, &keys::project(id))
+    }
+
+    /// A project's accounts in one asset.
+    pub fn escrow_asset(
+        &self,
+        id: ProjectId,
+        asset: AssetId,
+    ) -> Result<escrow::EscrowAsset, Fault> {
+        Ok(context::read(&self.store, &keys::project_asset(id, asset))?.unwrap_or_default())
+    }
+
+    /// A project's invoice.
+    pub fn invoice(&self, id: ProjectId, n: u32) -> Result<Option<escrow::Invoice>, Fault> {
+        context::read(&self.store, &keys::project_invoice(id, n))
+    }
+
+    /// A project's ticket.
+    pub fn work_ticket(&self, id: ProjectId, n: u32) -> Result<Option<escrow::WorkTicket>, Fault> {
+        context::read(&self.store, &keys::project_ticket(id, n))
+    }
+
+    /// A funder's contributions to a project.
+    pub fn funder(&self, id: ProjectId, who: &Address) -> Result<escrow::Funder, Fault> {
+        Ok(context::read(&self.store, &keys::project_funder(id, who))?.unwrap_or_default())
+    }
+
     /// The pledges an account pays, active or paused.
     pub fn patron_pledges(&self, a: &Address) -> Result<Vec<PledgeId>, Fault> {
         let list: PatronPledges =
@@ -334,7 +368,12 @@ fn dispatch<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, op: Operation) -> R
             amount,
             memo,
         } => {
-            move_units(ctx, signer, to, asset, amount)?;
+            match to {
+                Holder::Account(_) => move_units(ctx, signer, to, asset, amount)?,
+                Holder::Project(project) => {
+                    escrow::contribute(ctx, signer, project, asset, amount)?
+                }
+            }
             ctx.emit(Event::Tipped {
                 from: signer,
                 to,
@@ -371,6 +410,7 @@ fn dispatch<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, op: Operation) -> R
         Operation::RetireTier { tier } => patronage::retire_tier(ctx, signer, tier),
         Operation::PauseCreator => patronage::set_creator_paused(ctx, signer, true),
         Operation::ResumeCreator => patronage::set_creator_paused(ctx, signer, false),
+        Operation::Project { op } => escrow::apply(ctx, signer, op),
     }
 }
 
@@ -426,9 +466,6 @@ fn move_units<S: Store>(
     patronage::require_asset(ctx, asset)?;
     if to == Holder::Account(from) {
         return Err(Rejection::Refused("sender and receiver are the same account").into());
-    }
-    if let Holder::Project(p) = to {
-        return Err(Rejection::UnknownProject(p).into());
     }
     debit(ctx, &Holder::Account(from), asset, fine(amount))?;
     credit(ctx, &to, asset, fine(amount))

@@ -11,7 +11,7 @@ use crate::context::Ctx;
 use crate::encoding::{codec_enum, codec_struct};
 use crate::error::Fault;
 use crate::keys;
-use crate::state::{Counters, Holder, PledgeId};
+use crate::state::{Counters, Holder, PledgeId, ProjectId};
 use crate::store::Store;
 
 /// Something the protocol does by itself at a given time.
@@ -29,10 +29,18 @@ pub enum Task {
         /// The pledge.
         pledge: PledgeId,
     },
+    /// An invoice's time-lock or veto window ends.
+    InvoiceUnlock {
+        /// The project.
+        project: ProjectId,
+        /// The invoice.
+        invoice: u32,
+    },
 }
 codec_enum!(Task, "task" {
     0 => Depletion { holder, asset },
     1 => PledgeEnd { pledge },
+    2 => InvoiceUnlock { project, invoice },
 });
 
 /// A queued task.

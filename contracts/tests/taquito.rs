@@ -2,6 +2,8 @@
 //! addresses read and print as Taquito prints them. The vectors are produced
 //! by `scripts/taquito-vectors`.
 
+#![allow(clippy::indexing_slicing, clippy::panic)] // test code: a failed index is a failed test
+
 use pledgeroll_contracts::crypto::{packed_bytes, PublicKey, Signature};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::Address;
