@@ -12,9 +12,16 @@ use std::time::{Duration, Instant};
 use common::*;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use pledgeroll_contracts::crypto::{Contract, Curve};
-use pledgeroll_contracts::encoding::Text;
+use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::{AssetId, MemoryStore, Operation, Protocol, SignedOperation, TierId};
+use pledgeroll_contracts::{
+    AssetId, MemoryStore, Operation, ProjectId, Protocol, SignedOperation, TierId,
+};
+
+/// The tier's price per 30 days: large, so a month of one patron's stream
+/// funds as many withdrawals as criterion asks for.
+const PRICE: u64 = 1_000_000_000;
 
 fn patron_key(i: u64) -> SecretKey {
     let mut secret = [7u8; 32];
@@ -31,12 +38,12 @@ fn world_with_patrons(
 ) -> (World, AssetId, TierId, Vec<SecretKey>) {
     let mut w = World::new(1);
     let asset = w.deposit(0, tez_ticket(), 1);
-    let tier = w.creator_with_tier(0, asset, 1_000);
+    let tier = w.creator_with_tier(0, asset, PRICE);
     let mut keys = Vec::with_capacity(patrons as usize);
     for i in 0..patrons {
         let key = patron_key(i);
         let addr = key.public_key().address();
-        w.p.deposit(addr, tez_ticket(), 1_000 * months)
+        w.p.deposit(addr, tez_ticket(), PRICE * months)
             .expect("no fault")
             .expect("ok");
         let op = if pledged {
@@ -139,10 +146,124 @@ fn level_with_depletions(c: &mut Criterion) {
     group.finish();
 }
 
+/// A public project (commissioners 0, 1, 2; threshold 2) funded by account 3
+/// with one closed ticket and `invoices` invoices raised by commissioner 0.
+fn project_with_invoices(invoices: u32) -> (World, ProjectId) {
+    let mut w = World::new(4);
+    let asset = w.deposit(3, tez_ticket(), u64::from(invoices) + 10);
+    let id = ProjectId(0);
+    let commissioners = List::new((0..3).map(|i| w.addr(i)).collect()).expect("few");
+    let ops = [
+        ProjectOperation::Create {
+            title: Text::new("bench").expect("short"),
+            description: Text::new("").expect("short"),
+            link: None,
+            commissioners,
+            threshold: 2,
+            mode: Mode::Public,
+            time_lock: None,
+            refund_deadline: START as u64 + 365 * DAY,
+        },
+        ProjectOperation::OpenTicket {
+            project: id,
+            title: Text::new("t").expect("short"),
+            url: None,
+            budget: None,
+        },
+        ProjectOperation::CloseTicket {
+            project: id,
+            ticket: 0,
+        },
+    ];
+    for op in ops {
+        w.ok(0, Operation::Project { op });
+    }
+    w.ok(
+        3,
+        Operation::Project {
+            op: ProjectOperation::Fund {
+                project: id,
+                asset,
+                amount: u64::from(invoices) + 10,
+            },
+        },
+    );
+    let beneficiary = w.addr(3);
+    for _ in 0..invoices {
+        w.ok(
+            0,
+            Operation::Project {
+                op: ProjectOperation::RaiseInvoice {
+                    project: id,
+                    ticket: 0,
+                    beneficiary,
+                    asset,
+                    amount: 1,
+                },
+            },
+        );
+    }
+    (w, id)
+}
+
+fn escrow_payouts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("escrow");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("approve_payout", |b| {
+        b.iter_custom(|iters| {
+            let (mut w, id) = project_with_invoices(iters as u32);
+            let key = w.keys[1].clone();
+            let ops: Vec<SignedOperation> = (0..iters)
+                .map(|n| {
+                    let op = Operation::Project {
+                        op: ProjectOperation::Approve {
+                            project: id,
+                            invoice: n as u32,
+                        },
+                    };
+                    key.sign_operation(&ROLLUP, n, op, n == 0)
+                })
+                .collect();
+            let start = Instant::now();
+            for op in &ops {
+                let applied = w.p.apply(op).expect("no fault");
+                debug_assert_eq!(
+                    applied.receipt.outcome,
+                    pledgeroll_contracts::Outcome::Applied
+                );
+            }
+            start.elapsed()
+        })
+    });
+    for invoices in [1u32, 10_000] {
+        let (w, _) = project_with_invoices(invoices);
+        let store = w.p.into_store();
+        group.bench_with_input(
+            BenchmarkId::new("time_out_level", invoices),
+            &invoices,
+            |b, _| {
+                b.iter_batched(
+                    || Protocol::new(store.clone(), ROLLUP),
+                    |mut p: Protocol<MemoryStore>| {
+                        let events = p.begin_level(1, START + 4 * DAY as i64).expect("level");
+                        assert!(events.len() as u32 >= invoices);
+                        p
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     signed_pledges,
     creator_withdraw,
-    level_with_depletions
+    level_with_depletions,
+    escrow_payouts
 );
 criterion_main!(benches);
