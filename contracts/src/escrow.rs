@@ -931,7 +931,7 @@ fn raise_invoice<S: Store>(
     };
     store_project(ctx, id, project.clone());
     if project.approved(record.approvals.items()) {
-        return pay(ctx, id, n, record, InvoiceChange::Raised);
+        return pay(ctx, id, n, record, Some(InvoiceChange::Raised));
     }
     schedule::push(
         ctx,
@@ -962,17 +962,17 @@ fn release_reservation<S: Store>(
     Ok(())
 }
 
-/// Pays an open invoice from the escrow to its beneficiary.
+/// Pays an open invoice from the escrow to its beneficiary. `cause` is the
+/// change that made it payable (raised or approved), recorded first so the
+/// feed shows it before the payment; a time-out has none.
 fn pay<S: Store>(
     ctx: &mut Ctx<'_, S>,
     id: ProjectId,
     n: u32,
     mut invoice: Invoice,
-    change: InvoiceChange,
+    cause: Option<InvoiceChange>,
 ) -> Result<(), Failure> {
-    if change != InvoiceChange::Raised {
-        // The invoice was stored with this change already; record it first so
-        // the feed shows the approval, then the payment.
+    if let Some(change) = cause {
         store_invoice(ctx, id, n, invoice.clone(), change);
     }
     let units = fine(invoice.amount);
@@ -1037,7 +1037,7 @@ fn approve<S: Store>(
         return Err(Fault::Inconsistent("more approvals than signers").into());
     }
     if project.approved(invoice.approvals.items()) {
-        return pay(ctx, id, n, invoice, InvoiceChange::Approved);
+        return pay(ctx, id, n, invoice, Some(InvoiceChange::Approved));
     }
     store_invoice(ctx, id, n, invoice, InvoiceChange::Approved);
     Ok(())
@@ -1095,7 +1095,7 @@ pub(crate) fn unlock_due<S: Store>(
     {
         return Ok(());
     }
-    pay(ctx, id, n, invoice, InvoiceChange::Raised)
+    pay(ctx, id, n, invoice, None)
 }
 
 /// Opens refunds: ends live streams, cancels open invoices and fixes each
