@@ -423,6 +423,15 @@ fn deposit_in<S: Store>(
     if amount == 0 {
         return Err(Rejection::ZeroAmount.into());
     }
+    // A ticket kind is stored in its canonical encoding, which bounds its
+    // metadata: a longer one could be stored but never read back.
+    if ticket
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.len() > crate::asset::MAX_TICKET_METADATA)
+    {
+        return Err(Rejection::Refused("ticket metadata is longer than 256 bytes").into());
+    }
     let digest = ticket.digest();
     let asset = match ctx.get::<AssetId>(&keys::asset_by_ticket(&digest))? {
         Some(id) => id,

@@ -131,3 +131,107 @@ proptest! {
         all_decoders(&bytes);
     }
 }
+
+fn round_trip<T: Decode + Encode + PartialEq + std::fmt::Debug>(value: &T) {
+    let bytes = value.to_bytes();
+    assert_eq!(
+        T::from_bytes(&bytes).as_ref(),
+        Ok(value),
+        "{}",
+        std::any::type_name::<T>()
+    );
+}
+
+/// Every stored and transmitted type, taken from a live scenario, reads back
+/// to itself.
+#[test]
+fn every_type_round_trips() {
+    use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
+    use pledgeroll_contracts::{Holder, ProjectId};
+
+    let mut w = World::new(4);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    w.ok(1, pledge_op(tier));
+    let commissioners =
+        pledgeroll_contracts::encoding::List::new(vec![w.addr(0), w.addr(2)]).expect("few");
+    let project = ProjectId(0);
+    for (who, op) in [
+        (
+            0,
+            ProjectOperation::Create {
+                title: Text::new("p").expect("short"),
+                description: Text::new("d").expect("short"),
+                link: Some(Text::new("https://example.org").expect("short")),
+                commissioners,
+                threshold: 2,
+                mode: Mode::Private { patron: w.addr(1) },
+                time_lock: None,
+                refund_deadline: START as u64 + 30 * DAY,
+            },
+        ),
+        (
+            1,
+            ProjectOperation::Fund {
+                project,
+                asset,
+                amount: 500,
+            },
+        ),
+        (
+            0,
+            ProjectOperation::OpenTicket {
+                project,
+                title: Text::new("t").expect("short"),
+                url: None,
+                budget: None,
+            },
+        ),
+        (0, ProjectOperation::CloseTicket { project, ticket: 0 }),
+        (
+            0,
+            ProjectOperation::RaiseInvoice {
+                project,
+                ticket: 0,
+                beneficiary: w.addr(3),
+                asset,
+                amount: 100,
+            },
+        ),
+        (
+            1,
+            ProjectOperation::Veto {
+                project,
+                invoice: 0,
+            },
+        ),
+    ] {
+        w.ok(who, Operation::Project { op });
+    }
+    let withdrawal = w.ok(
+        1,
+        Operation::Withdraw {
+            asset,
+            amount: 1,
+            destination: pledgeroll_contracts::Contract::Originated([3; 20]),
+            entrypoint: Text::new("burn").expect("short"),
+        },
+    );
+    round_trip(&withdrawal.withdrawals[0]);
+    round_trip(&withdrawal.receipt);
+    let p = &w.p;
+    round_trip(&p.account(&w.addr(1)).expect("read"));
+    round_trip(&p.clock().expect("read"));
+    round_trip(&p.counters().expect("read"));
+    round_trip(&p.supply(asset).expect("read"));
+    round_trip(&p.asset(asset).expect("read").expect("exists"));
+    round_trip(&p.flow(&Holder::Account(w.addr(1)), asset).expect("read"));
+    round_trip(&p.creator(&w.addr(0)).expect("read").expect("exists"));
+    round_trip(&p.tier(tier).expect("read").expect("exists"));
+    round_trip(&p.pledge(PledgeId(0)).expect("read").expect("exists"));
+    round_trip(&p.project(project).expect("read").expect("exists"));
+    round_trip(&p.escrow_asset(project, asset).expect("read"));
+    round_trip(&p.work_ticket(project, 0).expect("read").expect("exists"));
+    round_trip(&p.invoice(project, 0).expect("read").expect("exists"));
+    round_trip(&p.funder(project, &w.addr(1)).expect("read"));
+}

@@ -11,7 +11,7 @@ use pledgeroll_contracts::event::{Event, Outcome, PledgeChange};
 use pledgeroll_contracts::operation::Signer;
 use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus};
 use pledgeroll_contracts::{
-    Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation,
+    Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket,
 };
 
 fn withdraw_op(asset: pledgeroll_contracts::AssetId, amount: u64) -> Operation {
@@ -240,6 +240,21 @@ fn assets_are_numbered_by_ticket_and_kept_apart() {
         .deposit(w.addr(0), tez_ticket(), 0)
         .expect("no fault")
         .is_err());
+    let long = Ticket {
+        metadata: Some(vec![1; 257]),
+        ..usd_ticket()
+    };
+    assert!(w.p.deposit(w.addr(0), long, 5).expect("no fault").is_err());
+    let longest = Ticket {
+        metadata: Some(vec![1; 256]),
+        ..usd_ticket()
+    };
+    assert!(w
+        .p
+        .deposit(w.addr(0), longest, 5)
+        .expect("no fault")
+        .is_ok());
+    assert_eq!(w.p.counters().expect("read").asset, 3);
 }
 
 #[test]

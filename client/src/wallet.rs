@@ -1,0 +1,326 @@
+//! The wallet's steps for Rust programs: read the rollup's state, build an
+//! operation, sign it, frame it for the inbox, inject it and wait for its
+//! receipt. The `pledgeroll` CLI is a thin layer over these.
+
+use std::time::Duration;
+
+use pledgeroll_contracts::asset::{Supply, FINE_PER_UNIT};
+use pledgeroll_contracts::escrow::{EscrowAsset, Invoice, Project, WorkTicket};
+use pledgeroll_contracts::keys;
+use pledgeroll_contracts::operation::signed_bytes;
+use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledges, Pledge, Tier};
+use pledgeroll_contracts::stream::Flow;
+use pledgeroll_contracts::{
+    Address, AssetId, Batch, Encode, Holder, Operation, Outcome, PledgeId, ProjectId, Receipt,
+    RollupAddress, SignedOperation, Ticket, TierId,
+};
+use thiserror::Error;
+
+use crate::assets::{AssetBook, AssetInfo};
+use crate::node::{Node, NodeError};
+
+/// Why a wallet step failed.
+#[derive(Debug, Error)]
+pub enum WalletError {
+    /// The node failed or refused.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The operation was applied and refused by the protocol.
+    #[error("the rollup refused the operation: {0}")]
+    Refused(String),
+    /// A message too large for one inbox message.
+    #[error("the batch is {0} bytes; one inbox message carries at most 4,074")]
+    TooLarge(usize),
+}
+
+/// What happened to a submitted operation.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The operation's hash, hex.
+    pub hash: String,
+    /// The level that applied it, when waited for.
+    pub level: Option<u32>,
+    /// Its receipt, when waited for.
+    pub receipt: Option<Receipt>,
+}
+
+/// Frames a batch as a targeted external message for `rollup` (the bytes to
+/// give the rollup node's batcher, which adds the external-message tag).
+pub fn frame(rollup: &RollupAddress, batch: &Batch) -> Result<Vec<u8>, WalletError> {
+    let payload = batch.to_bytes();
+    if payload.len() > pledgeroll_contracts::operation::MAX_BATCH_BYTES {
+        return Err(WalletError::TooLarge(payload.len()));
+    }
+    let mut out = Vec::with_capacity(21 + payload.len());
+    out.push(0); // targeted frame
+    out.extend_from_slice(&rollup.0);
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// A wallet connected to a rollup node.
+#[derive(Debug, Clone)]
+pub struct Wallet {
+    /// The node.
+    pub node: Node,
+    /// The rollup's address.
+    pub rollup: RollupAddress,
+    /// Asset names and decimals.
+    pub book: AssetBook,
+}
+
+impl Wallet {
+    /// Connects to the node at `url`, learning the rollup's address.
+    /// A sandbox's own assets join the book.
+    pub async fn connect(url: &str, mut book: AssetBook) -> Result<Self, WalletError> {
+        let node = Node::new(url);
+        let rollup = node.rollup_address().await?;
+        book.extend(crate::sandbox::assets(&node).await);
+        Ok(Self { node, rollup, book })
+    }
+
+    async fn state<T: pledgeroll_contracts::Decode>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, WalletError> {
+        Ok(self.node.state("head", key).await?)
+    }
+
+    /// The protocol's clock at the head.
+    pub async fn clock(&self) -> Result<Clock, WalletError> {
+        Ok(self.state(keys::CLOCK).await?.unwrap_or_default())
+    }
+
+    /// The id counters at the head.
+    pub async fn counters(&self) -> Result<Counters, WalletError> {
+        Ok(self.state(keys::COUNTERS).await?.unwrap_or_default())
+    }
+
+    /// An account's nonce and key.
+    pub async fn account(&self, a: &Address) -> Result<Account, WalletError> {
+        Ok(self.state(&keys::account(a)).await?.unwrap_or_default())
+    }
+
+    /// A holder's flow in an asset.
+    pub async fn flow(&self, h: &Holder, asset: AssetId) -> Result<Flow, WalletError> {
+        Ok(self.state(&keys::flow(h, asset)).await?.unwrap_or_default())
+    }
+
+    /// A holder's balance in whole base units at the rollup's current time.
+    pub async fn balance(&self, h: &Holder, asset: AssetId) -> Result<u128, WalletError> {
+        let now = self.clock().await?.now;
+        let flow = self.flow(h, asset).await?;
+        Ok(flow.balance_at(now.max(flow.at)).unwrap_or(0) / FINE_PER_UNIT)
+    }
+
+    /// Every asset the rollup has seen, with its ticket and how to show it.
+    pub async fn assets(&self) -> Result<Vec<(AssetId, Ticket, AssetInfo)>, WalletError> {
+        let n = self.counters().await?.asset;
+        let mut out = Vec::new();
+        for id in (0..n).map(AssetId) {
+            if let Some(t) = self.state::<Ticket>(&keys::asset(id)).await? {
+                let info = self.book.info(id, Some(&t));
+                out.push((id, t, info));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The asset named `symbol` (`tez`, `USD`, or `asset#3`).
+    pub async fn asset_by_symbol(
+        &self,
+        symbol: &str,
+    ) -> Result<Option<(AssetId, AssetInfo)>, WalletError> {
+        Ok(self
+            .assets()
+            .await?
+            .into_iter()
+            .find(|(_, _, info)| info.symbol.eq_ignore_ascii_case(symbol))
+            .map(|(id, _, info)| (id, info)))
+    }
+
+    /// How to show asset `id`.
+    pub async fn asset_info(&self, id: AssetId) -> Result<AssetInfo, WalletError> {
+        let ticket = self.state::<Ticket>(&keys::asset(id)).await?;
+        Ok(self.book.info(id, ticket.as_ref()))
+    }
+
+    /// An asset's totals in and out.
+    pub async fn supply(&self, id: AssetId) -> Result<Supply, WalletError> {
+        Ok(self.state(&keys::supply(id)).await?.unwrap_or_default())
+    }
+
+    /// A creator.
+    pub async fn creator(&self, a: &Address) -> Result<Option<Creator>, WalletError> {
+        self.state(&keys::creator(a)).await
+    }
+
+    /// A tier.
+    pub async fn tier(&self, id: TierId) -> Result<Option<Tier>, WalletError> {
+        self.state(&keys::tier(id)).await
+    }
+
+    /// A pledge.
+    pub async fn pledge(&self, id: PledgeId) -> Result<Option<Pledge>, WalletError> {
+        self.state(&keys::pledge(id)).await
+    }
+
+    /// The pledges an account pays.
+    pub async fn patron_pledges(
+        &self,
+        a: &Address,
+    ) -> Result<Vec<(PledgeId, Pledge)>, WalletError> {
+        let list: PatronPledges = self
+            .state(&keys::patron_pledges(a))
+            .await?
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for id in list.items().iter().copied() {
+            if let Some(p) = self.pledge(id).await? {
+                out.push((id, p));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The live pledges paying a holder.
+    pub async fn pledges_to(&self, h: &Holder) -> Result<Vec<(PledgeId, Pledge)>, WalletError> {
+        let n: u64 = self.state(&keys::payee_pledge_count(h)).await?.unwrap_or(0);
+        let mut out = Vec::new();
+        for i in 0..n {
+            if let Some(id) = self.state::<PledgeId>(&keys::payee_pledge(h, i)).await? {
+                if let Some(p) = self.pledge(id).await?.filter(Pledge::is_live) {
+                    out.push((id, p));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A project.
+    pub async fn project(&self, id: ProjectId) -> Result<Option<Project>, WalletError> {
+        self.state(&keys::project(id)).await
+    }
+
+    /// A project's accounts in an asset.
+    pub async fn escrow_asset(
+        &self,
+        id: ProjectId,
+        asset: AssetId,
+    ) -> Result<EscrowAsset, WalletError> {
+        Ok(self
+            .state(&keys::project_asset(id, asset))
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// A project's ticket.
+    pub async fn work_ticket(
+        &self,
+        id: ProjectId,
+        n: u32,
+    ) -> Result<Option<WorkTicket>, WalletError> {
+        self.state(&keys::project_ticket(id, n)).await
+    }
+
+    /// A project's invoice.
+    pub async fn invoice(&self, id: ProjectId, n: u32) -> Result<Option<Invoice>, WalletError> {
+        self.state(&keys::project_invoice(id, n)).await
+    }
+
+    /// Signs `op` with `key` at the account's next nonce, revealing the key
+    /// if the rollup does not know it yet.
+    pub async fn sign(
+        &self,
+        key: &SecretKey,
+        op: Operation,
+    ) -> Result<SignedOperation, WalletError> {
+        let account = self.account(&key.public_key().address()).await?;
+        Ok(key.sign_operation(
+            &self.rollup,
+            account.next_nonce,
+            op,
+            account.public_key.is_none(),
+        ))
+    }
+
+    /// The bytes a wallet signs for `op` at `nonce` (for external signers).
+    pub fn bytes_to_sign(&self, nonce: u64, op: &Operation) -> Vec<u8> {
+        signed_bytes(&self.rollup, nonce, op)
+    }
+
+    /// Injects signed operations as one batch; with `wait`, waits for each
+    /// receipt and fails if the protocol refused one.
+    pub async fn submit(
+        &self,
+        ops: Vec<SignedOperation>,
+        wait: bool,
+    ) -> Result<Vec<Submitted>, WalletError> {
+        let hashes: Vec<[u8; 32]> = ops.iter().map(SignedOperation::hash).collect();
+        let batch = Batch {
+            operations: pledgeroll_contracts::encoding::List::new(ops)
+                .map_err(|_| WalletError::TooLarge(usize::MAX))?,
+        };
+        let message = frame(&self.rollup, &batch)?;
+        let before = self.node.level("head").await?;
+        self.node.inject(&[message]).await?;
+        let mut out = Vec::new();
+        for hash in hashes {
+            if !wait {
+                out.push(Submitted {
+                    hash: hex::encode(hash),
+                    level: None,
+                    receipt: None,
+                });
+                continue;
+            }
+            let (level, receipt) = self
+                .node
+                .wait_receipt(hash, before, Duration::from_secs(60))
+                .await?;
+            if let Outcome::Failed { reason } = &receipt.outcome {
+                return Err(WalletError::Refused(reason.as_str().to_owned()));
+            }
+            out.push(Submitted {
+                hash: hex::encode(hash),
+                level: Some(level),
+                receipt: Some(receipt),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Signs and submits one operation.
+    pub async fn send(
+        &self,
+        key: &SecretKey,
+        op: Operation,
+        wait: bool,
+    ) -> Result<Submitted, WalletError> {
+        let signed = self.sign(key, op).await?;
+        let mut done = self.submit(vec![signed], wait).await?;
+        done.pop().ok_or(WalletError::Refused("no receipt".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pledgeroll_contracts::Decode;
+
+    #[test]
+    fn a_frame_is_the_targeted_tag_the_rollup_and_the_batch() {
+        let rollup = RollupAddress([7; 20]);
+        let key: SecretKey = "edsk3gUfUPyBSfrS9CCgmCiQsTCHGkviBDusMxDJstFtojtc1zcpsh"
+            .parse()
+            .expect("valid");
+        let op = key.sign_operation(&rollup, 0, Operation::PauseCreator, true);
+        let mut batch = Batch::default();
+        batch.operations.push(op);
+        let framed = frame(&rollup, &batch).expect("fits");
+        assert_eq!(framed[0], 0);
+        assert_eq!(&framed[1..21], &rollup.0);
+        assert_eq!(Batch::from_bytes(&framed[21..]), Ok(batch));
+    }
+}

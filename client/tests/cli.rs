@@ -1,0 +1,452 @@
+//! The `pledgeroll` CLI against a running sandbox (native kernel, levels on
+//! a short timer): every subcommand once with good input and once with bad
+//! input, `--json` output parsed.
+
+#![allow(clippy::indexing_slicing, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use pledgeroll_sandbox::{start, KernelSource, SandboxConfig};
+use serde_json::Value;
+
+const B1: &str = "edsk3gUfUPyBSfrS9CCgmCiQsTCHGkviBDusMxDJstFtojtc1zcpsh";
+const B2: &str = "edsk39qAm1fiMjgmPkw1EgQYkMzkJezLNewd7PLNHTkr6w9XA2zdfo";
+const B3: &str = "edsk4ArLQgBTLWG5FJmnGnT689VKoqhXwmDPBuGx3z4cvwU9MmrPZZ";
+
+struct Cli<'a> {
+    home: &'a Path,
+    node: String,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_pledgeroll"))
+            .args([
+                "--home",
+                self.home.to_str().expect("utf-8"),
+                "--node",
+                &self.node,
+            ])
+            .args(args)
+            .env("PLEDGEROLL_PASSPHRASE", "a long passphrase")
+            .output()
+            .expect("runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs with `--json`, asserts success and parses the output.
+    fn ok(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let (ok, out, err) = self.run(&all);
+        assert!(ok, "{args:?} failed: {err}");
+        let last = out.lines().last().unwrap_or_default();
+        serde_json::from_str(last)
+            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {out}"))
+    }
+
+    /// Asserts failure with one clear line containing `needle`.
+    fn fails(&self, args: &[&str], needle: &str) {
+        let (ok, _, err) = self.run(args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line expected: {err}"
+        );
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected `{needle}` in: {err}"
+        );
+    }
+}
+
+fn units(v: &Value, asset: &str) -> u128 {
+    v["accounts"][0]["balances"]
+        .as_array()
+        .expect("balances")
+        .iter()
+        .find(|b| b["asset"] == asset)
+        .map_or(0, |b| {
+            b["balance"]
+                .as_str()
+                .expect("string")
+                .parse()
+                .expect("number")
+        })
+}
+
+#[test]
+fn every_subcommand_works_and_refuses_bad_input() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let data = tempfile::tempdir().expect("temp dir");
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut config = SandboxConfig::local(data.path().to_owned(), KernelSource::Native);
+    config.block_time = Some(Duration::from_millis(200));
+    let sandbox = runtime.block_on(start(config)).expect("sandbox starts");
+    let cli = Cli {
+        home: home.path(),
+        node: sandbox.url(),
+    };
+
+    // Keys.
+    let b1 = cli.ok(&[
+        "keys",
+        "import",
+        "b1",
+        &format!("unencrypted:{B1}"),
+        "--unencrypted",
+    ]);
+    assert_eq!(b1["address"], "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx");
+    cli.ok(&["keys", "import", "b2", B2, "--unencrypted"]);
+    cli.ok(&["keys", "import", "b3", B3]);
+    cli.fails(
+        &["keys", "import", "bad", "edsk-not-a-key", "--unencrypted"],
+        "not valid base58check",
+    );
+    cli.fails(
+        &["keys", "import", "b1", B2, "--unencrypted"],
+        "exists already",
+    );
+    let gen = cli.ok(&["keys", "gen", "fresh", "--curve", "p256"]);
+    assert!(gen["address"].as_str().expect("address").starts_with("tz3"));
+    cli.fails(&["keys", "gen", "no/slash"], "not a valid key name");
+    let list = cli.ok(&["keys", "list"]);
+    assert_eq!(list.as_array().expect("list").len(), 4);
+    let shown = cli.ok(&["keys", "show", "b3"]);
+    assert_eq!(shown["encrypted"], true);
+    cli.fails(&["keys", "show", "nobody"], "no key named");
+    let exported = cli.ok(&["keys", "export", "b3"]);
+    assert_eq!(exported["secret_key"], B3);
+    let (ok, _, err) = Command::new(env!("CARGO_BIN_EXE_pledgeroll"))
+        .args([
+            "--home",
+            home.path().to_str().expect("utf-8"),
+            "keys",
+            "export",
+            "b3",
+        ])
+        .env("PLEDGEROLL_PASSPHRASE", "wrong")
+        .output()
+        .map(|o| {
+            (
+                o.status.success(),
+                (),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .expect("runs");
+    assert!(!ok && err.contains("wrong passphrase"), "{err}");
+    let backup = cli.ok(&["keys", "backup", "b3", "--shares", "5", "--threshold", "3"]);
+    let shares: Vec<String> = backup["shares"]
+        .as_array()
+        .expect("shares")
+        .iter()
+        .map(|s| s.as_str().expect("text").to_owned())
+        .collect();
+    let recovered = cli.ok(&[
+        "keys", "recover", "b3-again", "--share", &shares[0], "--share", &shares[2], "--share",
+        &shares[4],
+    ]);
+    assert_eq!(recovered["address"], shown["address"]);
+    cli.fails(
+        &[
+            "keys", "recover", "b3-twice", "--share", &shares[0], "--share", &shares[1],
+        ],
+        "needs 3 shares",
+    );
+    cli.ok(&["keys", "remove", "b3-again"]);
+    cli.fails(&["keys", "remove", "b3-again"], "no key named");
+
+    // Bootstrap accounts start funded.
+    let status = cli.ok(&["status", "b2"]);
+    let start_b2 = units(&status, "tez");
+    assert!(start_b2 > 0);
+    cli.fails(&["status", "tz1NotAnAddress"], "no key named");
+
+    // A creator publishes a tier; a patron pledges.
+    cli.ok(&[
+        "creator",
+        "profile",
+        "--as",
+        "b1",
+        "--name",
+        "Ada's podcast",
+        "--description",
+        "weekly episodes",
+        "--link",
+        "https://example.org",
+    ]);
+    cli.fails(
+        &[
+            "creator", "add-tier", "--as", "b3", "--title", "fan", "--price", "5 tez",
+        ],
+        "no creator profile",
+    );
+    cli.ok(&[
+        "creator",
+        "add-tier",
+        "--as",
+        "b1",
+        "--title",
+        "fan",
+        "--perks",
+        "early episodes",
+        "--price",
+        "5 tez",
+        "--period",
+        "month",
+    ]);
+    cli.fails(
+        &[
+            "creator", "add-tier", "--as", "b1", "--title", "x", "--price", "five tez",
+        ],
+        "is not an amount",
+    );
+    let shown = cli.ok(&["creator", "show", "b1"]);
+    assert_eq!(shown["name"], "Ada's podcast");
+    assert_eq!(shown["tiers"][0]["price"], 5_000_000);
+    cli.fails(&["creator", "show", "b2"], "no creator profile");
+    cli.ok(&["pledge", "to", "0", "--as", "b2"]);
+    cli.fails(&["pledge", "to", "9", "--as", "b2"], "no tier 9");
+    let dry = cli.ok(&[
+        "pledge",
+        "to",
+        "0",
+        "--as",
+        "b3",
+        "--amount",
+        "6 tez",
+        "--dry-run",
+    ]);
+    assert!(dry["bytes_to_sign"]
+        .as_str()
+        .expect("hex")
+        .starts_with("050a"));
+
+    // Offline signing, then sending.
+    let info = cli.ok(&["keys", "show", "b3"]);
+    let _ = info;
+    let rollup = dry["rollup"].as_str().expect("rollup").to_owned();
+    let nonce = dry["nonce"].as_u64().expect("nonce").to_string();
+    let mut sign_args = vec![
+        "sign",
+        "--as",
+        "b3",
+        dry["operation"].as_str().expect("op"),
+        "--nonce",
+        &nonce,
+        "--rollup",
+        &rollup,
+    ];
+    if dry["reveal"] == true {
+        sign_args.push("--reveal");
+    }
+    let signed = cli.ok(&sign_args);
+    cli.fails(
+        &[
+            "sign", "--as", "b3", "zz", "--nonce", "0", "--rollup", &rollup,
+        ],
+        "not hex",
+    );
+    let submitted = cli.ok(&["submit", signed["signed"].as_str().expect("hex")]);
+    assert!(submitted["level"].is_u64());
+    cli.fails(
+        &["submit", signed["signed"].as_str().expect("hex")],
+        "wrong nonce",
+    );
+
+    // Pledge lifecycle.
+    cli.ok(&[
+        "creator", "add-tier", "--as", "b1", "--title", "patron", "--price", "10 tez",
+    ]);
+    cli.ok(&["pledge", "change", "0", "1", "--as", "b2"]);
+    cli.fails(
+        &["pledge", "change", "0", "1", "--as", "b2"],
+        "already at these terms",
+    );
+    cli.ok(&["pledge", "pause", "0", "--as", "b2"]);
+    cli.fails(&["pledge", "pause", "0", "--as", "b2"], "not active");
+    cli.ok(&["pledge", "resume", "0", "--as", "b2"]);
+    cli.fails(&["pledge", "cancel", "0", "--as", "b3"], "another patron");
+    cli.ok(&["pledge", "cancel", "1", "--as", "b3"]);
+    cli.ok(&["creator", "retire-tier", "0", "--as", "b1"]);
+    cli.fails(&["creator", "retire-tier", "0", "--as", "b1"], "retired");
+    cli.ok(&["creator", "pause", "--as", "b1"]);
+    cli.fails(&["creator", "pause", "--as", "b1"], "already paused");
+    cli.ok(&["creator", "resume", "--as", "b1"]);
+
+    // Time passes: a month of 10 tez reaches the creator.
+    let before = units(&cli.ok(&["status", "b1"]), "tez");
+    cli.ok(&["sandbox", "advance", "30d"]);
+    cli.fails(&["sandbox", "advance", "soon"], "duration");
+    let after = units(&cli.ok(&["status", "b1"]), "tez");
+    assert!(after >= before + 10_000_000, "{before} -> {after}");
+    let status = cli.ok(&["status", "b2"]);
+    assert_eq!(status["accounts"][0]["pledges_out"][0]["status"], "active");
+
+    // Moving funds.
+    cli.ok(&["transfer", "1 tez", "--as", "b1", "--to", "b3"]);
+    cli.fails(
+        &["transfer", "1 tez", "--as", "b1", "--to", "b1"],
+        "same account",
+    );
+    cli.ok(&[
+        "tip",
+        "0.5 tez",
+        "--as",
+        "b3",
+        "--to",
+        "b1",
+        "--memo",
+        "great episode",
+    ]);
+    cli.fails(
+        &["tip", "0.5 doubloons", "--as", "b3", "--to", "b1"],
+        "no asset named",
+    );
+    cli.ok(&["withdraw", "2 tez", "--as", "b1"]);
+    cli.fails(
+        &["withdraw", "99999999 tez", "--as", "b1"],
+        "insufficient balance",
+    );
+    cli.ok(&["sandbox", "deposit", "3 usd", "--to", "fresh"]);
+    cli.fails(
+        &["sandbox", "deposit", "3 gold", "--to", "fresh"],
+        "no asset `gold`",
+    );
+
+    // A public project: b1, b2, b3 commission, 2 of 3.
+    cli.ok(&[
+        "project",
+        "create",
+        "--as",
+        "b1",
+        "--title",
+        "Docs rewrite",
+        "--link",
+        "https://gitlab.com/x/y",
+        "--commissioner",
+        "b1",
+        "--commissioner",
+        "b2",
+        "--commissioner",
+        "b3",
+        "--threshold",
+        "2",
+    ]);
+    cli.fails(
+        &[
+            "project",
+            "create",
+            "--as",
+            "b1",
+            "--title",
+            "x",
+            "--commissioner",
+            "b1",
+        ],
+        "needs --threshold",
+    );
+    cli.ok(&["project", "fund", "0", "20 tez", "--as", "b2"]);
+    cli.fails(
+        &["project", "fund", "7", "1 tez", "--as", "b2"],
+        "unknown project 7",
+    );
+    cli.ok(&[
+        "project", "pledge", "0", "1 tez", "--period", "day", "--as", "b2",
+    ]);
+    cli.ok(&[
+        "project",
+        "open-ticket",
+        "0",
+        "--title",
+        "chapter 1",
+        "--url",
+        "https://gitlab.com/x/y/-/issues/1",
+        "--as",
+        "b1",
+    ]);
+    cli.fails(
+        &[
+            "project",
+            "open-ticket",
+            "0",
+            "--title",
+            "t",
+            "--as",
+            "fresh",
+        ],
+        "commissioners",
+    );
+    cli.ok(&["project", "close-ticket", "0", "0", "--as", "b1"]);
+    cli.fails(
+        &["project", "close-ticket", "0", "0", "--as", "b1"],
+        "already closed",
+    );
+    cli.ok(&[
+        "project", "invoice", "0", "0", "5 tez", "--to", "fresh", "--as", "b1",
+    ]);
+    cli.fails(
+        &[
+            "project", "invoice", "0", "0", "5000 tez", "--to", "fresh", "--as", "b1",
+        ],
+        "insufficient balance",
+    );
+    cli.ok(&["project", "approve", "0", "0", "--as", "b3"]);
+    cli.fails(&["project", "approve", "0", "0", "--as", "b2"], "not open");
+    cli.ok(&[
+        "project", "invoice", "0", "0", "4 tez", "--to", "fresh", "--as", "b1",
+    ]);
+    cli.ok(&["project", "veto", "0", "1", "--as", "b2"]);
+    cli.fails(
+        &["project", "veto", "0", "1", "--as", "b1"],
+        "another commissioner",
+    );
+    cli.ok(&["project", "withdraw-invoice", "0", "1", "--as", "b1"]);
+    cli.fails(
+        &["project", "withdraw-invoice", "0", "1", "--as", "b1"],
+        "not open",
+    );
+    let project = cli.ok(&["project", "show", "0"]);
+    assert_eq!(project["invoices"][0]["status"], "Paid");
+    assert_eq!(project["invoices"][1]["status"], "Withdrawn");
+    cli.fails(&["project", "show", "42"], "no project 42");
+    cli.fails(
+        &["project", "reclaim", "0", "--as", "b2"],
+        "commissioners' approval",
+    );
+    cli.ok(&["project", "refund", "0", "--as", "b1"]);
+    cli.fails(
+        &["project", "refund", "0", "--as", "b1"],
+        "already approved",
+    );
+    cli.ok(&["project", "refund", "0", "--as", "b2"]);
+    cli.ok(&["project", "reclaim", "0", "--as", "b2"]);
+    cli.fails(
+        &["project", "reclaim", "0", "--as", "b2"],
+        "already reclaimed",
+    );
+    let fresh = cli.ok(&["status", "fresh"]);
+    assert_eq!(units(&fresh, "tez"), 5_000_000);
+    assert_eq!(units(&fresh, "usd"), 3_000_000);
+
+    runtime.block_on(sandbox.stop()).expect("stops");
+}
+
+#[test]
+fn an_unreachable_node_is_one_clear_line() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let cli = Cli {
+        home: home.path(),
+        node: "http://127.0.0.1:9".into(),
+    };
+    cli.fails(&["status"], "cannot reach the rollup node");
+}

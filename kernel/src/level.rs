@@ -1,0 +1,309 @@
+//! The record of one level, kept under [`paths::LEVEL`] and replaced at every
+//! level: its events, operation receipts, notices about unusable messages,
+//! the state hash after it, and why it aborted if it did.
+//!
+//! A rollup node keeps durable storage per block, so an indexer reads level
+//! `L`'s record from block `L` without scanning the state, and the record
+//! never grows beyond one level's inbox.
+
+use pledgeroll_contracts::encoding::{Reader, Text, Writer};
+use pledgeroll_contracts::{Decode, DecodeError, Encode, Event, Receipt};
+use tezos_smart_rollup_host::path::RefPath;
+use tezos_smart_rollup_host::runtime::Runtime;
+
+use crate::durable::{read_value, Pending};
+use crate::paths;
+
+/// Longest notice detail, in bytes.
+pub const MAX_DETAIL: usize = 200;
+
+/// What happened to an inbox message the kernel could not use as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Not a message this kernel understands (garbage, a truncated frame, a
+    /// transfer of another type).
+    Unrecognised,
+    /// A batch for this rollup that does not decode; none of it applied.
+    BatchRejected,
+    /// A batch for this rollup dropped because the level aborted; its
+    /// operations can be sent again with the same nonces.
+    BatchDropped,
+    /// A deposit that was not credited; its ticket goes back to the sender.
+    DepositRefunded,
+    /// A deposit that was not credited and whose ticket cannot be sent back.
+    DepositDropped,
+}
+
+impl NoticeKind {
+    fn tag(self) -> u8 {
+        match self {
+            NoticeKind::Unrecognised => 0,
+            NoticeKind::BatchRejected => 1,
+            NoticeKind::BatchDropped => 2,
+            NoticeKind::DepositRefunded => 3,
+            NoticeKind::DepositDropped => 4,
+        }
+    }
+}
+
+/// A note about one inbox message of the level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The message's index in the level's inbox.
+    pub message: u32,
+    /// What happened to it.
+    pub kind: NoticeKind,
+    /// Why, in words.
+    pub detail: Text<MAX_DETAIL>,
+}
+
+impl Notice {
+    /// A notice, its detail cut to [`MAX_DETAIL`] bytes.
+    pub fn new(message: u32, kind: NoticeKind, detail: &str) -> Self {
+        let mut cut = detail.len().min(MAX_DETAIL);
+        while !detail.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Notice {
+            message,
+            kind,
+            detail: Text::new(detail.get(..cut).unwrap_or_default()).unwrap_or_default(),
+        }
+    }
+}
+
+impl Encode for Notice {
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.message);
+        w.u8(self.kind.tag());
+        self.detail.encode(w);
+    }
+}
+
+impl Decode for Notice {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let message = r.u32("notice message")?;
+        let kind = match r.u8("notice kind")? {
+            0 => NoticeKind::Unrecognised,
+            1 => NoticeKind::BatchRejected,
+            2 => NoticeKind::BatchDropped,
+            3 => NoticeKind::DepositRefunded,
+            4 => NoticeKind::DepositDropped,
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "notice kind",
+                    tag,
+                })
+            }
+        };
+        Ok(Notice {
+            message,
+            kind,
+            detail: r.get()?,
+        })
+    }
+}
+
+/// Encodes a level list: a `u32` little-endian count, then each item's
+/// canonical encoding.
+pub fn encode_list<T: Encode>(items: &[T]) -> Vec<u8> {
+    let mut w = Writer::with_capacity(4 + items.len() * 64);
+    w.u32(u32::try_from(items.len()).unwrap_or(u32::MAX));
+    for item in items {
+        item.encode(&mut w);
+    }
+    w.into_bytes()
+}
+
+/// Decodes a level list written by [`encode_list`].
+pub fn decode_list<T: Decode>(bytes: &[u8]) -> Result<Vec<T>, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let count = usize::try_from(r.u32("count")?).unwrap_or(usize::MAX);
+    // Every item takes at least one byte: a count above what is left is
+    // refused before allocating for it.
+    if count > r.remaining() {
+        return Err(DecodeError::UnexpectedEnd("list"));
+    }
+    let mut items = Vec::with_capacity(count);
+    for _ in 0..count {
+        items.push(T::decode(&mut r)?);
+    }
+    r.finish()?;
+    Ok(items)
+}
+
+/// One level's record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelRecord {
+    /// The inbox level.
+    pub number: u32,
+    /// Every state change, in order: scheduled tasks first, then messages.
+    pub events: Vec<Event>,
+    /// One receipt per signed operation, in order.
+    pub receipts: Vec<Receipt>,
+    /// Notes about messages the kernel could not use, by message index.
+    pub notices: Vec<Notice>,
+    /// The protocol's state hash after the level.
+    pub state_hash: [u8; 32],
+    /// Why the level aborted, if it did (then it changed no state).
+    pub fault: Option<String>,
+}
+
+impl LevelRecord {
+    /// Replaces the record with this one, as part of the level's writes.
+    pub fn write(&self, pending: &mut Pending) {
+        pending.write(&paths::LEVEL_NUMBER, &self.number.to_le_bytes());
+        pending.write(&paths::LEVEL_EVENTS, &encode_list(&self.events));
+        pending.write(&paths::LEVEL_RECEIPTS, &encode_list(&self.receipts));
+        pending.write(&paths::LEVEL_NOTICES, &encode_list(&self.notices));
+        pending.write(&paths::LEVEL_STATE_HASH, &self.state_hash);
+        match &self.fault {
+            Some(fault) => pending.write(&paths::LEVEL_FAULT, fault.as_bytes()),
+            None => pending.remove(&paths::LEVEL_FAULT),
+        }
+    }
+
+    /// The record in durable storage, or `None` before the first level.
+    pub fn read(host: &impl Runtime) -> Result<Option<Self>, RecordError> {
+        let read = |path: &RefPath<'static>| {
+            read_value(host, path).map_err(|e| RecordError::Storage(e.to_string()))
+        };
+        let Some(number) = read(&paths::LEVEL_NUMBER)? else {
+            return Ok(None);
+        };
+        let part = |path: RefPath<'static>| -> Result<Vec<u8>, RecordError> {
+            read(&path)?.ok_or(RecordError::Missing(path.to_string()))
+        };
+        let number = u32::from_bytes(&number)?;
+        let events = decode_list(&part(paths::LEVEL_EVENTS)?)?;
+        let receipts = decode_list(&part(paths::LEVEL_RECEIPTS)?)?;
+        let notices = decode_list(&part(paths::LEVEL_NOTICES)?)?;
+        let state_hash = <[u8; 32]>::from_bytes(&part(paths::LEVEL_STATE_HASH)?)?;
+        let fault = read(&paths::LEVEL_FAULT)?.map(|f| String::from_utf8_lossy(&f).into_owned());
+        Ok(Some(LevelRecord {
+            number,
+            events,
+            receipts,
+            notices,
+            state_hash,
+            fault,
+        }))
+    }
+}
+
+/// Why a stored level record could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Durable storage failed.
+    #[error("cannot read the level record: {0}")]
+    Storage(String),
+    /// A part of the record is missing.
+    #[error("level record part {0} is missing")]
+    Missing(String),
+    /// A part does not decode.
+    #[error("level record does not decode: {0}")]
+    Decode(#[from] DecodeError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pledgeroll_contracts::{Address, AssetId, Outcome};
+    use tezos_smart_rollup_mock::MockHost;
+
+    fn alice() -> Address {
+        "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx".parse().unwrap()
+    }
+
+    #[test]
+    fn notices_round_trip_and_reject_unknown_kinds() {
+        for kind in [
+            NoticeKind::Unrecognised,
+            NoticeKind::BatchRejected,
+            NoticeKind::BatchDropped,
+            NoticeKind::DepositRefunded,
+            NoticeKind::DepositDropped,
+        ] {
+            let n = Notice::new(3, kind, "why");
+            assert_eq!(Notice::from_bytes(&n.to_bytes()), Ok(n));
+        }
+        let mut bytes = Notice::new(3, NoticeKind::Unrecognised, "x").to_bytes();
+        bytes[4] = 9;
+        assert!(Notice::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn long_details_are_cut_on_a_character_boundary() {
+        let n = Notice::new(0, NoticeKind::Unrecognised, &"é".repeat(150));
+        assert_eq!(n.detail.as_str().len(), MAX_DETAIL);
+        let n = Notice::new(
+            0,
+            NoticeKind::Unrecognised,
+            &format!("a{}", "é".repeat(150)),
+        );
+        assert_eq!(n.detail.as_str().len(), MAX_DETAIL - 1);
+    }
+
+    #[test]
+    fn lists_round_trip_and_refuse_bad_counts() {
+        let events = vec![
+            Event::Deposited {
+                account: alice(),
+                asset: AssetId(0),
+                amount: 5,
+            },
+            Event::Deposited {
+                account: alice(),
+                asset: AssetId(1),
+                amount: 7,
+            },
+        ];
+        let bytes = encode_list(&events);
+        assert_eq!(bytes.get(..4), Some(&2u32.to_le_bytes()[..]));
+        assert_eq!(decode_list::<Event>(&bytes), Ok(events));
+        assert_eq!(decode_list::<Event>(&encode_list::<Event>(&[])), Ok(vec![]));
+
+        let mut lying = bytes.clone();
+        lying[0] = 0xff;
+        assert!(decode_list::<Event>(&lying).is_err());
+        let mut trailing = bytes;
+        trailing.push(0);
+        assert_eq!(
+            decode_list::<Event>(&trailing),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        assert!(decode_list::<Event>(&[1, 0]).is_err());
+    }
+
+    #[test]
+    fn a_record_replaces_the_previous_one_whole() {
+        let mut host = MockHost::default();
+        let first = LevelRecord {
+            number: 7,
+            receipts: vec![Receipt {
+                hash: [1; 32],
+                signer: alice(),
+                nonce: 0,
+                outcome: Outcome::Applied,
+            }],
+            notices: vec![Notice::new(2, NoticeKind::BatchRejected, "bad")],
+            state_hash: [9; 32],
+            fault: Some("broken".to_owned()),
+            ..LevelRecord::default()
+        };
+        let mut level = Pending::default();
+        first.write(&mut level);
+        level.commit(&mut host).unwrap();
+        assert_eq!(LevelRecord::read(&host).unwrap(), Some(first));
+
+        let second = LevelRecord {
+            number: 8,
+            ..LevelRecord::default()
+        };
+        let mut level = Pending::default();
+        second.write(&mut level);
+        level.commit(&mut host).unwrap();
+        assert_eq!(LevelRecord::read(&host).unwrap(), Some(second));
+        assert_eq!(LevelRecord::read(&MockHost::default()).unwrap(), None);
+    }
+}

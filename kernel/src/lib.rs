@@ -1,0 +1,28 @@
+//! The pledgeroll smart-rollup kernel: a thin adapter between the rollup
+//! host and the protocol in `pledgeroll-contracts`.
+//!
+//! Each level the kernel begins the protocol's level at the layer-1 time,
+//! applies the batches of signed operations sent to this rollup and the
+//! ticket deposits, records the level's events and receipts where the rollup
+//! node's RPC can read them, and sends withdrawals back to layer 1 through
+//! the outbox. It has no administrator and no upgrade path: it never writes
+//! `/kernel/boot.wasm`, and only signed operations change accounts.
+//!
+//! Durable paths are listed in [`paths`]; `docs/state-layout.md` gives their
+//! encodings.
+
+pub mod durable;
+pub mod error;
+pub mod inbox;
+mod kernel;
+pub mod level;
+pub mod outbox;
+pub mod paths;
+
+pub use durable::DurableStore;
+pub use error::Abort;
+pub use kernel::run;
+pub use level::{LevelRecord, Notice, NoticeKind};
+
+#[cfg(target_arch = "wasm32")]
+tezos_smart_rollup_entrypoint::kernel_entry!(run);

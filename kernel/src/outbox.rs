@@ -1,0 +1,280 @@
+//! Tickets going back to layer 1: outbox messages for withdrawals and for
+//! deposits the rollup could not credit, and the durable FIFO queue that
+//! holds them beyond the host's limit of messages per level.
+
+use pledgeroll_contracts::crypto::Curve;
+use pledgeroll_contracts::{Contract, Ticket, Withdrawal};
+use tezos_crypto_rs::hash::{ContractKt1Hash, ContractTz1Hash, ContractTz2Hash, ContractTz3Hash};
+use tezos_data_encoding::enc::BinWriter;
+use tezos_data_encoding::types::Zarith;
+use tezos_smart_rollup_encoding::contract::Contract as L1Contract;
+use tezos_smart_rollup_encoding::entrypoint::Entrypoint;
+use tezos_smart_rollup_encoding::michelson::ticket::FA2_1Ticket;
+use tezos_smart_rollup_encoding::michelson::{
+    MichelsonBytes, MichelsonInt, MichelsonOption, MichelsonPair,
+};
+use tezos_smart_rollup_encoding::outbox::{OutboxMessage, OutboxMessageTransaction};
+use tezos_smart_rollup_encoding::public_key_hash::PublicKeyHash;
+use tezos_smart_rollup_host::runtime::Runtime;
+
+use crate::durable::Pending;
+use crate::error::Abort;
+use crate::paths;
+
+/// Most outbox messages the rollup can write in one level.
+pub const MAX_OUTBOX_PER_LEVEL: usize = 100;
+
+/// The layer-1 form of a protocol contract.
+pub fn l1_contract(c: &Contract) -> L1Contract {
+    match c {
+        Contract::Implicit(a) => {
+            let hash = a.hash().to_vec();
+            L1Contract::Implicit(match a.curve() {
+                Curve::Ed25519 => PublicKeyHash::Ed25519(ContractTz1Hash(hash)),
+                Curve::Secp256k1 => PublicKeyHash::Secp256k1(ContractTz2Hash(hash)),
+                Curve::P256 => PublicKeyHash::P256(ContractTz3Hash(hash)),
+            })
+        }
+        Contract::Originated(h) => L1Contract::Originated(ContractKt1Hash(h.to_vec())),
+    }
+}
+
+/// The layer-1 ticket of `amount` units of `ticket`.
+pub fn l1_ticket(ticket: &Ticket, amount: u64) -> Result<FA2_1Ticket, Abort> {
+    FA2_1Ticket::new(
+        l1_contract(&ticket.ticketer),
+        MichelsonPair(
+            MichelsonInt(Zarith(ticket.token_id.into())),
+            MichelsonOption(ticket.metadata.clone().map(MichelsonBytes)),
+        ),
+        amount,
+    )
+    .map_err(|e| Abort::Outbox(e.to_string()))
+}
+
+fn transaction_message(
+    ticket: FA2_1Ticket,
+    destination: L1Contract,
+    entrypoint: Entrypoint,
+) -> Result<Vec<u8>, Abort> {
+    let message = OutboxMessage::AtomicTransactionBatch(
+        vec![OutboxMessageTransaction {
+            parameters: ticket,
+            destination,
+            entrypoint,
+        }]
+        .into(),
+    );
+    let mut out = Vec::new();
+    message
+        .bin_write(&mut out)
+        .map_err(|e| Abort::Outbox(e.to_string()))?;
+    Ok(out)
+}
+
+/// The outbox message that carries a withdrawal: one transaction sending the
+/// ticket to the destination's entrypoint.
+pub fn withdrawal_message(w: &Withdrawal) -> Result<Vec<u8>, Abort> {
+    let entrypoint = Entrypoint::try_from(w.entrypoint.as_str().to_owned())
+        .map_err(|e| Abort::Outbox(format!("entrypoint {:?}: {e:?}", w.entrypoint.as_str())))?;
+    transaction_message(
+        l1_ticket(&w.ticket, w.amount)?,
+        l1_contract(&w.destination),
+        entrypoint,
+    )
+}
+
+/// The outbox message that returns a deposited ticket, unchanged, to the
+/// `%default` entrypoint of the contract that sent it; `None` for a ticket
+/// of no units, which layer 1 could not receive.
+pub fn refund_message(sender: ContractKt1Hash, ticket: FA2_1Ticket) -> Option<Vec<u8>> {
+    if ticket.amount().sign() != num_bigint::Sign::Plus {
+        return None;
+    }
+    transaction_message(
+        ticket,
+        L1Contract::Originated(sender),
+        Entrypoint::default(),
+    )
+    .ok()
+}
+
+/// The outbox queue's bounds: entries `head..tail` wait to be sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Queue {
+    head: u64,
+    tail: u64,
+}
+
+fn read_queue(host: &impl Runtime, pending: &Pending) -> Result<Queue, Abort> {
+    let Some(bytes) = pending.get(host, &paths::OUTBOX_QUEUE)? else {
+        return Ok(Queue::default());
+    };
+    let corrupt = || Abort::Storage {
+        path: paths::OUTBOX_QUEUE.to_string(),
+        reason: format!("{} bytes, expected 16 with head <= tail", bytes.len()),
+    };
+    let (head, tail) = bytes.split_at_checked(8).ok_or_else(corrupt)?;
+    let head = u64::from_le_bytes(head.try_into().map_err(|_| corrupt())?);
+    let tail = u64::from_le_bytes(tail.try_into().map_err(|_| corrupt())?);
+    if head > tail {
+        return Err(corrupt());
+    }
+    Ok(Queue { head, tail })
+}
+
+fn write_queue(pending: &mut Pending, q: Queue) {
+    let mut bytes = Vec::with_capacity(16);
+    bytes.extend_from_slice(&q.head.to_le_bytes());
+    bytes.extend_from_slice(&q.tail.to_le_bytes());
+    pending.write(&paths::OUTBOX_QUEUE, &bytes);
+}
+
+fn entry_path(n: u64) -> Result<tezos_smart_rollup_host::path::OwnedPath, Abort> {
+    paths::outbox_entry(n).map_err(|e| Abort::Storage {
+        path: format!("/pledgeroll/outbox/{n}"),
+        reason: e.to_string(),
+    })
+}
+
+/// Appends messages at the queue's tail, as part of the level's writes.
+pub fn enqueue(
+    host: &impl Runtime,
+    pending: &mut Pending,
+    messages: &[Vec<u8>],
+) -> Result<(), Abort> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut q = read_queue(host, pending)?;
+    for m in messages {
+        pending.write(&entry_path(q.tail)?, m);
+        q.tail = q.tail.saturating_add(1);
+    }
+    write_queue(pending, q);
+    Ok(())
+}
+
+/// Takes up to `max` messages from the queue's head, oldest first, as part
+/// of the level's writes.
+pub fn dequeue(
+    host: &impl Runtime,
+    pending: &mut Pending,
+    max: usize,
+) -> Result<Vec<Vec<u8>>, Abort> {
+    let mut q = read_queue(host, pending)?;
+    let mut out = Vec::new();
+    while q.head < q.tail && out.len() < max {
+        let path = entry_path(q.head)?;
+        let message = pending.get(host, &path)?.ok_or_else(|| Abort::Storage {
+            path: path.to_string(),
+            reason: "queued outbox message missing".to_owned(),
+        })?;
+        pending.remove(&path);
+        out.push(message);
+        q.head += 1;
+    }
+    if !out.is_empty() {
+        write_queue(pending, q);
+    }
+    Ok(out)
+}
+
+/// How many messages wait in the queue in durable storage.
+pub fn queued(host: &impl Runtime) -> Result<u64, Abort> {
+    let q = read_queue(host, &Pending::default())?;
+    Ok(q.tail - q.head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pledgeroll_contracts::encoding::Text;
+    use tezos_data_encoding::nom::NomReader;
+    use tezos_smart_rollup_mock::MockHost;
+
+    #[test]
+    fn a_withdrawal_becomes_one_ticket_transaction() {
+        let destination: Contract = "KT1NgXQ6Mwu3XKFDcKdYFS6dkkY3iNKdBKEc".parse().unwrap();
+        let ticketer = Contract::Originated([3; 20]);
+        let w = Withdrawal {
+            destination,
+            entrypoint: Text::new("burn").unwrap(),
+            ticket: Ticket {
+                ticketer,
+                token_id: 4,
+                metadata: Some(vec![0xab]),
+            },
+            amount: 250,
+        };
+        let bytes = withdrawal_message(&w).unwrap();
+        let (rest, decoded) = OutboxMessage::<FA2_1Ticket>::nom_read(&bytes).unwrap();
+        assert!(rest.is_empty());
+        let OutboxMessage::AtomicTransactionBatch(batch) = decoded;
+        assert_eq!(batch.len(), 1);
+        let tx = &batch[0];
+        assert_eq!(tx.entrypoint.name(), "burn");
+        assert_eq!(tx.destination, l1_contract(&destination));
+        assert_eq!(tx.parameters, l1_ticket(&w.ticket, 250).unwrap());
+        assert_eq!(tx.parameters.amount_as::<u64, _>().unwrap(), 250);
+    }
+
+    #[test]
+    fn a_zero_ticket_has_no_layer1_form() {
+        let ticket = Ticket {
+            ticketer: Contract::Originated([1; 20]),
+            token_id: 0,
+            metadata: None,
+        };
+        assert!(matches!(l1_ticket(&ticket, 0), Err(Abort::Outbox(_))));
+    }
+
+    #[test]
+    fn implicit_contracts_keep_their_curve() {
+        for curve in [Curve::Ed25519, Curve::Secp256k1, Curve::P256] {
+            let c = Contract::Implicit(pledgeroll_contracts::Address::new(curve, [5; 20]));
+            assert_eq!(l1_contract(&c).to_b58check(), c.to_string());
+            assert_eq!(crate::inbox::contract(&l1_contract(&c)), Some(c));
+        }
+    }
+
+    #[test]
+    fn the_queue_is_first_in_first_out_across_levels() {
+        let mut host = MockHost::default();
+        assert_eq!(queued(&host).unwrap(), 0);
+        let mut level = Pending::default();
+        enqueue(&host, &mut level, &[vec![1], vec![2], vec![3]]).unwrap();
+        assert_eq!(
+            dequeue(&host, &mut level, 2).unwrap(),
+            vec![vec![1], vec![2]]
+        );
+        level.commit(&mut host).unwrap();
+        assert_eq!(queued(&host).unwrap(), 1);
+
+        let mut level = Pending::default();
+        enqueue(&host, &mut level, &[vec![4]]).unwrap();
+        assert_eq!(
+            dequeue(&host, &mut level, 10).unwrap(),
+            vec![vec![3], vec![4]]
+        );
+        assert_eq!(
+            dequeue(&host, &mut level, 10).unwrap(),
+            Vec::<Vec<u8>>::new()
+        );
+        level.commit(&mut host).unwrap();
+        assert_eq!(queued(&host).unwrap(), 0);
+        let first = paths::outbox_entry(0).unwrap();
+        assert_eq!(crate::durable::read_value(&host, &first).unwrap(), None);
+    }
+
+    #[test]
+    fn a_corrupt_queue_aborts() {
+        let mut host = MockHost::default();
+        crate::durable::write_value(&mut host, &paths::OUTBOX_QUEUE, &[1, 2, 3]).unwrap();
+        assert!(matches!(queued(&host), Err(Abort::Storage { .. })));
+        let mut backwards = 5u64.to_le_bytes().to_vec();
+        backwards.extend_from_slice(&1u64.to_le_bytes());
+        crate::durable::write_value(&mut host, &paths::OUTBOX_QUEUE, &backwards).unwrap();
+        assert!(enqueue(&host, &mut Pending::default(), &[vec![1]]).is_err());
+    }
+}

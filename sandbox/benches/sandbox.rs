@@ -1,0 +1,268 @@
+//! Sandbox throughput: levels per second with a full inbox, operations per
+//! second in the wasm and native modes, and the fuel (ticks) a pledge and a
+//! level take. Run with `cargo bench -p pledgeroll-sandbox`; the figures go
+//! to `docs/benchmarks.md`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use pledgeroll_contracts::crypto::Curve;
+use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::{
+    AssetId, Batch, Encode, Operation, RollupAddress, SignedOperation, TierId,
+};
+use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
+use pledgeroll_sandbox::assets::TEZ;
+use pledgeroll_sandbox::{KernelSource, Rollup, RollupConfig};
+
+/// Patrons in the scenario.
+const PATRONS: usize = 400;
+/// Bytes of a batch in one message: 4,096 less the external tag and the
+/// targeted frame.
+const MESSAGE_BYTES: usize = 4_074;
+/// Operations a batch may hold.
+const MAX_BATCH_OPERATIONS: usize = 64;
+/// Messages in a full level: about what an L1 block can carry for one
+/// rollup.
+const FULL_LEVEL_MESSAGES: usize = 100;
+/// Messages in the levels both modes run: what one kernel run can verify
+/// within its ticks.
+const SHARED_LEVEL_MESSAGES: usize = 20;
+/// Levels measured at each size.
+const LEVELS: usize = 3;
+
+fn kernel_wasm() -> Vec<u8> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = root.join(pledgeroll_sandbox::KERNEL_WASM);
+    if !path.exists() {
+        let ok = Command::new(root.join("scripts/build-kernel"))
+            .current_dir(&root)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "scripts/build-kernel failed; kernel.wasm is needed");
+    }
+    std::fs::read(&path).expect("kernel.wasm")
+}
+
+struct Account {
+    key: SecretKey,
+    nonce: u64,
+}
+
+impl Account {
+    fn sign(&mut self, rollup: &RollupAddress, op: Operation) -> SignedOperation {
+        let s = self
+            .key
+            .sign_operation(rollup, self.nonce, op, self.nonce == 0);
+        self.nonce += 1;
+        s
+    }
+}
+
+fn encode(ops: &[SignedOperation]) -> Vec<u8> {
+    Batch {
+        operations: List::new(ops.to_vec()).expect("a short batch"),
+    }
+    .to_bytes()
+}
+
+/// `ops` in as few full batches as fit a message each.
+fn batches(ops: Vec<SignedOperation>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut current: Vec<SignedOperation> = Vec::new();
+    for op in ops {
+        current.push(op);
+        if current.len() > MAX_BATCH_OPERATIONS || encode(&current).len() > MESSAGE_BYTES {
+            let last = current.pop().expect("just pushed");
+            out.push(encode(&current));
+            current = vec![last];
+        }
+    }
+    if !current.is_empty() {
+        out.push(encode(&current));
+    }
+    out
+}
+
+#[derive(Debug, Default)]
+struct Figures {
+    empty_level_ticks: u64,
+    pledge_level_ticks: u64,
+    pledges: usize,
+    full_level_seconds: Vec<f64>,
+    full_level_ticks: Vec<u64>,
+    full_level_ops: usize,
+    per_message: usize,
+}
+
+/// Runs the scenario; the measured levels carry `level_messages` messages
+/// of transfers.
+fn scenario(kernel: KernelSource, level_messages: usize) -> Figures {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut rollup = Rollup::open(RollupConfig {
+        data_dir: dir.path().to_path_buf(),
+        kernel,
+        seconds_per_level: 6,
+        genesis_timestamp: Some(1_767_225_600),
+        preimages: None,
+    })
+    .expect("the rollup opens");
+    let address: RollupAddress = rollup.address().parse().expect("an address");
+    let mut f = Figures::default();
+
+    let mut creator = Account {
+        key: BOOTSTRAP_ACCOUNTS[0].secret_key.parse().expect("a key"),
+        nonce: 0,
+    };
+    let target = BOOTSTRAP_ACCOUNTS[1].address.parse().expect("an address");
+    let mut patrons: Vec<Account> = (0..PATRONS)
+        .map(|i| {
+            let mut seed = [9u8; 32];
+            seed[..4].copy_from_slice(&u32::try_from(i).expect("small").to_le_bytes());
+            Account {
+                key: SecretKey::from_bytes(Curve::Ed25519, seed).expect("a key"),
+                nonce: 0,
+            }
+        })
+        .collect();
+    for p in &patrons {
+        rollup
+            .deposit(
+                &p.key.public_key().address().to_string(),
+                &TEZ,
+                1_000_000_000,
+            )
+            .expect("queued");
+    }
+    let setup = vec![
+        creator.sign(
+            &address,
+            Operation::SetProfile {
+                profile: Profile {
+                    name: Text::new("Ada").expect("short"),
+                    description: Text::new("bench").expect("short"),
+                    links: List::default(),
+                },
+            },
+        ),
+        creator.sign(
+            &address,
+            Operation::AddTier {
+                title: Text::new("supporter").expect("short"),
+                perks: Text::new("thanks").expect("short"),
+                asset: AssetId(TEZ.asset_id),
+                amount_per_period: 2_592_000,
+                period: 2_592_000,
+                patron_limit: None,
+            },
+        ),
+    ];
+    rollup.inject(&batches(setup)).expect("injected");
+    rollup.produce_level().expect("a level");
+    f.empty_level_ticks = rollup.produce_level().expect("a level").num_ticks;
+
+    let pledges: Vec<SignedOperation> = patrons
+        .iter_mut()
+        .map(|p| {
+            p.sign(
+                &address,
+                Operation::Pledge {
+                    tier: TierId(0),
+                    amount: None,
+                    end: None,
+                    cap: None,
+                },
+            )
+        })
+        .collect();
+    f.pledges = pledges.len();
+    rollup.inject(&batches(pledges)).expect("injected");
+    f.pledge_level_ticks = rollup.produce_level().expect("a level").num_ticks;
+
+    let transfer = || Operation::Transfer {
+        to: target,
+        asset: AssetId(TEZ.asset_id),
+        amount: 1,
+    };
+    // Every transfer from a known account encodes to the same size, so a
+    // sample tells how many fill a message.
+    let sample = creator.key.sign_operation(&address, 1, transfer(), false);
+    f.per_message = (1..=MAX_BATCH_OPERATIONS)
+        .take_while(|k| encode(&vec![sample.clone(); *k]).len() <= MESSAGE_BYTES)
+        .last()
+        .unwrap_or(1);
+    let n = patrons.len();
+    for _ in 0..LEVELS {
+        let total = f.per_message * level_messages;
+        let ops: Vec<SignedOperation> = (0..total)
+            .filter_map(|i| patrons.get_mut(i % n).map(|p| p.sign(&address, transfer())))
+            .collect();
+        f.full_level_ops = total;
+        let messages = batches(ops);
+        assert_eq!(messages.len(), level_messages);
+        rollup.inject(&messages).expect("injected");
+        let started = Instant::now();
+        let block = rollup.produce_level().expect("a level");
+        f.full_level_seconds.push(started.elapsed().as_secs_f64());
+        f.full_level_ticks.push(block.num_ticks);
+        assert!(block.failures.is_empty(), "{:?}", block.failures);
+    }
+    f
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary too; it measures only under
+    // `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let wasm = scenario(KernelSource::Wasm(kernel_wasm()), SHARED_LEVEL_MESSAGES);
+    let native = scenario(KernelSource::Native, SHARED_LEVEL_MESSAGES);
+    let native_full = scenario(KernelSource::Native, FULL_LEVEL_MESSAGES);
+    println!("## sandbox benchmark");
+    println!("a message holds {} signed transfers", wasm.per_message);
+    for (name, f, messages) in [
+        ("wasm", &wasm, SHARED_LEVEL_MESSAGES),
+        ("native", &native, SHARED_LEVEL_MESSAGES),
+        ("native", &native_full, FULL_LEVEL_MESSAGES),
+    ] {
+        let seconds = mean(&f.full_level_seconds);
+        println!(
+            "{name}, levels of {messages} messages ({} operations): {:.3} s per level, {:.2} levels/s, {:.0} operations/s",
+            f.full_level_ops,
+            seconds,
+            1.0 / seconds,
+            f.full_level_ops as f64 / seconds
+        );
+    }
+    let level_ticks =
+        wasm.full_level_ticks.iter().sum::<u64>() / wasm.full_level_ticks.len().max(1) as u64;
+    let per_transfer =
+        level_ticks.saturating_sub(wasm.empty_level_ticks) / wasm.full_level_ops.max(1) as u64;
+    println!("wasm fuel, empty level: {}", wasm.empty_level_ticks);
+    println!(
+        "wasm fuel, level of {} first pledges: {} ({} per pledge above an empty level)",
+        wasm.pledges,
+        wasm.pledge_level_ticks,
+        wasm.pledge_level_ticks
+            .saturating_sub(wasm.empty_level_ticks)
+            / wasm.pledges.max(1) as u64
+    );
+    println!(
+        "wasm fuel, level of {} transfers: {level_ticks} ({per_transfer} per transfer)",
+        wasm.full_level_ops
+    );
+    println!(
+        "transfers one kernel run can take within {} ticks: {}; a full level of {FULL_LEVEL_MESSAGES} messages has {}",
+        pledgeroll_sandbox::pvm::TICKS_PER_RUN,
+        pledgeroll_sandbox::pvm::TICKS_PER_RUN / per_transfer.max(1),
+        wasm.per_message * FULL_LEVEL_MESSAGES
+    );
+}

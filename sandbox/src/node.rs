@@ -1,0 +1,278 @@
+//! The running sandbox: the rollup behind a lock, levels on a timer or on
+//! demand, new blocks announced to RPC watchers, and the RPC server. Tests
+//! and the stack start one in-process with [`start`] and stop it with
+//! [`RunningSandbox::stop`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+
+use crate::rollup::{KernelSource, Rollup, RollupConfig, RollupError};
+use crate::store::{BlockRecord, Store};
+
+/// How to run a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where its data lives.
+    pub data_dir: PathBuf,
+    /// The RPC address; port 0 picks a free port.
+    pub rpc_addr: SocketAddr,
+    /// Time between levels; `None` makes levels only on demand.
+    pub block_time: Option<Duration>,
+    /// The kernel: `kernel.wasm`'s bytes, or the native kernel.
+    pub kernel: KernelSource,
+    /// The origination block's time; the current time if `None`.
+    pub genesis_timestamp: Option<i64>,
+    /// A directory of preimages for the kernel.
+    pub preimages: Option<PathBuf>,
+}
+
+impl SandboxConfig {
+    /// A sandbox on a free 127.0.0.1 port, levels on demand, with data in
+    /// `data_dir`.
+    pub fn local(data_dir: PathBuf, kernel: KernelSource) -> Self {
+        SandboxConfig {
+            data_dir,
+            rpc_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            block_time: None,
+            kernel,
+            genesis_timestamp: None,
+            preimages: None,
+        }
+    }
+
+    fn seconds_per_level(&self) -> i64 {
+        self.block_time.map_or(1, |d| {
+            i64::try_from(d.as_secs_f64().ceil() as u64)
+                .unwrap_or(1)
+                .max(1)
+        })
+    }
+}
+
+/// Why the sandbox cannot start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The rollup failed.
+    #[error(transparent)]
+    Rollup(#[from] RollupError),
+    /// The RPC address cannot be bound.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// A background task failed.
+    #[error("sandbox task failed: {0}")]
+    Task(String),
+}
+
+/// Shared state of a running sandbox.
+#[derive(Debug)]
+pub struct Shared {
+    rollup: Mutex<Rollup>,
+    store: Arc<Store>,
+    address: String,
+    blocks: broadcast::Sender<BlockRecord>,
+    shutdown: watch::Receiver<bool>,
+    kernel: String,
+}
+
+/// A handle on a sandbox, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    shared: Arc<Shared>,
+}
+
+impl Sandbox {
+    fn lock(&self) -> MutexGuard<'_, Rollup> {
+        // A panic while holding the lock leaves the rollup as the last
+        // committed level left it, so the lock is taken over.
+        self.shared
+            .rollup
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the rollup on a blocking thread.
+    pub async fn with_rollup<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Rollup) -> Result<T, RollupError> + Send + 'static,
+    ) -> Result<T, SandboxError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || f(&mut me.lock()))
+            .await
+            .map_err(|e| SandboxError::Task(e.to_string()))?
+            .map_err(SandboxError::from)
+    }
+
+    /// Produces a level now and announces it.
+    pub async fn produce_level(&self) -> Result<BlockRecord, SandboxError> {
+        let block = self.with_rollup(Rollup::produce_level).await?;
+        self.announce(&block);
+        Ok(block)
+    }
+
+    /// Replaces the last `depth` levels and announces the new blocks.
+    pub async fn reorganise(&self, depth: u32) -> Result<Vec<BlockRecord>, SandboxError> {
+        let blocks = self.with_rollup(move |r| r.reorganise(depth)).await?;
+        for b in &blocks {
+            self.announce(b);
+        }
+        Ok(blocks)
+    }
+
+    fn announce(&self, block: &BlockRecord) {
+        tracing::info!(level = block.level, hash = %block.hash, ticks = block.num_ticks, "level done");
+        // No watcher is not an error.
+        let _ = self.shared.blocks.send(block.clone());
+    }
+
+    /// The database, for reads.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.shared.store
+    }
+
+    /// The rollup's address.
+    pub fn address(&self) -> &str {
+        &self.shared.address
+    }
+
+    /// What runs the kernel.
+    pub fn kernel(&self) -> &str {
+        &self.shared.kernel
+    }
+
+    /// New blocks as they are made.
+    pub fn subscribe(&self) -> broadcast::Receiver<BlockRecord> {
+        self.shared.blocks.subscribe()
+    }
+
+    /// Resolves when the sandbox is stopping.
+    pub async fn stopping(&self) {
+        let mut rx = self.shared.shutdown.clone();
+        // An error means the sender is gone: the sandbox is stopping too.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// A sandbox running in this process.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    sandbox: Sandbox,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    timer: Option<JoinHandle<()>>,
+}
+
+impl RunningSandbox {
+    /// The RPC address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The RPC base URL, `http://127.0.0.1:port`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The sandbox.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Stops the timer and the server and waits for them; the data stays on
+    /// disk for the next start.
+    pub async fn stop(self) -> Result<(), SandboxError> {
+        let _ = self.shutdown.send(true);
+        if let Some(timer) = self.timer {
+            timer.await.map_err(|e| SandboxError::Task(e.to_string()))?;
+        }
+        self.server
+            .await
+            .map_err(|e| SandboxError::Task(e.to_string()))?
+            .map_err(|e| SandboxError::Task(e.to_string()))?;
+        // Wait for in-flight level work to let go of the database.
+        let sandbox = self.sandbox;
+        tokio::task::spawn_blocking(move || drop(sandbox.lock()))
+            .await
+            .map_err(|e| SandboxError::Task(e.to_string()))
+    }
+}
+
+/// Opens the rollup in `config.data_dir` and serves its RPC.
+pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
+    let listener = TcpListener::bind(config.rpc_addr)
+        .await
+        .map_err(|e| SandboxError::Bind {
+            addr: config.rpc_addr,
+            reason: e.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|e| SandboxError::Bind {
+        addr: config.rpc_addr,
+        reason: e.to_string(),
+    })?;
+    let rollup_config = RollupConfig {
+        data_dir: config.data_dir.clone(),
+        kernel: config.kernel.clone(),
+        seconds_per_level: config.seconds_per_level(),
+        genesis_timestamp: config.genesis_timestamp,
+        preimages: config.preimages.clone(),
+    };
+    let rollup = tokio::task::spawn_blocking(move || Rollup::open(rollup_config))
+        .await
+        .map_err(|e| SandboxError::Task(e.to_string()))??;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (blocks, _) = broadcast::channel(256);
+    let sandbox = Sandbox {
+        shared: Arc::new(Shared {
+            store: rollup.store(),
+            address: rollup.address(),
+            kernel: rollup.kernel_description(),
+            rollup: Mutex::new(rollup),
+            blocks,
+            shutdown: shutdown_rx,
+        }),
+    };
+    let app = crate::rpc::router(sandbox.clone());
+    let stopping = sandbox.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stopping.stopping().await })
+            .await
+    });
+    let timer = config.block_time.filter(|d| !d.is_zero()).map(|period| {
+        let sandbox = sandbox.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {
+                        if let Err(e) = sandbox.produce_level().await {
+                            tracing::error!("cannot produce a level: {e}");
+                        }
+                    }
+                    () = sandbox.stopping() => break,
+                }
+            }
+        })
+    });
+    tracing::info!(rpc = %addr, rollup = %sandbox.address(), kernel = %sandbox.kernel(), "sandbox running");
+    Ok(RunningSandbox {
+        sandbox,
+        addr,
+        shutdown,
+        server,
+        timer,
+    })
+}

@@ -1,0 +1,572 @@
+//! The sandbox over HTTP on 127.0.0.1, as the wallet and the indexer use it:
+//! every answer is checked against the octez-smart-rollup-node OpenAPI
+//! document.
+
+#![allow(clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use common::*;
+use futures_util::StreamExt;
+use pledgeroll_contracts::encoding::Text;
+use pledgeroll_contracts::{AssetId, Contract, Outcome, Receipt};
+use pledgeroll_kernel::level::decode_list;
+use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
+use pledgeroll_sandbox::assets::{TEZ, USD};
+use pledgeroll_sandbox::{start, KernelSource};
+use serde_json::json;
+
+const RECEIPTS: &str = "/pledgeroll/level/receipts";
+
+async fn receipts(api: &Api, block: &str) -> Vec<Receipt> {
+    let bytes = api.durable(block, RECEIPTS).await.expect("a level record");
+    decode_list(&bytes).expect("receipts decode")
+}
+
+#[tokio::test]
+async fn a_signed_pledge_is_applied_a_level_later() {
+    let (_dir, api, running) = wasm_sandbox().await;
+    let rollup = api.rollup().await;
+    let (creator, patron) = (bootstrap(1), bootstrap(2));
+    let setup = batch(
+        &rollup,
+        vec![
+            (&creator, 0, profile("Ada")),
+            (&creator, 1, tier(2_592_000, 2_592_000)),
+        ],
+    );
+    let ids = api.inject(&[setup]).await;
+    let status = api
+        .get(
+            "/local/batcher/queue/{l2_message_id}",
+            &format!("/local/batcher/queue/{}", ids[0]),
+        )
+        .await;
+    assert_eq!(status["status"], "pending_batch");
+    api.get("/local/batcher/queue", "/local/batcher/queue")
+        .await;
+    let level = api.produce().await;
+    assert!(receipts(&api, "head")
+        .await
+        .iter()
+        .all(|r| r.outcome == Outcome::Applied));
+
+    let pledge_key = "/pledgeroll/state/pledges/0";
+    let before = api.durable("head", pledge_key).await;
+    let ids = api
+        .inject(&[batch(&rollup, vec![(&patron, 0, pledge(0))])])
+        .await;
+    let pledged = api.produce().await;
+    assert_eq!(pledged, level + 1);
+    let status = api
+        .get(
+            "/local/batcher/queue/{l2_message_id}",
+            &format!("/local/batcher/queue/{}", ids[0]),
+        )
+        .await;
+    assert_eq!(status["status"], "included");
+    assert_eq!(status["layer1"]["level"], pledged);
+    let applied = receipts(&api, &pledged.to_string()).await;
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0].outcome, Outcome::Applied);
+    assert_eq!(applied[0].signer, patron.public_key().address());
+    assert_eq!(before, None);
+    let after = api
+        .durable(
+            &pledged.to_string(),
+            &format!(
+                "/pledgeroll/state{}",
+                pledgeroll_contracts::keys::pledge(pledgeroll_contracts::PledgeId(0))
+            ),
+        )
+        .await;
+    assert!(
+        after.is_some(),
+        "the pledge is in durable storage at its level"
+    );
+    // The level before still reads as it was.
+    let earlier = api
+        .durable(
+            &level.to_string(),
+            &format!(
+                "/pledgeroll/state{}",
+                pledgeroll_contracts::keys::pledge(pledgeroll_contracts::PledgeId(0))
+            ),
+        )
+        .await;
+    assert_eq!(earlier, None);
+
+    // The same operation again reuses a spent nonce: a failed receipt.
+    api.inject(&[batch(&rollup, vec![(&patron, 0, pledge(0))])])
+        .await;
+    api.produce().await;
+    let replay = receipts(&api, "head").await;
+    assert!(matches!(replay[0].outcome, Outcome::Failed { .. }));
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn deposits_and_withdrawals_round_trip_through_layer1() {
+    let (_dir, api, running) = wasm_sandbox().await;
+    let rollup = api.rollup().await;
+    let alice = key(11);
+    let address = alice.public_key().address().to_string();
+    api.post(
+        None,
+        "/sandbox/deposit",
+        json!({ "receiver": address, "asset": "tez", "amount": 5_000_000 }),
+    )
+    .await;
+    api.post(
+        None,
+        "/sandbox/deposit",
+        json!({ "receiver": address, "asset": "usd", "amount": "7" }),
+    )
+    .await;
+    api.produce().await;
+    assert_eq!(api.balance("head", &alice, TEZ.asset_id).await, 5_000_000);
+    assert_eq!(api.balance("head", &alice, USD.asset_id).await, 7);
+
+    let withdraw = pledgeroll_contracts::Operation::Withdraw {
+        asset: AssetId(TEZ.asset_id),
+        amount: 1_250_000,
+        destination: Contract::Implicit(alice.public_key().address()),
+        entrypoint: Text::new("default").expect("short"),
+    };
+    api.inject(&[batch(&rollup, vec![(&alice, 0, withdraw)])])
+        .await;
+    let level = api.produce().await;
+    assert_eq!(api.balance("head", &alice, TEZ.asset_id).await, 3_750_000);
+    let outbox = api
+        .get(
+            "/global/block/{block_id}/outbox/{level}/messages",
+            &format!("/global/block/head/outbox/{level}/messages"),
+        )
+        .await;
+    let messages = outbox.as_array().expect("a list");
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0]["message"]["transactions"][0]["destination"],
+        address
+    );
+    let block = api
+        .get(
+            "/global/block/{block_id}",
+            &format!("/global/block/{level}?outbox=true"),
+        )
+        .await;
+    assert_eq!(block["outbox"].as_array().map(Vec::len), Some(1));
+
+    let l1 = api
+        .get_raw(&format!("/sandbox/l1/balances?holder={address}"))
+        .await;
+    assert_eq!(
+        l1,
+        json!([{
+            "holder": address, "ticketer": TEZ.ticketer, "token_id": 0, "metadata": null,
+            "asset": "tez", "amount": "1250000",
+        }])
+    );
+
+    // Deposits the sandbox cannot make are refused whole.
+    let (status, err) = api
+        .request(
+            "POST",
+            "/sandbox/deposit",
+            Some(json!({ "receiver": address, "asset": "eur", "amount": 1 })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(err[0]["kind"], "permanent");
+    let (status, _) = api
+        .request(
+            "POST",
+            "/sandbox/deposit",
+            Some(json!({ "receiver": address, "asset": "tez", "amount": 0 })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn advancing_time_moves_stream_balances() {
+    let (_dir, api, running) = wasm_sandbox().await;
+    let rollup = api.rollup().await;
+    let (creator, patron) = (bootstrap(1), bootstrap(2));
+    // One mutez a second.
+    api.inject(&[
+        batch(
+            &rollup,
+            vec![
+                (&creator, 0, profile("Ada")),
+                (&creator, 1, tier(86_400, 86_400)),
+            ],
+        ),
+        batch(&rollup, vec![(&patron, 0, pledge(0))]),
+    ])
+    .await;
+    let pledged = api.produce().await;
+    let start = api
+        .balance(&pledged.to_string(), &creator, TEZ.asset_id)
+        .await;
+    let advanced = api
+        .post(None, "/sandbox/advance-time", json!({ "days": 1 }))
+        .await;
+    let info = api.get_raw("/sandbox/info").await;
+    assert_eq!(advanced["next_timestamp"], info["next_timestamp"]);
+    // A level's kernel runs at its predecessor's time (the info-per-level
+    // message), so the jump shows one level after the block that has it.
+    api.produce().await;
+    let next = api.produce().await;
+    let end = api.balance(&next.to_string(), &creator, TEZ.asset_id).await;
+    // A day, and a second between each of the three blocks.
+    assert_eq!(end - start, 86_402);
+    let patron_end = api.balance(&next.to_string(), &patron, TEZ.asset_id).await;
+    let bootstrap_funds = u128::from(TEZ.bootstrap_amount);
+    assert_eq!(bootstrap_funds - patron_end, end - bootstrap_funds);
+    let (status, _) = api
+        .request(
+            "POST",
+            "/sandbox/advance-time",
+            Some(json!({ "seconds": -5 })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_restarted_sandbox_reads_the_same_state_hash() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kernel = KernelSource::Wasm(kernel_wasm());
+    let running = start(config(dir.path(), kernel.clone()))
+        .await
+        .expect("starts");
+    let api = Api::new(&running.url());
+    let rollup = api.rollup().await;
+    api.inject(&[batch(&rollup, vec![(&bootstrap(3), 0, profile("Bo"))])])
+        .await;
+    let level = api.produce().await;
+    let hash = api.state_hash("head").await;
+    let block_hash = api
+        .get("/global/block/{block_id}/hash", "/global/block/head/hash")
+        .await;
+    running.stop().await.expect("stops");
+
+    let running = start(config(dir.path(), kernel)).await.expect("restarts");
+    let api = Api::new(&running.url());
+    assert_eq!(api.head().await, level);
+    assert_eq!(api.state_hash("head").await, hash);
+    assert_eq!(
+        api.get("/global/block/{block_id}/hash", "/global/block/head/hash")
+            .await,
+        block_hash
+    );
+    // It goes on from there: nonce 1 is the next one.
+    api.inject(&[batch(&rollup, vec![(&bootstrap(3), 1, profile("Bob"))])])
+        .await;
+    api.produce().await;
+    assert_eq!(receipts(&api, "head").await[0].outcome, Outcome::Applied);
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn wasm_and_native_modes_agree_on_state_hashes() {
+    let (_wdir, wasm, wasm_running) = wasm_sandbox().await;
+    let (_ndir, native, native_running) = sandbox(KernelSource::Native).await;
+    let rollup = wasm.rollup().await;
+    assert_eq!(native.rollup().await, rollup);
+    let (creator, patron, other) = (bootstrap(1), bootstrap(2), key(7));
+    let rounds = vec![
+        vec![batch(
+            &rollup,
+            vec![
+                (&creator, 0, profile("Ada")),
+                (&creator, 1, tier(1_000, 60)),
+            ],
+        )],
+        vec![
+            batch(&rollup, vec![(&patron, 0, pledge(0))]),
+            vec![0xde, 0xad],
+        ],
+        vec![],
+        vec![batch(&rollup, vec![(&other, 0, pledge(0))])],
+    ];
+    assert_eq!(
+        wasm.state_hash("head").await,
+        native.state_hash("head").await
+    );
+    for round in rounds {
+        for api in [&wasm, &native] {
+            if !round.is_empty() {
+                api.inject(&round).await;
+            }
+            api.post(None, "/sandbox/deposit", json!({ "receiver": other.public_key().address().to_string(), "asset": "usd", "amount": 3 }))
+                .await;
+            api.produce().await;
+        }
+        assert_eq!(
+            wasm.state_hash("head").await,
+            native.state_hash("head").await
+        );
+        assert_eq!(
+            wasm.durable("head", RECEIPTS).await,
+            native.durable("head", RECEIPTS).await
+        );
+    }
+    // Only the wasm mode meters ticks.
+    let ticks = wasm
+        .get("/global/block/{block_id}/ticks", "/global/block/head/ticks")
+        .await;
+    assert!(
+        ticks
+            .as_str()
+            .expect("a number")
+            .parse::<u64>()
+            .expect("a number")
+            > 0
+    );
+    wasm_running.stop().await.expect("stops");
+    native_running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn blocks_durable_storage_and_node_info_follow_the_octez_shapes() {
+    let (_dir, api, running) = wasm_sandbox().await;
+    let head = api.head().await;
+    let block = api
+        .get("/global/block/{block_id}", "/global/block/head")
+        .await;
+    assert_eq!(block["level"], head);
+    let by_hash = api
+        .get(
+            "/global/block/{block_id}",
+            &format!(
+                "/global/block/{}",
+                block["block_hash"].as_str().expect("hash")
+            ),
+        )
+        .await;
+    assert_eq!(by_hash, block);
+    api.get("/global/block/{block_id}", "/global/block/finalized")
+        .await;
+    api.get(
+        "/global/block/{block_id}/total_ticks",
+        "/global/block/head/total_ticks",
+    )
+    .await;
+    api.get(
+        "/global/block/{block_id}/num_messages",
+        "/global/block/head/num_messages",
+    )
+    .await;
+    api.get("/global/tezos_head", "/global/tezos_head").await;
+    api.get("/global/tezos_level", "/global/tezos_level").await;
+    api.get("/health", "/health").await;
+    api.get("/version", "/version").await;
+    let subkeys = api
+        .get(
+            "/global/block/{block_id}/durable/wasm_2_0_0/subkeys",
+            "/global/block/head/durable/wasm_2_0_0/subkeys?key=/pledgeroll",
+        )
+        .await;
+    assert!(subkeys
+        .as_array()
+        .expect("a list")
+        .contains(&json!("state")));
+    let length = api
+        .get(
+            "/global/block/{block_id}/durable/wasm_2_0_0/length",
+            "/global/block/head/durable/wasm_2_0_0/length?key=/pledgeroll/level/state_hash",
+        )
+        .await;
+    assert_eq!(length, json!("32"));
+    let missing = api
+        .get(
+            "/global/block/{block_id}/durable/wasm_2_0_0/length",
+            "/global/block/head/durable/wasm_2_0_0/length?key=/nothing/here",
+        )
+        .await;
+    assert_eq!(missing, json!(null));
+    // The code is in durable storage, as on a rollup node.
+    let code = api
+        .durable("head", "/kernel/boot.wasm")
+        .await
+        .expect("the kernel's code");
+    assert_eq!(code, kernel_wasm());
+
+    // Every bootstrap account holds its starting funds.
+    for (i, account) in BOOTSTRAP_ACCOUNTS.iter().enumerate() {
+        let k = bootstrap(i + 1);
+        assert_eq!(k.public_key().address().to_string(), account.address);
+        assert_eq!(k.public_key().to_string(), account.public_key);
+        assert_eq!(
+            api.balance("head", &k, TEZ.asset_id).await,
+            u128::from(TEZ.bootstrap_amount)
+        );
+        assert_eq!(
+            api.balance("head", &k, USD.asset_id).await,
+            u128::from(USD.bootstrap_amount)
+        );
+    }
+
+    // Errors come as Octez error traces.
+    for (path, status) in [
+        ("/global/block/999999/hash", 404),
+        ("/global/block/nonsense/hash", 400),
+        (
+            "/global/block/BLockGenesisGenesisGenesisGenesisGenesisf79b5d1CoW2/hash",
+            404,
+        ),
+        (
+            "/global/block/head/durable/wasm_2_0_0/value?key=no-slash",
+            400,
+        ),
+        ("/global/block/head/durable/wasm_2_0_0/value", 400),
+        ("/no/such/rpc", 404),
+    ] {
+        let (got, body) = api.request("GET", path, None).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body[0]["kind"], "permanent", "{path}");
+        assert!(
+            body[0]["msg"].as_str().is_some_and(|m| !m.is_empty()),
+            "{path}"
+        );
+    }
+    let (status, body) = api
+        .request("POST", "/local/batcher/injection", Some(json!(["zz"])))
+        .await;
+    assert_eq!(
+        (status, body[0]["id"].as_str()),
+        (400, Some("sandbox.bad_request"))
+    );
+    let (status, _) = api
+        .request(
+            "POST",
+            "/local/batcher/injection",
+            Some(json!([hex::encode([1u8; 4075])])),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let unknown = api
+        .get(
+            "/local/batcher/queue/{l2_message_id}",
+            "/local/batcher/queue/scmsg1yX8hS44yKypFpAqHpEmeytkcrFCj4oW4b3Uy4BatWQ3CNdGqC",
+        )
+        .await;
+    assert_eq!(unknown["status"], "unknown");
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn monitor_blocks_streams_each_new_block() {
+    let (_dir, api, running) = sandbox(KernelSource::Native).await;
+    let res = reqwest::get(format!("{}/global/monitor_blocks", api.base()))
+        .await
+        .expect("stream");
+    assert_eq!(res.status(), 200);
+    let mut stream = res.bytes_stream();
+    let first = api.produce().await;
+    let second = api.produce().await;
+    let mut buffer = Vec::new();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("a block within 10 s")
+            .expect("the stream goes on")
+            .expect("bytes");
+        buffer.extend_from_slice(&chunk);
+        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            let block: serde_json::Value = serde_json::from_slice(&line).expect("JSON");
+            check_schema("get", "/global/monitor_blocks", &block);
+            seen.push(block["level"].as_u64().expect("a level") as u32);
+        }
+    }
+    assert_eq!(seen, vec![first, second]);
+    running
+        .stop()
+        .await
+        .expect("stops while a watcher is connected");
+}
+
+#[tokio::test]
+async fn a_reorganisation_replaces_levels_with_new_hashes() {
+    let (_dir, api, running) = sandbox(KernelSource::Native).await;
+    let rollup = api.rollup().await;
+    api.inject(&[batch(&rollup, vec![(&bootstrap(4), 0, profile("Cy"))])])
+        .await;
+    for _ in 0..3 {
+        api.produce().await;
+    }
+    let head = api.head().await;
+    let old: Vec<(String, String)> = {
+        let mut v = Vec::new();
+        for l in head - 2..=head {
+            let b = api
+                .get("/global/block/{block_id}", &format!("/global/block/{l}"))
+                .await;
+            v.push((
+                b["block_hash"].as_str().expect("h").to_owned(),
+                b["state_hash"].as_str().expect("h").to_owned(),
+            ));
+        }
+        v
+    };
+    let replaced = api
+        .post(None, "/sandbox/reorg", json!({ "depth": 2 }))
+        .await;
+    assert_eq!(replaced.as_array().map(Vec::len), Some(2));
+    assert_eq!(api.head().await, head);
+    for (i, l) in (head - 2..=head).enumerate() {
+        let b = api
+            .get("/global/block/{block_id}", &format!("/global/block/{l}"))
+            .await;
+        assert_eq!(b["state_hash"], old[i].1, "level {l} keeps its state");
+        if i == 0 {
+            assert_eq!(b["block_hash"], old[i].0, "level {l} is kept");
+        } else {
+            assert_ne!(b["block_hash"], old[i].0, "level {l} is replaced");
+            let (status, _) = api
+                .request("GET", &format!("/global/block/{}/hash", old[i].0), None)
+                .await;
+            assert_eq!(status, 404);
+        }
+    }
+    let (status, _) = api
+        .request("POST", "/sandbox/reorg", Some(json!({ "depth": 0 })))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = api
+        .request("POST", "/sandbox/reorg", Some(json!({ "depth": 10_000 })))
+        .await;
+    assert_eq!(status, 400);
+    running.stop().await.expect("stops");
+}
+
+#[test]
+fn the_schema_check_refuses_answers_of_the_wrong_shape() {
+    let refused = |template: &str, body: serde_json::Value| {
+        std::panic::catch_unwind(|| check_schema("get", template, &body)).is_err()
+    };
+    assert!(refused("/global/block/{block_id}", json!({ "level": 3 })));
+    assert!(refused("/global/block/{block_id}/level", json!("3")));
+    assert!(refused(
+        "/global/block/{block_id}/durable/wasm_2_0_0/value",
+        json!("not hex!")
+    ));
+    assert!(refused("/health", json!({ "healthy": true })));
+    // `nullable` answers are accepted as null.
+    check_schema(
+        "get",
+        "/global/block/{block_id}/durable/wasm_2_0_0/value",
+        &json!(null),
+    );
+    check_schema(
+        "get",
+        "/global/block/{block_id}/durable/wasm_2_0_0/length",
+        &json!("12"),
+    );
+}
