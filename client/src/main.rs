@@ -88,9 +88,9 @@ enum Command {
         send: Send,
         /// Amount with its asset, e.g. `5 tez`.
         amount: String,
-        /// The layer-1 contract that receives the ticket (default: your own tz address).
+        /// The layer-1 contract (KT1…) that receives the ticket.
         #[arg(long)]
-        to: Option<String>,
+        to: String,
         /// Its entrypoint.
         #[arg(long, default_value = "default")]
         entrypoint: String,
@@ -744,10 +744,10 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let w = ctx.wallet().await?;
             let (asset, units, _) = amount(&w, &a).await?;
-            let destination = match to {
-                Some(t) => t.parse::<Contract>().map_err(|e| anyhow!("{e}"))?,
-                None => Contract::Implicit(ctx.address(&send.signer)?),
-            };
+            let destination = to.parse::<Contract>().map_err(|e| anyhow!("{e}"))?;
+            if let Contract::Implicit(_) = destination {
+                bail!("withdrawals go to a layer-1 contract (KT1...) that accepts the ticket; a rollup's outbox cannot pay a tz address");
+            }
             let entrypoint = text("entrypoint", &entrypoint)?;
             run_op(
                 &ctx,
@@ -1020,7 +1020,7 @@ async fn creator(ctx: &Ctx, command: CreatorCommand) -> Result<()> {
 
 async fn pledge(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
     let w = ctx.wallet().await?;
-    match command {
+    let (send, op) = match command {
         PledgeCommand::To {
             send,
             tier,
@@ -1044,10 +1044,8 @@ async fn pledge(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
                     Some(w.clock().await?.now + secs)
                 }
             };
-            run_op(
-                ctx,
-                &w,
-                &send,
+            (
+                send,
                 Operation::Pledge {
                     tier: TierId(tier),
                     amount,
@@ -1055,7 +1053,6 @@ async fn pledge(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
                     cap,
                 },
             )
-            .await
         }
         PledgeCommand::Change {
             send,
@@ -1069,58 +1066,40 @@ async fn pledge(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
                 .ok_or_else(|| anyhow!("there is no tier {tier}"))?;
             let info = w.asset_info(t.asset).await?;
             let amount = a.map(|a| units_in(&a, &info)).transpose()?;
-            run_op(
-                ctx,
-                &w,
-                &send,
-                Operation::ChangePledge {
-                    pledge: PledgeId(pledge),
-                    tier: TierId(tier),
-                    amount,
-                },
-            )
-            .await
+            let op = Operation::ChangePledge {
+                pledge: PledgeId(pledge),
+                tier: TierId(tier),
+                amount,
+            };
+            (send, op)
         }
-        PledgeCommand::Pause { send, pledge } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                Operation::PausePledge {
-                    pledge: PledgeId(pledge),
-                },
-            )
-            .await
-        }
-        PledgeCommand::Resume { send, pledge } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                Operation::ResumePledge {
-                    pledge: PledgeId(pledge),
-                },
-            )
-            .await
-        }
-        PledgeCommand::Cancel { send, pledge } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                Operation::CancelPledge {
-                    pledge: PledgeId(pledge),
-                },
-            )
-            .await
-        }
-    }
+        PledgeCommand::Pause { send, pledge } => (
+            send,
+            Operation::PausePledge {
+                pledge: PledgeId(pledge),
+            },
+        ),
+        PledgeCommand::Resume { send, pledge } => (
+            send,
+            Operation::ResumePledge {
+                pledge: PledgeId(pledge),
+            },
+        ),
+        PledgeCommand::Cancel { send, pledge } => (
+            send,
+            Operation::CancelPledge {
+                pledge: PledgeId(pledge),
+            },
+        ),
+    };
+    run_op(ctx, &w, &send, op).await
 }
 
 async fn project(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
     let w = ctx.wallet().await?;
-    let p = |op| Operation::Project { op };
-    match command {
+    let id = ProjectId;
+    let (send, op) = match command {
+        ProjectCommand::Show { project } => return show_project(ctx, &w, ProjectId(project)).await,
         ProjectCommand::Create {
             send,
             title,
@@ -1167,7 +1146,7 @@ async fn project(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
                 time_lock,
                 refund_deadline: w.clock().await?.now + after.as_secs(),
             };
-            run_op(ctx, &w, &send, p(op)).await
+            (send, op)
         }
         ProjectCommand::Fund {
             send,
@@ -1175,17 +1154,14 @@ async fn project(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
             amount: a,
         } => {
             let (asset, units, _) = amount(&w, &a).await?;
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::Fund {
-                    project: ProjectId(project),
+            (
+                send,
+                ProjectOperation::Fund {
+                    project: id(project),
                     asset,
                     amount: units,
-                }),
+                },
             )
-            .await
         }
         ProjectCommand::Pledge {
             send,
@@ -1197,14 +1173,14 @@ async fn project(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
             let (asset, units, info) = amount(&w, &a).await?;
             let cap = cap.map(|c| units_in(&c, &info)).transpose()?;
             let op = ProjectOperation::Pledge {
-                project: ProjectId(project),
+                project: id(project),
                 asset,
                 amount_per_period: units,
                 period: parse_period(&period)?,
                 end: None,
                 cap,
             };
-            run_op(ctx, &w, &send, p(op)).await
+            (send, op)
         }
         ProjectCommand::OpenTicket {
             send,
@@ -1221,29 +1197,24 @@ async fn project(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
                 None => None,
             };
             let op = ProjectOperation::OpenTicket {
-                project: ProjectId(project),
+                project: id(project),
                 title: text("title", &title)?,
                 url: url.map(|u| text("url", &u)).transpose()?,
                 budget,
             };
-            run_op(ctx, &w, &send, p(op)).await
+            (send, op)
         }
         ProjectCommand::CloseTicket {
             send,
             project,
             ticket,
-        } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::CloseTicket {
-                    project: ProjectId(project),
-                    ticket,
-                }),
-            )
-            .await
-        }
+        } => (
+            send,
+            ProjectOperation::CloseTicket {
+                project: id(project),
+                ticket,
+            },
+        ),
         ProjectCommand::Invoice {
             send,
             project,
@@ -1253,86 +1224,61 @@ async fn project(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
         } => {
             let (asset, units, _) = amount(&w, &a).await?;
             let op = ProjectOperation::RaiseInvoice {
-                project: ProjectId(project),
+                project: id(project),
                 ticket,
                 beneficiary: ctx.address(&to)?,
                 asset,
                 amount: units,
             };
-            run_op(ctx, &w, &send, p(op)).await
+            (send, op)
         }
         ProjectCommand::Approve {
             send,
             project,
             invoice,
-        } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::Approve {
-                    project: ProjectId(project),
-                    invoice,
-                }),
-            )
-            .await
-        }
+        } => (
+            send,
+            ProjectOperation::Approve {
+                project: id(project),
+                invoice,
+            },
+        ),
         ProjectCommand::Veto {
             send,
             project,
             invoice,
-        } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::Veto {
-                    project: ProjectId(project),
-                    invoice,
-                }),
-            )
-            .await
-        }
+        } => (
+            send,
+            ProjectOperation::Veto {
+                project: id(project),
+                invoice,
+            },
+        ),
         ProjectCommand::WithdrawInvoice {
             send,
             project,
             invoice,
-        } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::WithdrawInvoice {
-                    project: ProjectId(project),
-                    invoice,
-                }),
-            )
-            .await
-        }
-        ProjectCommand::Refund { send, project } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::ApproveRefund {
-                    project: ProjectId(project),
-                }),
-            )
-            .await
-        }
-        ProjectCommand::Reclaim { send, project } => {
-            run_op(
-                ctx,
-                &w,
-                &send,
-                p(ProjectOperation::Reclaim {
-                    project: ProjectId(project),
-                }),
-            )
-            .await
-        }
-        ProjectCommand::Show { project } => show_project(ctx, &w, ProjectId(project)).await,
-    }
+        } => (
+            send,
+            ProjectOperation::WithdrawInvoice {
+                project: id(project),
+                invoice,
+            },
+        ),
+        ProjectCommand::Refund { send, project } => (
+            send,
+            ProjectOperation::ApproveRefund {
+                project: id(project),
+            },
+        ),
+        ProjectCommand::Reclaim { send, project } => (
+            send,
+            ProjectOperation::Reclaim {
+                project: id(project),
+            },
+        ),
+    };
+    run_op(ctx, &w, &send, Operation::Project { op }).await
 }
 
 async fn show_project(ctx: &Ctx, w: &Wallet, id: ProjectId) -> Result<()> {

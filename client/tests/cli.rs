@@ -312,10 +312,22 @@ fn every_subcommand_works_and_refuses_bad_input() {
         &["tip", "0.5 doubloons", "--as", "b3", "--to", "b1"],
         "no asset named",
     );
-    cli.ok(&["withdraw", "2 tez", "--as", "b1"]);
+    let vault = "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g";
+    cli.ok(&["withdraw", "2 tez", "--as", "b1", "--to", vault]);
     cli.fails(
-        &["withdraw", "99999999 tez", "--as", "b1"],
+        &["withdraw", "99999999 tez", "--as", "b1", "--to", vault],
         "insufficient balance",
+    );
+    cli.fails(
+        &[
+            "withdraw",
+            "1 tez",
+            "--as",
+            "b1",
+            "--to",
+            "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx",
+        ],
+        "KT1",
     );
     cli.ok(&["sandbox", "deposit", "3 usd", "--to", "fresh"]);
     cli.fails(

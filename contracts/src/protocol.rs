@@ -508,6 +508,13 @@ fn withdraw<S: Store>(
     if amount == 0 {
         return Err(Rejection::ZeroAmount.into());
     }
+    // A rollup's outbox can only call originated contracts.
+    if let Contract::Implicit(_) = destination {
+        return Err(Rejection::Refused(
+            "withdrawals go to a layer-1 contract (KT1...) that accepts the ticket; the outbox cannot pay a tz address",
+        )
+        .into());
+    }
     let ticket: Ticket = ctx
         .get(&keys::asset(asset))?
         .ok_or(Rejection::UnknownAsset(asset))?;

@@ -309,6 +309,13 @@ fn withdrawals_yield_an_outbox_record_and_count_in_the_supply() {
         entrypoint: Text::new("bu rn").expect("short"),
     };
     assert!(w.fails(0, bad_entrypoint).contains("entrypoint"));
+    let to_an_account = Operation::Withdraw {
+        asset,
+        amount: 1,
+        destination: Contract::Implicit(w.addr(0)),
+        entrypoint: Text::new("default").expect("short"),
+    };
+    assert!(w.fails(0, to_an_account).contains("KT1"));
     assert_eq!(w.p.supply(asset).expect("read").withdrawn, 30);
 }
 
