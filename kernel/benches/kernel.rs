@@ -1,7 +1,7 @@
 //! Kernel benchmarks on `MockHost`: signed pledges per second through the
 //! whole kernel (inbox parsing, signature checks, protocol, durable storage,
-//! level snapshot and record), and the inbox bytes one pledge costs in a
-//! full batch.
+//! level record, and for a full level the reboots between its runs), and the
+//! inbox bytes one pledge costs in a full batch.
 
 // Benchmark setup stops at the first surprise.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use criterion::{criterion_main, Criterion, Throughput};
+use criterion::{criterion_main, Criterion, SamplingMode, Throughput};
 use pledgeroll_contracts::operation::MAX_BATCH_BYTES;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Outcome, Signature, SignedOperation, Signer};
@@ -23,6 +23,9 @@ const PLEDGES_PER_PATRON: usize = 60;
 
 /// Batches in one benchmarked level.
 const BATCHES_PER_LEVEL: usize = 10;
+
+/// Batches in a full inbox level, which takes several kernel runs.
+const FULL_LEVEL_BATCHES: usize = 100;
 
 /// A rollup with a creator's tier and `patrons` funded patrons whose keys
 /// the rollup already knows (each has pledged once), so later operations
@@ -79,33 +82,36 @@ fn full_batch(h: &mut Harness, keys: &[SecretKey], next: &mut usize) -> Vec<Sign
     ops
 }
 
-/// Times `iters` levels of [`BATCHES_PER_LEVEL`] full batches of pledges.
-fn pledge_levels(iters: u64) -> Duration {
-    let pledges = iters as usize * BATCHES_PER_LEVEL * pledges_per_batch();
+/// Times `iters` levels of `batches` full batches of pledges; returns the
+/// time and the kernel runs of each level.
+fn pledge_levels(iters: u64, batches: usize) -> (Duration, Vec<u32>) {
+    let pledges = iters as usize * batches * pledges_per_batch();
     let (mut h, keys) = prepared(pledges / PLEDGES_PER_PATRON + 1);
     let mut next = 0;
     let levels: Vec<Vec<Vec<SignedOperation>>> = (0..iters)
         .map(|_| {
-            (0..BATCHES_PER_LEVEL)
+            (0..batches)
                 .map(|_| full_batch(&mut h, &keys, &mut next))
                 .collect()
         })
         .collect();
     let mut total = Duration::ZERO;
-    for batches in &levels {
-        for b in batches {
+    let mut runs = Vec::new();
+    for level in &levels {
+        for b in level {
             h.submit(b);
         }
         let start = Instant::now();
-        let (_, record) = h.run();
+        let ((_, record), level_runs) = h.run_counted();
         total += start.elapsed();
-        assert_eq!(record.receipts.len(), BATCHES_PER_LEVEL * batches[0].len());
+        runs.push(level_runs);
+        assert_eq!(record.receipts.len(), batches * level[0].len());
         assert!(record
             .receipts
             .iter()
             .all(|r| r.outcome == Outcome::Applied));
     }
-    total
+    (total, runs)
 }
 
 fn bench(c: &mut Criterion) {
@@ -127,8 +133,9 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(per_level as u64));
     group.bench_function("level_of_10_full_batches_of_signed_pledges", |b| {
-        b.iter_custom(pledge_levels)
+        b.iter_custom(|iters| pledge_levels(iters, BATCHES_PER_LEVEL).0)
     });
+
     group.throughput(Throughput::Elements(batch.len() as u64));
     group.bench_function("level_of_1_full_batch_of_signed_pledges", |b| {
         b.iter_custom(|iters| {
@@ -164,6 +171,26 @@ fn bench(c: &mut Criterion) {
             b.iter(|| h.run())
         });
     }
+    group.finish();
+
+    let (_, runs) = pledge_levels(1, FULL_LEVEL_BATCHES);
+    println!(
+        "full level: {} signed pledges in {FULL_LEVEL_BATCHES} batches, {} kernel runs",
+        FULL_LEVEL_BATCHES * batch.len(),
+        runs[0]
+    );
+    // Each sample is a whole full level or a few: flat sampling keeps the
+    // number of levels, each with its own patrons to set up, small.
+    let mut group = c.benchmark_group("kernel");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(
+        (FULL_LEVEL_BATCHES * batch.len()) as u64,
+    ));
+    group.bench_function("level_of_100_full_batches_of_signed_pledges", |b| {
+        b.iter_custom(|iters| pledge_levels(iters, FULL_LEVEL_BATCHES).0)
+    });
     group.finish();
 }
 

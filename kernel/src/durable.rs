@@ -1,7 +1,8 @@
 //! Durable storage: values of any size read and written in host-sized
-//! chunks, the level's writes held in memory until the level commits, and
-//! the protocol's [`Store`] over both.
+//! chunks, a run's writes held in memory until the run commits, and the
+//! protocol's [`Store`] over both.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use pledgeroll_contracts::{Store, StoreError};
@@ -90,46 +91,62 @@ fn storage(path: &[u8], e: impl core::fmt::Display) -> Abort {
     }
 }
 
-/// The level's writes, held in memory: reads see them, durable storage does
-/// not until [`Pending::commit`]. A level that aborts drops them, so it
-/// leaves no trace; one that stands writes each changed value once.
+/// A run's writes, held in memory: reads see them, durable storage does
+/// not until [`Pending::commit`]. A run that aborts drops them, so it leaves
+/// no trace; one that stands writes each changed value once.
+///
+/// It counts the reads and writes made through it, which is how the kernel
+/// estimates the ticks an operation's own logic used.
 #[derive(Debug, Default)]
 pub struct Pending {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    accesses: Cell<u64>,
 }
 
 impl Pending {
-    /// The value at `path` as the level sees it.
+    /// The value at `path` as the run sees it.
     pub fn read(
         &self,
         host: &impl Runtime,
         path: &impl Path,
     ) -> Result<Option<Vec<u8>>, DurableError> {
+        self.count();
         match self.writes.get(path.as_bytes()) {
             Some(value) => Ok(value.clone()),
             None => read_value(host, path),
         }
     }
 
-    /// Sets the value at `path` when the level commits.
+    /// Sets the value at `path` when the run commits.
     pub fn write(&mut self, path: &impl Path, value: &[u8]) {
+        self.count();
         self.writes
             .insert(path.as_bytes().to_vec(), Some(value.to_vec()));
     }
 
-    /// Removes the value at `path` when the level commits.
+    /// Removes the value at `path` when the run commits.
     pub fn remove(&mut self, path: &impl Path) {
+        self.count();
         self.writes.insert(path.as_bytes().to_vec(), None);
     }
 
-    /// How many values the level changes.
+    /// How many values the run changes.
     pub fn len(&self) -> usize {
         self.writes.len()
     }
 
-    /// Whether the level changes nothing.
+    /// Whether the run changes nothing.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
+    }
+
+    /// How many reads, writes and removals went through this value.
+    pub fn accesses(&self) -> u64 {
+        self.accesses.get()
+    }
+
+    fn count(&self) {
+        self.accesses.set(self.accesses.get().saturating_add(1));
     }
 
     /// Writes every change to durable storage.
@@ -162,11 +179,11 @@ impl Pending {
 }
 
 /// The protocol's key-value store in durable storage under [`paths::STATE`],
-/// reading through the level's [`Pending`] writes and adding to them.
+/// reading through the run's [`Pending`] writes and adding to them.
 ///
 /// The protocol buffers each operation and commits it whole through
-/// [`Store::write`] and [`Store::remove`]; the level's writes reach durable
-/// storage together when the level commits. Host errors come back as
+/// [`Store::write`] and [`Store::remove`]; the run's writes reach durable
+/// storage together when the run commits. Host errors come back as
 /// [`StoreError`].
 pub struct DurableStore<'a, H: Runtime> {
     host: &'a H,
@@ -251,6 +268,26 @@ mod tests {
         assert_eq!(store.read(KEY).unwrap(), None);
         pending.commit(&mut host).unwrap();
         assert_eq!(read_value(&host, &PATH).unwrap(), None);
+    }
+
+    #[test]
+    fn every_read_and_write_is_counted() {
+        let mut host = MockHost::default();
+        write_value(&mut host, &PATH, &[1]).unwrap();
+        let mut pending = Pending::default();
+        assert_eq!(pending.accesses(), 0);
+        let mut store = DurableStore::new(&host, &mut pending);
+        store.read(KEY).unwrap();
+        store.write(KEY, &[2]).unwrap();
+        store.read(KEY).unwrap();
+        store.remove(KEY).unwrap();
+        assert_eq!(pending.accesses(), 4);
+        // A refused key never reaches the run's writes.
+        assert!(DurableStore::new(&host, &mut pending)
+            .write("no slash", &[1])
+            .is_err());
+        assert_eq!(pending.accesses(), 4);
+        assert_eq!(pending.len(), 1);
     }
 
     #[test]

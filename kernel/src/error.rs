@@ -4,7 +4,8 @@
 use pledgeroll_contracts::Fault;
 use thiserror::Error;
 
-/// A failure that stops the level and reverts everything it changed.
+/// A failure that stops the level and reverts everything the current kernel
+/// run changed; the runs of the level before it stand.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Abort {
     /// The protocol found its storage broken or inconsistent.
@@ -18,7 +19,8 @@ pub enum Abort {
         /// What the host reported.
         reason: String,
     },
-    /// A withdrawal the protocol produced has no layer-1 form.
+    /// A withdrawal the protocol produced has no layer-1 form (a ticket of
+    /// no units, a bad entrypoint, an implicit destination).
     #[error("cannot build an outbox message: {0}")]
     Outbox(String),
 }

@@ -1,33 +1,55 @@
-//! One run of the kernel: one inbox level, applied whole or not at all.
+//! One run of the kernel: as much of the inbox level as one run can take,
+//! each operation applied whole or not at all.
 
 use pledgeroll_contracts::{Batch, Event, Protocol, Receipt, RollupAddress};
 use tezos_smart_rollup_encoding::inbox::Transfer;
 use tezos_smart_rollup_host::input::Message;
 use tezos_smart_rollup_host::runtime::Runtime;
 
+use crate::budget::{self, Budget};
 use crate::durable::{DurableStore, Pending};
 use crate::error::Abort;
 use crate::inbox::{self, DepositParameter, Input};
-use crate::level::{LevelRecord, Notice, NoticeKind};
+use crate::level::{Notice, NoticeKind, Progress, RecordError, StoredList};
 use crate::outbox::{self, MAX_OUTBOX_PER_LEVEL};
 use crate::paths;
 
-/// Runs the kernel over the current inbox level.
+/// Runs the kernel over the current inbox level, or over as much of it as
+/// one run can take.
 ///
-/// It begins the level at the layer-1 time of the level's info message
-/// (running the protocol's due tasks), then takes every message in order:
-/// batches of signed operations for this rollup, ticket deposits, and nothing
-/// else. It records the level, queues the level's outbox messages, writes
-/// the level's changes to durable storage in one go, then sends up to
-/// [`MAX_OUTBOX_PER_LEVEL`] queued messages. If storage fails or the
-/// protocol finds its state inconsistent, the level's changes are dropped,
-/// its deposits are sent back and its record says why.
+/// A level begins at the layer-1 time of its info message (running the
+/// protocol's due tasks); then every message is taken in order: batches of
+/// signed operations for this rollup, ticket deposits, and nothing else.
+///
+/// After its first message, a run reads another only while its estimated
+/// ticks leave room for the costliest message ([`budget`]). If it has to
+/// stop before the inbox is read, it writes what it applied, the level
+/// record so far and the level's [`Progress`] to durable storage, and asks
+/// for a reboot; the next run goes on from the next message without
+/// beginning the level again.
+/// The run that reads the whole inbox records the level, writes its
+/// changes, then sends up to [`MAX_OUTBOX_PER_LEVEL`] queued outbox
+/// messages.
+///
+/// If storage fails or the protocol finds its state inconsistent, the
+/// failing run's changes are dropped and, from that run's first message to
+/// the level's end, batches are dropped and deposits sent back; the level
+/// record says why. Earlier runs of the level stand.
 pub fn run<H: Runtime>(host: &mut H) {
     let rollup = RollupAddress(host.reveal_metadata().raw_rollup_address);
-    let mut level = Level::new(rollup);
+    let mut level = Level::resume(host, rollup);
+    // Every run reads at least one message, so a level takes at most one
+    // run per message and one more.
+    let mut read = false;
     loop {
+        if read && !level.budget.allows_another_message() {
+            return level.end_run(host, false);
+        }
         match host.read_input() {
-            Ok(Some(message)) => level.handle(host, &message),
+            Ok(Some(message)) => {
+                read = true;
+                level.handle(host, &message);
+            }
             Ok(None) => break,
             Err(e) => {
                 debug(host, &format!("cannot read the inbox: {e}"));
@@ -35,32 +57,64 @@ pub fn run<H: Runtime>(host: &mut H) {
             }
         }
     }
-    level.finish(host);
+    level.end_run(host, true);
 }
 
 fn debug(host: &impl Runtime, message: &str) {
     host.write_debug(&format!("pledgeroll: {message}\n"));
 }
 
-/// What the level has produced so far.
+/// What earlier runs of the level recorded.
+#[derive(Debug, Default)]
+struct Earlier {
+    events: StoredList,
+    receipts: StoredList,
+    notices: StoredList,
+}
+
+impl Earlier {
+    fn read(host: &impl Runtime) -> Result<Self, RecordError> {
+        Ok(Earlier {
+            events: StoredList::read(host, &paths::LEVEL_EVENTS)?,
+            receipts: StoredList::read(host, &paths::LEVEL_RECEIPTS)?,
+            notices: StoredList::read(host, &paths::LEVEL_NOTICES)?,
+        })
+    }
+
+    fn byte_len(&self) -> usize {
+        self.events.byte_len() + self.receipts.byte_len() + self.notices.byte_len()
+    }
+}
+
+/// What the level has produced so far. Everything but `earlier` and the
+/// progress fields is this run's own.
 struct Level {
     rollup: RollupAddress,
-    /// The inbox level, known from its first message.
+    /// The inbox level, known from its first message or from the progress
+    /// an earlier run left.
     number: Option<u32>,
     /// Whether the protocol's level has begun.
     begun: bool,
-    /// The level's changes, not yet in durable storage.
+    /// Runs of this level before this one.
+    runs: u32,
+    /// The index of the next message to read.
+    next_message: u32,
+    /// What earlier runs of the level recorded.
+    earlier: Earlier,
+    /// The ticks this run has used, as estimated.
+    budget: Budget,
+    /// The run's changes, not yet in durable storage.
     pending: Pending,
     /// Why the level aborted, once it has.
     fault: Option<String>,
     events: Vec<Event>,
     receipts: Vec<Receipt>,
     notices: Vec<Notice>,
-    /// Outbox messages produced by the level, in order.
+    /// Outbox messages produced by the run, in order.
     outbox: Vec<Vec<u8>>,
-    /// Batches for this rollup seen so far, by message index.
+    /// Batches for this rollup the run has seen, by message index.
     batches: Vec<u32>,
-    /// Deposits seen so far, with the message that returns each ticket.
+    /// Deposits the run has seen, with the message that returns each ticket.
     deposits: Vec<(u32, Option<Vec<u8>>)>,
 }
 
@@ -70,6 +124,10 @@ impl Level {
             rollup,
             number: None,
             begun: false,
+            runs: 0,
+            next_message: 0,
+            earlier: Earlier::default(),
+            budget: Budget::new(),
             pending: Pending::default(),
             fault: None,
             events: Vec::new(),
@@ -81,13 +139,65 @@ impl Level {
         }
     }
 
+    /// The level an earlier run left unfinished, or a new one.
+    fn resume<H: Runtime>(host: &H, rollup: RollupAddress) -> Self {
+        let mut level = Level::new(rollup);
+        let progress = Progress::read(host).and_then(|progress| match progress {
+            Some(p) => {
+                let fault = crate::durable::read_value(host, &paths::LEVEL_FAULT)
+                    .map_err(|e| RecordError::Storage(e.to_string()))?;
+                Ok(Some((p, Earlier::read(host)?, fault)))
+            }
+            None => Ok(None),
+        });
+        match progress {
+            Ok(None) => {}
+            Ok(Some((p, earlier, fault))) => {
+                level.number = Some(p.level);
+                level.begun = p.begun;
+                level.runs = p.runs;
+                level.next_message = p.next_message;
+                level.fault = fault.map(|f| String::from_utf8_lossy(&f).into_owned());
+                let bytes = u64::try_from(earlier.byte_len()).unwrap_or(u64::MAX);
+                level
+                    .budget
+                    .charge(bytes.saturating_mul(budget::RECORD_BYTE_TICKS));
+                level.earlier = earlier;
+            }
+            Err(e) => level.abort(
+                host,
+                Abort::Storage {
+                    path: paths::LEVEL.to_string(),
+                    reason: format!("cannot read where the level stands: {e}"),
+                },
+            ),
+        }
+        level
+    }
+
     fn protocol<'a, H: Runtime>(&'a mut self, host: &'a H) -> Protocol<DurableStore<'a, H>> {
         Protocol::new(DurableStore::new(host, &mut self.pending), self.rollup)
     }
 
     fn handle<H: Runtime>(&mut self, host: &H, message: &Message) {
+        if let Some(unfinished) = self.number.filter(|n| *n != message.level) {
+            // The last run of that level failed before the level's end: what
+            // it wrote stands, and this is a new level.
+            debug(
+                host,
+                &format!(
+                    "level {unfinished} did not finish; level {} starts afresh",
+                    message.level
+                ),
+            );
+            let budget = self.budget;
+            *self = Level::new(self.rollup);
+            self.budget = budget;
+        }
+        self.budget.charge(budget::MESSAGE_TICKS);
         let number = *self.number.get_or_insert(message.level);
         let id = message.id;
+        self.next_message = id.saturating_add(1);
         match inbox::classify(message.as_ref(), &self.rollup.0) {
             Input::StartOfLevel | Input::EndOfLevel => {}
             Input::LevelInfo { timestamp } => self.begin(host, number, Some(timestamp)),
@@ -118,6 +228,7 @@ impl Level {
             return;
         }
         self.begun = true;
+        let before = self.pending.accesses();
         let mut protocol = self.protocol(host);
         let result = match timestamp {
             Some(t) => Ok(t),
@@ -126,10 +237,17 @@ impl Level {
                 .map(|c| i64::try_from(c.now).unwrap_or(i64::MAX)),
         }
         .and_then(|t| protocol.begin_level(number, t));
+        self.charge_accesses_since(before);
         match result {
             Ok(events) => self.events.extend(events),
             Err(fault) => self.abort(host, fault.into()),
         }
+    }
+
+    fn charge_accesses_since(&mut self, before: u64) {
+        // An abort in between replaces the counter: nothing is then charged.
+        let accesses = self.pending.accesses().saturating_sub(before);
+        self.budget.charge_accesses(accesses);
     }
 
     fn apply_batch<H: Runtime>(&mut self, host: &H, id: u32, payload: &[u8]) {
@@ -149,7 +267,11 @@ impl Level {
             if self.fault.is_some() {
                 return;
             }
+            self.budget
+                .charge(budget::operation_ticks(budget::signer_curve(op)));
+            let before = self.pending.accesses();
             let result = self.protocol(host).apply(op);
+            self.charge_accesses_since(before);
             match result {
                 Ok(applied) => {
                     for w in &applied.withdrawals {
@@ -173,6 +295,7 @@ impl Level {
         id: u32,
         transfer: Transfer<DepositParameter>,
     ) {
+        self.budget.charge(budget::DEPOSIT_TICKS);
         let deposit = inbox::read_deposit(transfer);
         let refund = outbox::refund_message(deposit.sender, deposit.ticket);
         self.deposits.push((id, refund.clone()));
@@ -188,9 +311,11 @@ impl Level {
             // The abort already sent this deposit back.
             return;
         }
+        let before = self.pending.accesses();
         let result = self
             .protocol(host)
             .deposit(credit.receiver, credit.ticket, credit.amount);
+        self.charge_accesses_since(before);
         match result {
             Ok(Ok(events)) => self.events.extend(events),
             Ok(Err(rejection)) => self.give_back(id, refund, &rejection.to_string()),
@@ -217,8 +342,8 @@ impl Level {
         }
     }
 
-    /// Stops the level: drops its changes and operations and sends back
-    /// every deposit it received.
+    /// Stops the level: drops this run's changes and operations and sends
+    /// back every deposit the run received. Earlier runs' work stands.
     fn abort<H: Runtime>(&mut self, host: &H, error: Abort) {
         if self.fault.is_some() {
             return;
@@ -226,7 +351,7 @@ impl Level {
         let fault = error.to_string();
         debug(
             host,
-            &format!("level aborted, its changes dropped: {fault}"),
+            &format!("level aborted, this run's changes dropped: {fault}"),
         );
         self.pending = Pending::default();
         self.events.clear();
@@ -242,17 +367,21 @@ impl Level {
         self.fault = Some(fault);
     }
 
-    /// Records the level and queues its outbox messages, writes its changes
-    /// to durable storage, then sends what the outbox can take this level.
-    fn finish<H: Runtime>(mut self, host: &mut H) {
-        if let Some(number) = self.number {
-            self.begin(host, number, None);
+    /// Ends the run: writes its changes, the level record so far and its
+    /// outbox messages to durable storage. The `last` run of the level
+    /// then sends what the outbox can take this level; any other leaves the
+    /// level's progress and asks for a reboot.
+    fn end_run<H: Runtime>(mut self, host: &mut H, last: bool) {
+        if last {
+            if let Some(number) = self.number {
+                self.begin(host, number, None);
+            }
         }
-        let ready = match self.settle(host) {
+        let ready = match self.settle(host, last) {
             Ok(ready) => ready,
             Err(e) => {
                 self.abort(host, e);
-                match self.settle(host) {
+                match self.settle(host, last) {
                     Ok(ready) => ready,
                     Err(e) => {
                         return debug(host, &format!("cannot record the aborted level: {e}"));
@@ -261,8 +390,34 @@ impl Level {
             }
         };
         if let Err(e) = core::mem::take(&mut self.pending).commit(host) {
-            // A message leaves only once durable storage records it left.
+            // A message leaves only once durable storage records it left,
+            // and the next run needs this one's place.
             return debug(host, &format!("cannot write the level: {e}"));
+        }
+        let number = self.number.unwrap_or_default();
+        let runs = self.runs.saturating_add(1);
+        let spent = self.budget.spent();
+        if !last {
+            let next = self.next_message;
+            match host.mark_for_reboot() {
+                Ok(()) => debug(
+                    host,
+                    &format!(
+                        "level {number}, run {runs}: about {spent} ticks; the next run reads on from message {next}"
+                    ),
+                ),
+                Err(e) => debug(
+                    host,
+                    &format!("level {number}: cannot ask for a reboot, the rest of the level is lost: {e}"),
+                ),
+            }
+            return;
+        }
+        if runs > 1 {
+            debug(
+                host,
+                &format!("level {number} done in {runs} runs, the last about {spent} ticks"),
+            );
         }
         for message in ready {
             if let Err(e) = host.write_output(&message) {
@@ -280,29 +435,51 @@ impl Level {
         }
     }
 
-    /// Adds the level's record and outbox messages to its writes, and takes
-    /// the messages to send from the queue.
-    fn settle<H: Runtime>(&mut self, host: &H) -> Result<Vec<Vec<u8>>, Abort> {
+    /// Adds the level record so far and the run's outbox messages to the
+    /// run's writes, with the level's progress unless this is its `last`
+    /// run; the last run also takes the messages to send from the queue.
+    fn settle<H: Runtime>(&mut self, host: &H, last: bool) -> Result<Vec<Vec<u8>>, Abort> {
         if self.pending.get(host, &paths::LAYOUT)?.is_none() {
             self.pending
                 .write(&paths::LAYOUT, &paths::LAYOUT_VERSION.to_le_bytes());
         }
         if let Some(number) = self.number {
+            // Earlier runs' notices all come before this run's messages.
             self.notices.sort_by_key(|n| n.message);
             let state_hash = self.protocol(host).state_hash()?;
-            LevelRecord {
-                number,
-                events: core::mem::take(&mut self.events),
-                receipts: core::mem::take(&mut self.receipts),
-                notices: self.notices.clone(),
-                state_hash,
-                fault: self.fault.clone(),
+            let earlier = &self.earlier;
+            let pending = &mut self.pending;
+            pending.write(&paths::LEVEL_NUMBER, &number.to_le_bytes());
+            pending.write(&paths::LEVEL_EVENTS, &earlier.events.with(&self.events));
+            pending.write(
+                &paths::LEVEL_RECEIPTS,
+                &earlier.receipts.with(&self.receipts),
+            );
+            pending.write(&paths::LEVEL_NOTICES, &earlier.notices.with(&self.notices));
+            pending.write(&paths::LEVEL_STATE_HASH, &state_hash);
+            match &self.fault {
+                Some(fault) => pending.write(&paths::LEVEL_FAULT, fault.as_bytes()),
+                None => pending.remove(&paths::LEVEL_FAULT),
             }
-            .write(&mut self.pending);
+            if last {
+                pending.remove(&paths::LEVEL_PROGRESS);
+            } else {
+                Progress {
+                    level: number,
+                    runs: self.runs.saturating_add(1),
+                    next_message: self.next_message,
+                    begun: self.begun,
+                }
+                .write(pending);
+            }
         }
         let messages = core::mem::take(&mut self.outbox);
         outbox::enqueue(host, &mut self.pending, &messages)?;
-        outbox::dequeue(host, &mut self.pending, MAX_OUTBOX_PER_LEVEL)
+        if last {
+            outbox::dequeue(host, &mut self.pending, MAX_OUTBOX_PER_LEVEL)
+        } else {
+            Ok(Vec::new())
+        }
     }
 }
 

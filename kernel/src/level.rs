@@ -5,6 +5,10 @@
 //! A rollup node keeps durable storage per block, so an indexer reads level
 //! `L`'s record from block `L` without scanning the state, and the record
 //! never grows beyond one level's inbox.
+//!
+//! A level too big for one kernel run is spread over several: each run
+//! writes the record so far, the later ones adding to it through
+//! [`StoredList`], and leaves its [`Progress`] for the next.
 
 use pledgeroll_contracts::encoding::{Reader, Text, Writer};
 use pledgeroll_contracts::{Decode, DecodeError, Encode, Event, Receipt};
@@ -132,6 +136,105 @@ pub fn decode_list<T: Decode>(bytes: &[u8]) -> Result<Vec<T>, DecodeError> {
     Ok(items)
 }
 
+/// A level list as stored, kept encoded: a later run of the level adds its
+/// items to those earlier runs wrote without decoding them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredList {
+    count: u32,
+    items: Vec<u8>,
+}
+
+impl StoredList {
+    /// The list at `path`, empty if there is none. Only its count is
+    /// checked: the items are the kernel's own earlier writes.
+    pub fn read(host: &impl Runtime, path: &RefPath<'static>) -> Result<Self, RecordError> {
+        let Some(bytes) =
+            read_value(host, path).map_err(|e| RecordError::Storage(e.to_string()))?
+        else {
+            return Ok(Self::default());
+        };
+        let mut r = Reader::new(&bytes);
+        let count = r.u32("count")?;
+        let items = bytes.get(4..).unwrap_or_default().to_vec();
+        Ok(StoredList { count, items })
+    }
+
+    /// How many items the list holds.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The bytes of the items.
+    pub fn byte_len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The list with `more` after its items, as [`encode_list`] writes it.
+    pub fn with<T: Encode>(&self, more: &[T]) -> Vec<u8> {
+        let more_count = u32::try_from(more.len()).unwrap_or(u32::MAX);
+        let mut w = Writer::with_capacity(4 + self.items.len() + more.len() * 64);
+        w.u32(self.count.saturating_add(more_count));
+        w.raw(&self.items);
+        for item in more {
+            item.encode(&mut w);
+        }
+        w.into_bytes()
+    }
+}
+
+/// Where an unfinished level stands between two kernel runs. It is kept
+/// at [`paths::LEVEL_PROGRESS`] from a run that stops before the level's
+/// inbox is read until the level's last run removes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The inbox level.
+    pub level: u32,
+    /// The level's runs so far.
+    pub runs: u32,
+    /// The index of the next inbox message to read.
+    pub next_message: u32,
+    /// Whether the protocol's level has begun (its due tasks ran).
+    pub begun: bool,
+}
+
+impl Encode for Progress {
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.level);
+        w.u32(self.runs);
+        w.u32(self.next_message);
+        w.u8(u8::from(self.begun));
+    }
+}
+
+impl Decode for Progress {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Progress {
+            level: r.u32("progress level")?,
+            runs: r.u32("progress runs")?,
+            next_message: r.u32("progress next message")?,
+            begun: r.bool("progress begun")?,
+        })
+    }
+}
+
+impl Progress {
+    /// Records the progress, as part of the run's writes.
+    pub fn write(&self, pending: &mut Pending) {
+        pending.write(&paths::LEVEL_PROGRESS, &self.to_bytes());
+    }
+
+    /// The progress in durable storage, or `None` when no level is
+    /// unfinished.
+    pub fn read(host: &impl Runtime) -> Result<Option<Self>, RecordError> {
+        match read_value(host, &paths::LEVEL_PROGRESS)
+            .map_err(|e| RecordError::Storage(e.to_string()))?
+        {
+            Some(bytes) => Ok(Some(Self::from_bytes(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+}
+
 /// One level's record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LevelRecord {
@@ -143,9 +246,12 @@ pub struct LevelRecord {
     pub receipts: Vec<Receipt>,
     /// Notes about messages the kernel could not use, by message index.
     pub notices: Vec<Notice>,
-    /// The protocol's state hash after the level.
+    /// The protocol's state hash after the level (after its latest run,
+    /// while it is unfinished).
     pub state_hash: [u8; 32],
-    /// Why the level aborted, if it did (then it changed no state).
+    /// Why the level aborted, if it did. The operations and deposits of
+    /// the runs before the one that failed stand; nothing from that run on
+    /// changed the state.
     pub fault: Option<String>,
 }
 
@@ -273,6 +379,60 @@ mod tests {
             Err(DecodeError::TrailingBytes(1))
         );
         assert!(decode_list::<Event>(&[1, 0]).is_err());
+    }
+
+    #[test]
+    fn progress_round_trips_and_refuses_bad_bytes() {
+        let p = Progress {
+            level: 9,
+            runs: 2,
+            next_message: 1_234,
+            begun: true,
+        };
+        let bytes = p.to_bytes();
+        assert_eq!(bytes.len(), 13);
+        assert_eq!(bytes.get(..4), Some(&9u32.to_le_bytes()[..]));
+        assert_eq!(Progress::from_bytes(&bytes), Ok(p));
+        let not_begun = Progress { begun: false, ..p };
+        assert_eq!(Progress::from_bytes(&not_begun.to_bytes()), Ok(not_begun));
+        let mut bad_flag = bytes.clone();
+        bad_flag[12] = 2;
+        assert!(Progress::from_bytes(&bad_flag).is_err());
+        assert!(Progress::from_bytes(&bytes[..12]).is_err());
+
+        let mut host = MockHost::default();
+        assert_eq!(Progress::read(&host), Ok(None));
+        let mut run = Pending::default();
+        p.write(&mut run);
+        run.commit(&mut host).unwrap();
+        assert_eq!(Progress::read(&host), Ok(Some(p)));
+        crate::durable::write_value(&mut host, &paths::LEVEL_PROGRESS, &[1, 2]).unwrap();
+        assert!(matches!(Progress::read(&host), Err(RecordError::Decode(_))));
+    }
+
+    #[test]
+    fn a_stored_list_grows_into_the_list_encode_list_writes() {
+        let deposit = |amount| Event::Deposited {
+            account: alice(),
+            asset: AssetId(0),
+            amount,
+        };
+        let mut host = MockHost::default();
+        let empty = StoredList::read(&host, &paths::LEVEL_EVENTS).unwrap();
+        assert_eq!((empty.count(), empty.byte_len()), (0, 0));
+        assert_eq!(empty.with::<Event>(&[]), encode_list::<Event>(&[]));
+
+        let first = vec![deposit(1), deposit(2)];
+        crate::durable::write_value(&mut host, &paths::LEVEL_EVENTS, &empty.with(&first)).unwrap();
+        let stored = StoredList::read(&host, &paths::LEVEL_EVENTS).unwrap();
+        assert_eq!(stored.count(), 2);
+        assert_eq!(stored.byte_len(), encode_list(&first).len() - 4);
+        let all = vec![deposit(1), deposit(2), deposit(3)];
+        assert_eq!(stored.with(&[deposit(3)]), encode_list(&all));
+        assert_eq!(decode_list::<Event>(&stored.with(&[deposit(3)])), Ok(all));
+
+        crate::durable::write_value(&mut host, &paths::LEVEL_EVENTS, &[1, 0]).unwrap();
+        assert!(StoredList::read(&host, &paths::LEVEL_EVENTS).is_err());
     }
 
     #[test]

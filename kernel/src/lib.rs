@@ -5,12 +5,15 @@
 //! applies the batches of signed operations sent to this rollup and the
 //! ticket deposits, records the level's events and receipts where the rollup
 //! node's RPC can read them, and sends withdrawals back to layer 1 through
-//! the outbox. It has no administrator and no upgrade path: it never writes
-//! `/kernel/boot.wasm`, and only signed operations change accounts.
+//! the outbox. A level too big for one kernel run is spread over several
+//! runs within the same level, by reboot ([`budget`]). It has no
+//! administrator and no upgrade path: it never writes `/kernel/boot.wasm`,
+//! and only signed operations change accounts.
 //!
 //! Durable paths are listed in [`paths`]; `docs/state-layout.md` gives their
 //! encodings.
 
+pub mod budget;
 pub mod durable;
 pub mod error;
 pub mod inbox;
@@ -22,7 +25,7 @@ pub mod paths;
 pub use durable::DurableStore;
 pub use error::Abort;
 pub use kernel::run;
-pub use level::{LevelRecord, Notice, NoticeKind};
+pub use level::{LevelRecord, Notice, NoticeKind, Progress};
 
 #[cfg(target_arch = "wasm32")]
 tezos_smart_rollup_entrypoint::kernel_entry!(run);

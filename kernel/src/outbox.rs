@@ -24,7 +24,7 @@ use crate::paths;
 /// Most outbox messages the rollup can write in one level.
 pub const MAX_OUTBOX_PER_LEVEL: usize = 100;
 
-/// The layer-1 form of a protocol contract.
+/// The layer-1 form of a protocol contract, as a ticket's ticketer.
 pub fn l1_contract(c: &Contract) -> L1Contract {
     match c {
         Contract::Implicit(a) => {
@@ -52,15 +52,25 @@ pub fn l1_ticket(ticket: &Ticket, amount: u64) -> Result<FA2_1Ticket, Abort> {
     .map_err(|e| Abort::Outbox(e.to_string()))
 }
 
+/// The contract an outbox transaction can call: Octez encodes its
+/// destination as an originated contract (`KT1…`), so an implicit account
+/// (`tz…`) has no outbox form and gets `None`.
+pub fn outbox_destination(c: &Contract) -> Option<ContractKt1Hash> {
+    match c {
+        Contract::Originated(hash) => Some(ContractKt1Hash(hash.to_vec())),
+        Contract::Implicit(_) => None,
+    }
+}
+
 fn transaction_message(
     ticket: FA2_1Ticket,
-    destination: L1Contract,
+    destination: ContractKt1Hash,
     entrypoint: Entrypoint,
 ) -> Result<Vec<u8>, Abort> {
     let message = OutboxMessage::AtomicTransactionBatch(
         vec![OutboxMessageTransaction {
             parameters: ticket,
-            destination,
+            destination: L1Contract::Originated(destination),
             entrypoint,
         }]
         .into(),
@@ -73,15 +83,23 @@ fn transaction_message(
 }
 
 /// The outbox message that carries a withdrawal: one transaction sending the
-/// ticket to the destination's entrypoint.
+/// ticket to the destination contract's entrypoint.
+///
+/// The protocol refuses, with a failed receipt, a withdrawal to an implicit
+/// account; a withdrawal record that names one all the same is an
+/// inconsistency, and an [`Abort`]: the run's changes are dropped, that
+/// operation's debit with them, rather than the ticket being lost in an
+/// outbox message layer 1 cannot decode.
 pub fn withdrawal_message(w: &Withdrawal) -> Result<Vec<u8>, Abort> {
+    let destination = outbox_destination(&w.destination).ok_or_else(|| {
+        Abort::Outbox(format!(
+            "a withdrawal to {} was applied, but an outbox transaction can only call an originated (KT1) contract",
+            w.destination
+        ))
+    })?;
     let entrypoint = Entrypoint::try_from(w.entrypoint.as_str().to_owned())
         .map_err(|e| Abort::Outbox(format!("entrypoint {:?}: {e:?}", w.entrypoint.as_str())))?;
-    transaction_message(
-        l1_ticket(&w.ticket, w.amount)?,
-        l1_contract(&w.destination),
-        entrypoint,
-    )
+    transaction_message(l1_ticket(&w.ticket, w.amount)?, destination, entrypoint)
 }
 
 /// The outbox message that returns a deposited ticket, unchanged, to the
@@ -91,12 +109,7 @@ pub fn refund_message(sender: ContractKt1Hash, ticket: FA2_1Ticket) -> Option<Ve
     if ticket.amount().sign() != num_bigint::Sign::Plus {
         return None;
     }
-    transaction_message(
-        ticket,
-        L1Contract::Originated(sender),
-        Entrypoint::default(),
-    )
-    .ok()
+    transaction_message(ticket, sender, Entrypoint::default()).ok()
 }
 
 /// The outbox queue's bounds: entries `head..tail` wait to be sent.
@@ -137,7 +150,7 @@ fn entry_path(n: u64) -> Result<tezos_smart_rollup_host::path::OwnedPath, Abort>
     })
 }
 
-/// Appends messages at the queue's tail, as part of the level's writes.
+/// Appends messages at the queue's tail, as part of the run's writes.
 pub fn enqueue(
     host: &impl Runtime,
     pending: &mut Pending,
@@ -156,7 +169,7 @@ pub fn enqueue(
 }
 
 /// Takes up to `max` messages from the queue's head, oldest first, as part
-/// of the level's writes.
+/// of the run's writes.
 pub fn dequeue(
     host: &impl Runtime,
     pending: &mut Pending,
@@ -220,6 +233,53 @@ mod tests {
     }
 
     #[test]
+    fn a_withdrawal_to_an_implicit_account_never_becomes_a_message() {
+        let ticket = Ticket {
+            ticketer: Contract::Originated([3; 20]),
+            token_id: 0,
+            metadata: None,
+        };
+        for curve in [Curve::Ed25519, Curve::Secp256k1, Curve::P256] {
+            let destination =
+                Contract::Implicit(pledgeroll_contracts::Address::new(curve, [5; 20]));
+            assert_eq!(outbox_destination(&destination), None);
+            let w = Withdrawal {
+                destination,
+                entrypoint: Text::new("default").unwrap(),
+                ticket: ticket.clone(),
+                amount: 1,
+            };
+            let Err(Abort::Outbox(reason)) = withdrawal_message(&w) else {
+                panic!("a withdrawal to {destination} was encoded");
+            };
+            assert!(reason.contains(&destination.to_string()), "{reason}");
+            assert!(reason.contains("KT1"), "{reason}");
+        }
+        let kt1 = Contract::Originated([8; 20]);
+        assert_eq!(outbox_destination(&kt1), Some(ContractKt1Hash(vec![8; 20])));
+    }
+
+    #[test]
+    fn a_refund_goes_to_the_sending_contract_default_entrypoint() {
+        let sender =
+            ContractKt1Hash::from_base58_check("KT1NgXQ6Mwu3XKFDcKdYFS6dkkY3iNKdBKEc").unwrap();
+        let kind = Ticket {
+            ticketer: Contract::Originated([3; 20]),
+            token_id: 1,
+            metadata: None,
+        };
+        let ticket = || l1_ticket(&kind, 9).unwrap();
+        let bytes = refund_message(sender.clone(), ticket()).unwrap();
+        let (rest, decoded) = OutboxMessage::<FA2_1Ticket>::nom_read(&bytes).unwrap();
+        assert!(rest.is_empty());
+        let OutboxMessage::AtomicTransactionBatch(batch) = decoded;
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].destination, L1Contract::Originated(sender));
+        assert_eq!(batch[0].entrypoint.name(), "default");
+        assert_eq!(batch[0].parameters, ticket());
+    }
+
+    #[test]
     fn a_zero_ticket_has_no_layer1_form() {
         let ticket = Ticket {
             ticketer: Contract::Originated([1; 20]),
@@ -230,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn implicit_contracts_keep_their_curve() {
+    fn implicit_ticketers_keep_their_curve() {
         for curve in [Curve::Ed25519, Curve::Secp256k1, Curve::P256] {
             let c = Contract::Implicit(pledgeroll_contracts::Address::new(curve, [5; 20]));
             assert_eq!(l1_contract(&c).to_b58check(), c.to_string());

@@ -20,7 +20,8 @@ pub const STATE: &str = "/pledgeroll/state";
 /// The head and tail of the outbox queue (two `u64`, little-endian).
 pub const OUTBOX_QUEUE: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/outbox/queue");
 
-/// The current level's record, replaced at every level.
+/// The current level's record, replaced at every level. A level that takes
+/// several kernel runs adds to it at the end of each run.
 pub const LEVEL: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/level");
 
 /// The level the record describes (`u32`, little-endian).
@@ -36,12 +37,17 @@ pub const LEVEL_RECEIPTS: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/
 /// (`u32` count, then notices).
 pub const LEVEL_NOTICES: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/level/notices");
 
-/// The protocol's state hash after the level (32 bytes).
+/// The protocol's state hash after the level, or after the level's latest
+/// run while it is unfinished (32 bytes).
 pub const LEVEL_STATE_HASH: RefPath<'static> =
     RefPath::assert_from(b"/pledgeroll/level/state_hash");
 
 /// Present only when the level aborted: why, as UTF-8 text.
 pub const LEVEL_FAULT: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/level/fault");
+
+/// Present only between two runs of an unfinished level: where the level
+/// stands ([`crate::level::Progress`]). The level's last run removes it.
+pub const LEVEL_PROGRESS: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/level/progress");
 
 /// The kernel the rollup runs. The kernel never writes it: there is no
 /// upgrade path.

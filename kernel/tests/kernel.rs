@@ -158,6 +158,33 @@ fn a_withdrawal_yields_the_right_outbox_message() {
 }
 
 #[test]
+fn a_withdrawal_to_an_implicit_account_is_refused_and_nothing_leaves() {
+    let mut h = Harness::new();
+    let saver = key(3);
+    h.deposit(&addr(&saver), 1_000);
+    h.run();
+    let to_self = pledgeroll_contracts::Operation::Withdraw {
+        asset: ASSET,
+        amount: 100,
+        destination: pledgeroll_contracts::Contract::Implicit(addr(&saver)),
+        entrypoint: pledgeroll_contracts::encoding::Text::new("default").unwrap(),
+    };
+    h.send(vec![(&saver, to_self), (&saver, withdraw(40))]);
+    let (level, record) = h.run();
+
+    assert_eq!(record.fault, None);
+    assert!(failed(&record.receipts[0].outcome).contains("KT1"));
+    assert_eq!(record.receipts[1].outcome, Outcome::Applied);
+    assert_eq!(h.balance(&addr(&saver)), 960);
+    assert_eq!(h.protocol().supply(ASSET).unwrap().withdrawn, 40);
+    let outbox = h.outbox(level);
+    assert_eq!(outbox.len(), 1);
+    let tx = only_transaction(&outbox[0]);
+    assert_eq!(tx.destination, L1Contract::from_b58check(TICKETER).unwrap());
+    assert_eq!(tx.parameters, ticket(40));
+}
+
+#[test]
 fn withdrawals_beyond_the_outbox_limit_leave_in_order_over_the_next_levels() {
     let mut h = Harness::new();
     let saver = key(4);

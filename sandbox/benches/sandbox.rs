@@ -1,51 +1,35 @@
 //! Sandbox throughput: levels per second with a full inbox, operations per
-//! second in the wasm and native modes, and the fuel (ticks) a pledge and a
-//! level take. Run with `cargo bench -p pledgeroll-sandbox`; the figures go
-//! to `docs/benchmarks.md`.
+//! second in the wasm and native modes, the kernel runs a full level takes,
+//! and the fuel (ticks) a pledge and a level take. Run with
+//! `cargo bench -p pledgeroll-sandbox`; the figures go to
+//! `docs/benchmarks.md`.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::{
-    AssetId, Batch, Encode, Operation, RollupAddress, SignedOperation, TierId,
-};
+use pledgeroll_contracts::{AssetId, Operation, RollupAddress, SignedOperation, TierId};
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::assets::TEZ;
 use pledgeroll_sandbox::{KernelSource, Rollup, RollupConfig};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{batch_bytes, kernel_wasm, pack};
+
 /// Patrons in the scenario.
 const PATRONS: usize = 400;
-/// Bytes of a batch in one message: 4,096 less the external tag and the
-/// targeted frame.
-const MESSAGE_BYTES: usize = 4_074;
-/// Operations a batch may hold.
-const MAX_BATCH_OPERATIONS: usize = 64;
 /// Messages in a full level: about what an L1 block can carry for one
 /// rollup.
 const FULL_LEVEL_MESSAGES: usize = 100;
-/// Messages in the levels both modes run: what one kernel run can verify
-/// within its ticks.
+/// Messages in the smaller levels: what one kernel run takes.
 const SHARED_LEVEL_MESSAGES: usize = 20;
 /// Levels measured at each size.
 const LEVELS: usize = 3;
-
-fn kernel_wasm() -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = root.join(pledgeroll_sandbox::KERNEL_WASM);
-    if !path.exists() {
-        let ok = Command::new(root.join("scripts/build-kernel"))
-            .current_dir(&root)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "scripts/build-kernel failed; kernel.wasm is needed");
-    }
-    std::fs::read(&path).expect("kernel.wasm")
-}
 
 struct Account {
     key: SecretKey,
@@ -62,31 +46,6 @@ impl Account {
     }
 }
 
-fn encode(ops: &[SignedOperation]) -> Vec<u8> {
-    Batch {
-        operations: List::new(ops.to_vec()).expect("a short batch"),
-    }
-    .to_bytes()
-}
-
-/// `ops` in as few full batches as fit a message each.
-fn batches(ops: Vec<SignedOperation>) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut current: Vec<SignedOperation> = Vec::new();
-    for op in ops {
-        current.push(op);
-        if current.len() > MAX_BATCH_OPERATIONS || encode(&current).len() > MESSAGE_BYTES {
-            let last = current.pop().expect("just pushed");
-            out.push(encode(&current));
-            current = vec![last];
-        }
-    }
-    if !current.is_empty() {
-        out.push(encode(&current));
-    }
-    out
-}
-
 #[derive(Debug, Default)]
 struct Figures {
     empty_level_ticks: u64,
@@ -94,6 +53,7 @@ struct Figures {
     pledges: usize,
     full_level_seconds: Vec<f64>,
     full_level_ticks: Vec<u64>,
+    full_level_runs: Vec<u32>,
     full_level_ops: usize,
     per_message: usize,
 }
@@ -160,7 +120,7 @@ fn scenario(kernel: KernelSource, level_messages: usize) -> Figures {
             },
         ),
     ];
-    rollup.inject(&batches(setup)).expect("injected");
+    rollup.inject(&pack(&setup)).expect("injected");
     rollup.produce_level().expect("a level");
     f.empty_level_ticks = rollup.produce_level().expect("a level").num_ticks;
 
@@ -179,7 +139,7 @@ fn scenario(kernel: KernelSource, level_messages: usize) -> Figures {
         })
         .collect();
     f.pledges = pledges.len();
-    rollup.inject(&batches(pledges)).expect("injected");
+    rollup.inject(&pack(&pledges)).expect("injected");
     f.pledge_level_ticks = rollup.produce_level().expect("a level").num_ticks;
 
     let transfer = || Operation::Transfer {
@@ -191,7 +151,7 @@ fn scenario(kernel: KernelSource, level_messages: usize) -> Figures {
     // sample tells how many fill a message.
     let sample = creator.key.sign_operation(&address, 1, transfer(), false);
     f.per_message = (1..=MAX_BATCH_OPERATIONS)
-        .take_while(|k| encode(&vec![sample.clone(); *k]).len() <= MESSAGE_BYTES)
+        .take_while(|k| batch_bytes(&vec![sample.clone(); *k]).len() <= MAX_BATCH_BYTES)
         .last()
         .unwrap_or(1);
     let n = patrons.len();
@@ -201,13 +161,14 @@ fn scenario(kernel: KernelSource, level_messages: usize) -> Figures {
             .filter_map(|i| patrons.get_mut(i % n).map(|p| p.sign(&address, transfer())))
             .collect();
         f.full_level_ops = total;
-        let messages = batches(ops);
+        let messages = pack(&ops);
         assert_eq!(messages.len(), level_messages);
         rollup.inject(&messages).expect("injected");
         let started = Instant::now();
         let block = rollup.produce_level().expect("a level");
         f.full_level_seconds.push(started.elapsed().as_secs_f64());
         f.full_level_ticks.push(block.num_ticks);
+        f.full_level_runs.push(block.kernel_runs);
         assert!(block.failures.is_empty(), "{:?}", block.failures);
     }
     f
@@ -223,25 +184,33 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let wasm = scenario(KernelSource::Wasm(kernel_wasm()), SHARED_LEVEL_MESSAGES);
+    let code = kernel_wasm();
+    let wasm = scenario(KernelSource::Wasm(code.clone()), SHARED_LEVEL_MESSAGES);
+    let wasm_full = scenario(KernelSource::Wasm(code), FULL_LEVEL_MESSAGES);
     let native = scenario(KernelSource::Native, SHARED_LEVEL_MESSAGES);
     let native_full = scenario(KernelSource::Native, FULL_LEVEL_MESSAGES);
     println!("## sandbox benchmark");
     println!("a message holds {} signed transfers", wasm.per_message);
     for (name, f, messages) in [
         ("wasm", &wasm, SHARED_LEVEL_MESSAGES),
+        ("wasm", &wasm_full, FULL_LEVEL_MESSAGES),
         ("native", &native, SHARED_LEVEL_MESSAGES),
         ("native", &native_full, FULL_LEVEL_MESSAGES),
     ] {
         let seconds = mean(&f.full_level_seconds);
         println!(
-            "{name}, levels of {messages} messages ({} operations): {:.3} s per level, {:.2} levels/s, {:.0} operations/s",
+            "{name}, levels of {messages} messages ({} operations): {:.3} s per level, {:.2} levels/s, {:.0} operations/s, kernel runs per level {:?}",
             f.full_level_ops,
             seconds,
             1.0 / seconds,
-            f.full_level_ops as f64 / seconds
+            f.full_level_ops as f64 / seconds,
+            f.full_level_runs,
         );
     }
+    println!(
+        "wasm fuel, full levels of {} transfers: {:?}",
+        wasm_full.full_level_ops, wasm_full.full_level_ticks
+    );
     let level_ticks =
         wasm.full_level_ticks.iter().sum::<u64>() / wasm.full_level_ticks.len().max(1) as u64;
     let per_transfer =

@@ -28,6 +28,10 @@ pub enum OutboxError {
     /// The destination or entrypoint does not decode.
     #[error("outbox transaction has an invalid {0}")]
     Field(&'static str),
+    /// The destination is an implicit account, which an outbox transaction
+    /// cannot name: layer 1 decodes it as an originated contract.
+    #[error("outbox transaction to {0}: layer 1 only calls originated (KT1) contracts")]
+    ImplicitDestination(String),
 }
 
 /// One transaction of an outbox message.
@@ -35,13 +39,14 @@ pub enum OutboxError {
 pub struct Transaction {
     /// The parameters.
     pub parameters: Micheline,
-    /// The destination contract, Base58.
+    /// The destination contract, `KT1…`.
     pub destination: String,
     /// The entrypoint.
     pub entrypoint: String,
 }
 
-/// Reads an atomic transaction batch.
+/// Reads an atomic transaction batch as layer 1 does: each destination is
+/// an originated contract (Octez's `Contract_repr.originated_encoding`).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Transaction>, OutboxError> {
     let (tag, rest) = bytes.split_first().ok_or(OutboxError::Truncated)?;
     if *tag != 0 {
@@ -57,6 +62,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Transaction>, OutboxError> {
         let (parameters, rest) = Micheline::read(body)?;
         let (rest, destination) =
             Contract::nom_read(rest).map_err(|_| OutboxError::Field("destination"))?;
+        if let Contract::Implicit(_) = destination {
+            return Err(OutboxError::ImplicitDestination(destination.to_b58check()));
+        }
         let (rest, entrypoint) =
             Entrypoint::nom_read(rest).map_err(|_| OutboxError::Field("entrypoint"))?;
         out.push(Transaction {
@@ -266,12 +274,15 @@ mod tests {
         out
     }
 
+    /// A layer-1 contract that takes withdrawn tickets.
+    const VAULT: &str = "KT1NgXQ6Mwu3XKFDcKdYFS6dkkY3iNKdBKEc";
+
     #[test]
     fn a_withdrawal_reads_back_with_its_ticket() {
-        let bytes = message("tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx", "default", 250);
+        let bytes = message(VAULT, "default", 250);
         let txs = parse(&bytes).unwrap();
         assert_eq!(txs.len(), 1);
-        assert_eq!(txs[0].destination, "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx");
+        assert_eq!(txs[0].destination, VAULT);
         assert_eq!(txs[0].entrypoint, "default");
         let t = txs[0].ticket().unwrap();
         assert_eq!(t.ticketer, TEZ.ticketer);
@@ -285,9 +296,22 @@ mod tests {
     }
 
     #[test]
+    fn a_transaction_to_an_implicit_account_is_refused_by_layer1() {
+        let implicit = "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx";
+        let bytes = message(implicit, "default", 250);
+        assert_eq!(
+            parse(&bytes),
+            Err(OutboxError::ImplicitDestination(implicit.to_owned()))
+        );
+        let mut ledger = Ledger::default();
+        assert!(matches!(ledger.execute(&bytes), Execution::Failed(_)));
+        assert_eq!(ledger, Ledger::default());
+    }
+
+    #[test]
     fn executed_withdrawals_credit_the_holder_on_layer1() {
         let mut ledger = Ledger::default();
-        let holder = "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx";
+        let holder = VAULT;
         assert_eq!(
             ledger.execute(&message(holder, "default", 250)),
             Execution::Applied

@@ -127,15 +127,28 @@ async fn deposits_and_withdrawals_round_trip_through_layer1() {
     assert_eq!(api.balance("head", &alice, TEZ.asset_id).await, 5_000_000);
     assert_eq!(api.balance("head", &alice, USD.asset_id).await, 7);
 
-    let withdraw = pledgeroll_contracts::Operation::Withdraw {
+    // The outbox can only call contracts: the tickets go to alice's vault
+    // contract on layer 1, not to her tz1.
+    let vault = "KT1NgXQ6Mwu3XKFDcKdYFS6dkkY3iNKdBKEc";
+    let withdraw = |destination: Contract| pledgeroll_contracts::Operation::Withdraw {
         asset: AssetId(TEZ.asset_id),
         amount: 1_250_000,
-        destination: Contract::Implicit(alice.public_key().address()),
+        destination,
         entrypoint: Text::new("default").expect("short"),
     };
-    api.inject(&[batch(&rollup, vec![(&alice, 0, withdraw)])])
-        .await;
+    let to_vault = withdraw(vault.parse().expect("a KT1"));
+    let to_tz1 = withdraw(Contract::Implicit(alice.public_key().address()));
+    api.inject(&[batch(
+        &rollup,
+        vec![(&alice, 0, to_tz1), (&alice, 1, to_vault)],
+    )])
+    .await;
     let level = api.produce().await;
+    let outcomes = receipts(&api, "head").await;
+    assert!(
+        matches!(&outcomes[0].outcome, Outcome::Failed { reason } if reason.as_str().contains("KT1"))
+    );
+    assert_eq!(outcomes[1].outcome, Outcome::Applied);
     assert_eq!(api.balance("head", &alice, TEZ.asset_id).await, 3_750_000);
     let outbox = api
         .get(
@@ -147,7 +160,7 @@ async fn deposits_and_withdrawals_round_trip_through_layer1() {
     assert_eq!(messages.len(), 1);
     assert_eq!(
         messages[0]["message"]["transactions"][0]["destination"],
-        address
+        vault
     );
     let block = api
         .get(
@@ -158,15 +171,19 @@ async fn deposits_and_withdrawals_round_trip_through_layer1() {
     assert_eq!(block["outbox"].as_array().map(Vec::len), Some(1));
 
     let l1 = api
-        .get_raw(&format!("/sandbox/l1/balances?holder={address}"))
+        .get_raw(&format!("/sandbox/l1/balances?holder={vault}"))
         .await;
     assert_eq!(
         l1,
         json!([{
-            "holder": address, "ticketer": TEZ.ticketer, "token_id": 0, "metadata": null,
+            "holder": vault, "ticketer": TEZ.ticketer, "token_id": 0, "metadata": null,
             "asset": "tez", "amount": "1250000",
         }])
     );
+    let tz1 = api
+        .get_raw(&format!("/sandbox/l1/balances?holder={address}"))
+        .await;
+    assert_eq!(tz1, json!([]));
 
     // Deposits the sandbox cannot make are refused whole.
     let (status, err) = api

@@ -3,10 +3,12 @@
 
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
@@ -149,6 +151,16 @@ pub fn transfer(to: &Address, amount: u64) -> Operation {
     }
 }
 
+thread_local! {
+    /// Kernel runs since [`Harness::run_counted`] started its level.
+    static RUNS: Cell<u32> = const { Cell::new(0) };
+}
+
+fn counted_run(host: &mut MockHost) {
+    RUNS.with(|r| r.set(r.get() + 1));
+    pledgeroll_kernel::run(host);
+}
+
 /// Bytes written as they are, for messages no encoder would produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raw(pub Vec<u8>);
@@ -265,10 +277,40 @@ impl Harness {
         self.host.add_external(Raw(bytes));
     }
 
+    /// Queues `ops` in order, in as few batches as fit a message each;
+    /// returns how many operations each message holds.
+    pub fn submit_packed(&mut self, ops: &[SignedOperation]) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        let mut current: Vec<SignedOperation> = Vec::new();
+        for op in ops {
+            current.push(op.clone());
+            if current.len() > MAX_BATCH_OPERATIONS
+                || Self::batch_bytes(&current).len() > MAX_BATCH_BYTES
+            {
+                let last = current.pop().unwrap();
+                self.submit(&current);
+                sizes.push(current.len());
+                current = vec![last];
+            }
+        }
+        if !current.is_empty() {
+            self.submit(&current);
+            sizes.push(current.len());
+        }
+        sizes
+    }
+
     /// Runs the kernel over the queued inbox; returns the level and its record.
     pub fn run(&mut self) -> (u32, LevelRecord) {
-        let level = self.host.run_level(pledgeroll_kernel::run);
-        (level, self.record())
+        self.run_counted().0
+    }
+
+    /// Runs the kernel over the queued inbox; returns the level, its record
+    /// and how many times the kernel ran in the level.
+    pub fn run_counted(&mut self) -> ((u32, LevelRecord), u32) {
+        RUNS.with(|r| r.set(0));
+        let level = self.host.run_level(counted_run);
+        ((level, self.record()), RUNS.with(Cell::get))
     }
 
     /// The stored level record.

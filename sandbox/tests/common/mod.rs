@@ -12,7 +12,8 @@ use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
-    AssetId, Batch, Encode, Holder, MemoryStore, Operation, Protocol, RollupAddress, Store, TierId,
+    AssetId, Batch, Encode, Holder, MemoryStore, Operation, Protocol, RollupAddress,
+    SignedOperation, Store, TierId,
 };
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::{start, KernelSource, RunningSandbox, SandboxConfig};
@@ -334,10 +335,34 @@ pub fn batch(rollup: &RollupAddress, ops: Vec<(&SecretKey, u64, Operation)>) -> 
         .into_iter()
         .map(|(k, nonce, op)| k.sign_operation(rollup, nonce, op, nonce == 0))
         .collect();
+    batch_bytes(&signed)
+}
+
+/// The bytes of a batch of signed operations.
+pub fn batch_bytes(ops: &[SignedOperation]) -> Vec<u8> {
     Batch {
-        operations: List::new(signed).expect("a short batch"),
+        operations: List::new(ops.to_vec()).expect("a short batch"),
     }
     .to_bytes()
+}
+
+/// `ops` in order, in as few batches as fit a message each.
+pub fn pack(ops: &[SignedOperation]) -> Vec<Vec<u8>> {
+    use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
+    let mut out = Vec::new();
+    let mut current: Vec<SignedOperation> = Vec::new();
+    for op in ops {
+        current.push(op.clone());
+        if current.len() > MAX_BATCH_OPERATIONS || batch_bytes(&current).len() > MAX_BATCH_BYTES {
+            let last = current.pop().expect("just pushed");
+            out.push(batch_bytes(&current));
+            current = vec![last];
+        }
+    }
+    if !current.is_empty() {
+        out.push(batch_bytes(&current));
+    }
+    out
 }
 
 /// A creator profile.
