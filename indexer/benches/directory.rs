@@ -1,0 +1,254 @@
+//! The directory under load: requests per second and p99 latency for a
+//! creator page with 10,000 patrons, for the creators list, and for the
+//! stylesheet (a static answer from the same server, as a baseline), with
+//! `wrk` on 127.0.0.1.
+//!
+//! The mirror is built through the indexer's apply path from real protocol
+//! levels: 10,000 patrons pledging to one creator, and 1,000 creators with
+//! a profile and a tier each. Run with `cargo bench -p pledgeroll-indexer
+//! --bench directory` (needs `wrk`: `apt-get install -y wrk`);
+//! `DIRECTORY_BENCH_SECONDS` sets each run's length (default 10).
+
+#![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
+
+use std::process::Command;
+
+use pledgeroll_contracts::asset::Ticket;
+use pledgeroll_contracts::crypto::{Contract, Curve};
+use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::event::Outcome;
+use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::{
+    Address, AssetId, MemoryStore, Operation, Protocol, RollupAddress, SignedOperation, TierId,
+};
+use pledgeroll_indexer::{Db, DbConfig, LevelData, Mirror};
+use pledgeroll_kernel::LevelRecord;
+
+const ROLLUP: RollupAddress = RollupAddress([0x5a; 20]);
+const PATRONS: u32 = 10_000;
+const CREATORS: u32 = 1_000;
+const OPS_PER_LEVEL: usize = 1_000;
+
+fn key(i: u32) -> SecretKey {
+    let mut secret = [0x77u8; 32];
+    secret[..4].copy_from_slice(&i.to_le_bytes());
+    SecretKey::from_bytes(Curve::Ed25519, secret).expect("valid key")
+}
+
+fn text<const N: usize>(s: &str) -> Text<N> {
+    Text::new(s).expect("short text")
+}
+
+struct Builder {
+    store: Option<MemoryStore>,
+    level: u32,
+    now: i64,
+    hash: String,
+    levels: Vec<LevelData>,
+}
+
+impl Builder {
+    fn level(&mut self, deposits: &[Address], ops: &[(SecretKey, Operation)]) {
+        self.level += 1;
+        self.now += 60;
+        let tez = Ticket {
+            ticketer: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g"
+                .parse::<Contract>()
+                .expect("KT1"),
+            token_id: 0,
+            metadata: None,
+        };
+        let mut p = Protocol::new(self.store.take().unwrap_or_default(), ROLLUP);
+        let mut events = p.begin_level(self.level, self.now).expect("no fault");
+        for a in deposits {
+            events.extend(
+                p.deposit(*a, tez.clone(), 1_000_000_000)
+                    .expect("no fault")
+                    .expect("credited"),
+            );
+        }
+        let mut receipts = Vec::new();
+        for (k, op) in ops {
+            let account = p.account(&k.public_key().address()).expect("read");
+            let signed: SignedOperation = k.sign_operation(
+                &ROLLUP,
+                account.next_nonce,
+                op.clone(),
+                account.public_key.is_none(),
+            );
+            let applied = p.apply(&signed).expect("no fault");
+            if let Outcome::Failed { reason } = &applied.receipt.outcome {
+                panic!("{op:?} failed: {reason:?}");
+            }
+            events.extend(applied.events);
+            receipts.push(applied.receipt);
+        }
+        let state_hash = p.state_hash().expect("hash");
+        let time = p.clock().expect("clock").now;
+        self.store = Some(p.into_store());
+        let hash = format!("B{}", self.level);
+        let predecessor = std::mem::replace(&mut self.hash, hash.clone());
+        self.levels.push(LevelData {
+            level: self.level,
+            hash,
+            predecessor,
+            time: Some(time),
+            record: Some(LevelRecord {
+                number: self.level,
+                events,
+                receipts,
+                notices: Vec::new(),
+                state_hash,
+                fault: None,
+            }),
+        });
+    }
+}
+
+/// Levels where creator 0 gains 10,000 patrons and 999 more creators
+/// publish a profile and a tier.
+fn levels() -> (Vec<LevelData>, Address) {
+    let mut b = Builder {
+        store: Some(MemoryStore::new()),
+        level: 0,
+        now: 1_700_000_000,
+        hash: "B0".to_owned(),
+        levels: Vec::new(),
+    };
+    let creators: Vec<SecretKey> = (0..CREATORS).map(key).collect();
+    let patrons: Vec<SecretKey> = (CREATORS..CREATORS + PATRONS).map(key).collect();
+    let star = creators[0].public_key().address();
+    let mut setup = Vec::new();
+    for (i, k) in creators.iter().enumerate() {
+        let profile = Profile {
+            name: text(&format!("Creator {i}")),
+            description: text("makes things"),
+            links: List::new(Vec::new()).expect("short"),
+        };
+        setup.push((k.clone(), Operation::SetProfile { profile }));
+        setup.push((
+            k.clone(),
+            Operation::AddTier {
+                title: text("Supporter"),
+                perks: text("thanks"),
+                asset: AssetId(0),
+                amount_per_period: 1_000_000 + i as u64,
+                period: 2_592_000,
+                patron_limit: None,
+            },
+        ));
+    }
+    // Deposits first: they register the asset the tiers are priced in.
+    let addresses: Vec<Address> = patrons.iter().map(|k| k.public_key().address()).collect();
+    for chunk in addresses.chunks(OPS_PER_LEVEL) {
+        b.level(chunk, &[]);
+    }
+    for chunk in setup.chunks(OPS_PER_LEVEL) {
+        b.level(&[], chunk);
+    }
+    let pledges: Vec<(SecretKey, Operation)> = patrons
+        .iter()
+        .map(|k| {
+            (
+                k.clone(),
+                Operation::Pledge {
+                    tier: TierId(0),
+                    amount: None,
+                    end: None,
+                    cap: None,
+                },
+            )
+        })
+        .collect();
+    for chunk in pledges.chunks(OPS_PER_LEVEL) {
+        b.level(&[], chunk);
+    }
+    (b.levels, star)
+}
+
+/// Requests per second and p99 latency (ms) `wrk` measures for `url`.
+fn wrk(url: &str, seconds: u64) -> (f64, String) {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", url])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run wrk ({e}): install it with `apt-get install -y wrk`")
+        });
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "wrk failed: {report}");
+    assert!(
+        !report.contains("Non-2xx"),
+        "{url} answered errors under load: {report}"
+    );
+    let rps = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in {report}"));
+    let p99 = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no 99% line in {report}"));
+    (rps, p99)
+}
+
+fn main() {
+    let seconds: u64 = std::env::var("DIRECTORY_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("mirror.sqlite").display());
+        let (levels, star) = levels();
+        let db = Db::connect(&DbConfig::new(url.clone())).await.expect("db");
+        let mirror = Mirror::open(db).await.expect("mirror");
+        mirror.apply(&levels, u32::MAX).await.expect("applies");
+        mirror.db().close().await;
+        let directory = pledgeroll_indexer::directory::serve(
+            &url,
+            None,
+            "127.0.0.1:0".parse().expect("address"),
+        )
+        .await
+        .expect("serves");
+        let base = directory.url();
+        let check = reqwest::get(format!("{base}/api/v1/creators/{star}"))
+            .await
+            .expect("answers")
+            .text()
+            .await
+            .expect("body");
+        assert!(check.contains("\"active_patrons\":10000"), "{check}");
+        println!("| what | requests/s | p99 latency |");
+        println!("|---|---|---|");
+        for (what, path) in [
+            (
+                "stylesheet (static, baseline)",
+                "/static/style.css".to_owned(),
+            ),
+            ("creator page, 10,000 patrons", format!("/creators/{star}")),
+            (
+                "creators list (1,000 creators, first page of 25)",
+                "/creators".to_owned(),
+            ),
+            (
+                "creators list by income",
+                "/creators?sort=income".to_owned(),
+            ),
+        ] {
+            let url = format!("{base}{path}");
+            let (rps, p99) = tokio::task::spawn_blocking(move || wrk(&url, seconds))
+                .await
+                .expect("wrk ran");
+            println!("| {what} | {rps:.0} | {p99} |");
+        }
+        directory.stop().await.expect("stops");
+    });
+}

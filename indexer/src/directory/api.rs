@@ -1,0 +1,198 @@
+//! The JSON API under `/api/v1`: what the pages show, and the membership
+//! check creators' own sites ask. Amounts are base units as decimal
+//! strings or integers, with their `asset_id`; errors are
+//! `{"error": "…"}`.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::data::{
+    self, About, Context, CreatorView, CreatorsPage, CreatorsQuery, LedgerPage, LedgerQuery,
+    MembershipAnswer, MembershipQuery, PatronView, ProjectSummary, ProjectView, Totals,
+};
+use super::{Error, Shared};
+
+/// An [`Error`] answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_json()
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+}
+
+/// The OpenAPI document of the routes above, generated from their
+/// annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pledgeroll directory",
+        description = "Read-only JSON over the pledgeroll mirror. Amounts are base units of their asset_id."
+    ),
+    paths(
+        totals, creators, creator, membership, patron, projects, project, ledger, about
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// An API answer.
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The API's routes.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/totals", get(totals))
+        .route("/creators", get(creators))
+        .route("/creators/{address}", get(creator))
+        .route("/creators/{address}/patrons/{patron}", get(membership))
+        .route("/patrons/{address}", get(patron))
+        .route("/projects", get(projects))
+        .route("/projects/{id}", get(project))
+        .route("/ledger", get(ledger))
+        .route("/about", get(about))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+}
+
+async fn not_found() -> Response {
+    Error::NotFound("no such API route".to_owned()).into_json()
+}
+
+/// `GET /api/v1/totals`.
+#[utoipa::path(get, path = "/api/v1/totals", tag = "directory",
+    responses((status = 200, description = "Totals over the rollup", body = Totals)))]
+pub async fn totals(State(s): State<Shared>) -> ApiResult<Totals> {
+    let ctx = Context::load(&s.store).await?;
+    Ok(Json(data::totals(&s.store, &ctx).await?))
+}
+
+/// `GET /api/v1/creators?q=&sort=patrons|income&asset=&after=&limit=`.
+#[utoipa::path(get, path = "/api/v1/creators", tag = "directory", params(CreatorsQuery),
+    responses((status = 200, description = "A page of creators", body = CreatorsPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+pub async fn creators(
+    State(s): State<Shared>,
+    query: Result<Query<CreatorsQuery>, QueryRejection>,
+) -> ApiResult<CreatorsPage> {
+    let Query(query) = query?;
+    Ok(Json(data::creators(&s.store, &query).await?))
+}
+
+/// `GET /api/v1/creators/{address}`.
+#[utoipa::path(get, path = "/api/v1/creators/{address}", tag = "directory",
+    params(("address" = String, Path, description = "The creator's address")),
+    responses((status = 200, description = "The creator's page", body = CreatorView),
+        (status = 404, description = "No such creator", body = ErrorBody)))]
+pub async fn creator(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> ApiResult<CreatorView> {
+    let Path(address) = address?;
+    match data::creator(&s.store, &address).await? {
+        Some(v) => Ok(Json(v)),
+        None => Err(Error::NotFound(format!("no creator at {address}")).into()),
+    }
+}
+
+/// `GET /api/v1/creators/{address}/patrons/{patron}?min_tier=`: whether
+/// `patron` streams to one of the creator's tiers now, the highest such
+/// tier, and whether it is at least `min_tier`.
+#[utoipa::path(get, path = "/api/v1/creators/{address}/patrons/{patron}", tag = "directory",
+    params(("address" = String, Path, description = "The creator's address"),
+        ("patron" = String, Path, description = "The patron's address"), MembershipQuery),
+    responses((status = 200, description = "Whether the patron is active, and at which tier", body = MembershipAnswer),
+        (status = 400, description = "An address is invalid", body = ErrorBody)))]
+pub async fn membership(
+    State(s): State<Shared>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<MembershipQuery>, QueryRejection>,
+) -> ApiResult<MembershipAnswer> {
+    let Path((creator, patron)) = path?;
+    let Query(query) = query?;
+    Ok(Json(
+        data::membership(&s.store, &creator, &patron, &query).await?,
+    ))
+}
+
+/// `GET /api/v1/patrons/{address}`.
+#[utoipa::path(get, path = "/api/v1/patrons/{address}", tag = "directory",
+    params(("address" = String, Path, description = "Any address")),
+    responses((status = 200, description = "The patron's pledges, runway and history", body = PatronView),
+        (status = 400, description = "The address is invalid", body = ErrorBody)))]
+pub async fn patron(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> ApiResult<PatronView> {
+    let Path(address) = address?;
+    let ctx = Context::load(&s.store).await?;
+    Ok(Json(data::patron(&s.store, &ctx, &address).await?))
+}
+
+/// `GET /api/v1/projects`.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "directory",
+    responses((status = 200, description = "Projects, newest first", body = Vec<ProjectSummary>)))]
+pub async fn projects(State(s): State<Shared>) -> ApiResult<Vec<ProjectSummary>> {
+    let ctx = Context::load(&s.store).await?;
+    Ok(Json(data::projects(&s.store, &ctx).await?))
+}
+
+/// `GET /api/v1/projects/{id}`.
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "directory",
+    params(("id" = i64, Path, description = "The project")),
+    responses((status = 200, description = "The project's page", body = ProjectView),
+        (status = 404, description = "No such project", body = ErrorBody)))]
+pub async fn project(
+    State(s): State<Shared>,
+    id: Result<Path<i64>, PathRejection>,
+) -> ApiResult<ProjectView> {
+    let Path(id) = id?;
+    let ctx = Context::load(&s.store).await?;
+    match data::project(&s.store, &ctx, id).await? {
+        Some(v) => Ok(Json(v)),
+        None => Err(Error::NotFound(format!("no project {id}")).into()),
+    }
+}
+
+/// `GET /api/v1/ledger?account=&asset=&kind=&before=&limit=`.
+#[utoipa::path(get, path = "/api/v1/ledger", tag = "directory", params(LedgerQuery),
+    responses((status = 200, description = "Movements, newest first", body = LedgerPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+pub async fn ledger(
+    State(s): State<Shared>,
+    query: Result<Query<LedgerQuery>, QueryRejection>,
+) -> ApiResult<LedgerPage> {
+    let Query(query) = query?;
+    Ok(Json(data::ledger(&s.store, &query, None).await?))
+}
+
+/// `GET /api/v1/about`.
+#[utoipa::path(get, path = "/api/v1/about", tag = "directory",
+    responses((status = 200, description = "The rollup, kernel and indexed level", body = About)))]
+pub async fn about(State(s): State<Shared>) -> ApiResult<About> {
+    let ctx = Context::load(&s.store).await?;
+    Ok(Json(data::about(&s.store, &ctx).await?))
+}

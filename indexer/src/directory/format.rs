@@ -1,0 +1,188 @@
+//! How figures read: amounts with their asset's symbol and decimals, times
+//! as UTC dates, durations in words.
+
+use std::collections::HashMap;
+
+use pledgeroll_contracts::FINE_PER_UNIT;
+
+use super::store::AssetRow;
+
+/// The sandbox's tez ticketer (`pledgeroll-sandbox`'s `TEZ`).
+const TEZ_TICKETER: &str = "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g";
+/// The sandbox's stablecoin ticketer (`pledgeroll-sandbox`'s `USD`).
+const USD_TICKETER: &str = "KT1U52yeUwy8kHzFcQm8yLMiqrzyDg3Pswif";
+
+/// How one asset is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// Its symbol, e.g. `XTZ`, or `asset#N` when unknown.
+    pub symbol: String,
+    /// Decimal places of one unit.
+    pub decimals: u32,
+}
+
+/// The symbols and decimals of the assets the mirror knows.
+#[derive(Debug, Clone, Default)]
+pub struct Assets(HashMap<i64, Unit>);
+
+impl Assets {
+    /// The units of `rows`: the sandbox's tez and stablecoin tickets by
+    /// their ticketers, any other as `asset#N` with no decimals.
+    pub fn new(rows: &[AssetRow]) -> Self {
+        Assets(
+            rows.iter()
+                .map(|a| {
+                    let known = |symbol: &str| Unit {
+                        symbol: symbol.to_owned(),
+                        decimals: 6,
+                    };
+                    let unit = match (a.ticketer.as_str(), a.token_id.as_str()) {
+                        (TEZ_TICKETER, "0") => known("XTZ"),
+                        (USD_TICKETER, "0") => known("sUSD"),
+                        _ => unknown(a.asset_id),
+                    };
+                    (a.asset_id, unit)
+                })
+                .collect(),
+        )
+    }
+
+    /// How `asset` is written.
+    pub fn unit(&self, asset: i64) -> Unit {
+        self.0
+            .get(&asset)
+            .cloned()
+            .unwrap_or_else(|| unknown(asset))
+    }
+
+    /// The symbol of `asset`.
+    pub fn symbol(&self, asset: i64) -> String {
+        self.unit(asset).symbol
+    }
+
+    /// `units` base units of `asset`, e.g. `5.25 XTZ`.
+    pub fn amount(&self, asset: i64, units: u128) -> String {
+        let unit = self.unit(asset);
+        format!("{} {}", decimal(units, unit.decimals), unit.symbol)
+    }
+
+    /// An amount given as decimal text of base units.
+    pub fn amount_text(&self, asset: i64, units: &str) -> String {
+        self.amount(asset, units.parse().unwrap_or(0))
+    }
+
+    /// An amount given in fine units.
+    pub fn amount_fine(&self, asset: i64, fine: u128) -> String {
+        self.amount(asset, fine / FINE_PER_UNIT)
+    }
+
+    /// An amount given as signed base units (negatives read as zero).
+    pub fn amount_i64(&self, asset: i64, units: i64) -> String {
+        self.amount(asset, u128::try_from(units).unwrap_or(0))
+    }
+}
+
+fn unknown(asset: i64) -> Unit {
+    Unit {
+        symbol: format!("asset#{asset}"),
+        decimals: 0,
+    }
+}
+
+/// `units` with `decimals` places, trailing zeros dropped: `5250000`, 6
+/// → `5.25`.
+pub fn decimal(units: u128, decimals: u32) -> String {
+    let scale = 10u128.checked_pow(decimals).unwrap_or(1);
+    let whole = units / scale;
+    let frac = units % scale;
+    if frac == 0 || decimals == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:0width$}", width = decimals as usize);
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
+pub fn time(unix: i64) -> String {
+    let (y, m, d) = civil(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3_600,
+        secs % 3_600 / 60
+    )
+}
+
+/// Days since 1970-01-01 as `YYYY-MM-DD`.
+pub fn date(day: i64) -> String {
+    let (y, m, d) = civil(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The proleptic Gregorian date of a day number (Howard Hinnant's
+/// `civil_from_days`).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A duration in the largest sensible units: `3 days 4 h`, `12 min`.
+pub fn span(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3_599 => format!("{} min", s / 60),
+        3_600..=86_399 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
+        _ => format!("{} days {} h", s / 86_400, s % 86_400 / 3_600),
+    }
+}
+
+/// A period in words: `month` for 30 days, `day`, or `N s`.
+pub fn period(seconds: i64) -> String {
+    match seconds {
+        2_592_000 => "month".to_owned(),
+        604_800 => "week".to_owned(),
+        86_400 => "day".to_owned(),
+        3_600 => "hour".to_owned(),
+        s => span(s),
+    }
+}
+
+/// The strings of a JSON array column (empty if it is not one).
+pub fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_drop_trailing_zeros() {
+        assert_eq!(decimal(5_250_000, 6), "5.25");
+        assert_eq!(decimal(5_000_000, 6), "5");
+        assert_eq!(decimal(1, 6), "0.000001");
+        assert_eq!(decimal(42, 0), "42");
+    }
+
+    #[test]
+    fn unknown_assets_have_no_decimals() {
+        let assets = Assets::default();
+        assert_eq!(assets.amount(7, 1_500), "1500 asset#7");
+    }
+
+    #[test]
+    fn times_are_utc_dates() {
+        assert_eq!(time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(time(1_700_000_000), "2023-11-14 22:13 UTC");
+        assert_eq!(date(19_675), "2023-11-14");
+    }
+}

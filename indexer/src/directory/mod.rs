@@ -1,0 +1,217 @@
+//! The directory: a read-only website and JSON API over the mirror.
+//!
+//! Every figure comes from the mirror, opened read-only ([`store::Store`]).
+//! Pages are rendered on the server with maud, which escapes everything a
+//! creator wrote; they need no JavaScript. The JSON API lives under
+//! `/api/v1` with its OpenAPI document; Atom feeds and a CSV export of the
+//! ledger sit beside the pages. [`serve`] runs it in-process; `pledgeroll-indexer serve` runs
+//! it from the command line.
+
+pub mod api;
+pub mod data;
+pub mod feeds;
+pub mod format;
+pub mod pages;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use store::Store;
+
+/// Largest request body accepted; the directory only answers `GET`s.
+const BODY_LIMIT: usize = 16 * 1024;
+/// Longest a request may take before it is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What can go wrong answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The visitor asked for something malformed; the message says what.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing is at this address.
+    #[error("{0}")]
+    NotFound(String),
+    /// The directory cannot start: bad database URL or unreachable mirror.
+    #[error("{0}")]
+    Config(String),
+    /// The database failed; logged, never shown.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Something else failed; logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<QueryRejection> for Error {
+    fn from(e: QueryRejection) -> Self {
+        Error::BadRequest(e.body_text())
+    }
+}
+
+impl From<PathRejection> for Error {
+    fn from(e: PathRejection) -> Self {
+        Error::BadRequest(e.body_text())
+    }
+}
+
+impl Error {
+    /// The status and the message a visitor may see.
+    fn public(&self) -> (StatusCode, String) {
+        match self {
+            Error::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            Error::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; it has been logged".to_owned(),
+                )
+            }
+        }
+    }
+
+    /// The error as a JSON answer `{"error": "…"}`, for the API.
+    pub fn into_json(self) -> Response {
+        let (status, message) = self.public();
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+/// Errors answer as a styled HTML page; the API wraps them in [`api::ApiError`].
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, message) = self.public();
+        (status, pages::error_page(status, &message)).into_response()
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The mirror, read-only.
+    pub store: Store,
+}
+
+/// The shared state handlers receive.
+pub type Shared = Arc<AppState>;
+
+/// The directory's routes over `store`, with its limits.
+pub fn router(store: Store) -> Router {
+    let state = Arc::new(AppState { store });
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/creators", get(pages::creators))
+        .route("/creators/{address}", get(pages::creator))
+        .route("/patrons/{address}", get(pages::patron))
+        .route("/projects", get(pages::projects))
+        .route("/projects/{id}", get(pages::project))
+        .route("/ledger", get(pages::ledger))
+        .route("/ledger.csv", get(pages::ledger_csv))
+        .route("/about", get(pages::about))
+        .route("/feed.atom", get(feeds::directory))
+        .route("/creators/{address}/feed.atom", get(feeds::creator))
+        .route("/static/style.css", get(stylesheet))
+        .nest("/api/v1", api::routes())
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+}
+
+/// The stylesheet, the same for every page.
+pub const STYLESHEET: &str = include_str!("style.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// A directory serving in this process.
+#[derive(Debug)]
+pub struct RunningDirectory {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+    store: Store,
+}
+
+impl RunningDirectory {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving, finishing requests under way, and closes the mirror.
+    pub async fn stop(mut self) -> Result<(), Error> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let served = (&mut self.task)
+            .await
+            .map_err(|e| Error::Internal(format!("server task: {e}")))?;
+        self.store.close().await;
+        served.map_err(|e| Error::Internal(format!("server: {e}")))
+    }
+}
+
+/// Opens the mirror at `database_url` read-only (`schema`: its Postgres
+/// schema, if any) and serves the directory on `addr` (port 0: any free
+/// port) until [`RunningDirectory::stop`].
+pub async fn serve(
+    database_url: &str,
+    schema: Option<&str>,
+    addr: SocketAddr,
+) -> Result<RunningDirectory, Error> {
+    let store = Store::open(database_url, schema).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(store.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningDirectory {
+        addr,
+        stop: Some(stop),
+        task,
+        store,
+    })
+}

@@ -1,0 +1,656 @@
+//! The directory's HTML pages, rendered on the server. maud escapes every
+//! interpolated string, so names, descriptions, memos and links a creator
+//! wrote show as text.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::data::{self, Context, CreatorsQuery, LedgerQuery, Sort, KINDS};
+use super::format::{self, json_list, Assets};
+use super::store::{Day, Movement, Pledge};
+use super::{Error, Shared};
+
+/// Most rows a CSV export holds.
+pub const CSV_LIMIT: i64 = 50_000;
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · pledgeroll directory" }
+                link rel="stylesheet" href="/static/style.css";
+                link rel="alternate" type="application/atom+xml" title="Directory activity" href="/feed.atom";
+            }
+            body {
+                header {
+                    nav {
+                        a.brand href="/" { "pledgeroll" }
+                        a href="/creators" { "Creators" }
+                        a href="/projects" { "Projects" }
+                        a href="/ledger" { "Ledger" }
+                        a href="/about" { "About" }
+                    }
+                }
+                main { (body) }
+                footer { "Read-only directory; every figure comes from the indexer's mirror of the rollup." }
+            }
+        }
+    }
+}
+
+/// A styled error page with `status` and a message for the visitor.
+pub fn error_page(status: StatusCode, message: &str) -> Markup {
+    let title = status.canonical_reason().unwrap_or("Error");
+    layout(
+        title,
+        html! {
+            h1 { (status.as_u16()) " " (title) }
+            p.error { (message) }
+            p { a href="/" { "Back to the directory" } }
+        },
+    )
+}
+
+/// The answer to any address the directory does not serve.
+pub async fn not_found() -> Response {
+    Error::NotFound("There is no page at this address.".to_owned()).into_response()
+}
+
+fn active_patrons(n: i64) -> String {
+    if n == 1 {
+        "1 active patron".to_owned()
+    } else {
+        format!("{n} active patrons")
+    }
+}
+
+fn holder_link(holder: &str) -> Markup {
+    match holder.strip_prefix("project-") {
+        Some(id) => html! { a href={ "/projects/" (id) } { "project " (id) } },
+        None => html! { a.addr href={ "/patrons/" (holder) } { (short(holder)) } },
+    }
+}
+
+fn short(address: &str) -> String {
+    if address.len() > 14 {
+        format!(
+            "{}…{}",
+            address.get(..8).unwrap_or(address),
+            address.get(address.len() - 4..).unwrap_or("")
+        )
+    } else {
+        address.to_owned()
+    }
+}
+
+fn optional_holder(holder: Option<&str>) -> Markup {
+    match holder {
+        Some(h) => holder_link(h),
+        None => html! { span.muted { "layer 1" } },
+    }
+}
+
+fn movements_table(assets: &Assets, movements: &[Movement]) -> Markup {
+    html! {
+        @if movements.is_empty() {
+            p.muted { "No movements yet." }
+        } @else {
+            div.scroll { table {
+                thead { tr { th { "When" } th { "Kind" } th { "From" } th { "To" } th.num { "Amount" } th { "Memo" } } }
+                tbody {
+                    @for m in movements {
+                        tr {
+                            td { (format::time(m.happened_at)) br; span.muted { "level " (m.level) } }
+                            td { (m.kind) }
+                            td { (optional_holder(m.from_holder.as_deref())) }
+                            td { (optional_holder(m.to_holder.as_deref())) }
+                            td.num { (assets.amount_i64(m.asset_id, m.units)) }
+                            td { @if let Some(memo) = &m.memo { (memo) } }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+fn creator_cards(assets: &Assets, creators: &[super::store::CreatorSummary], asset: i64) -> Markup {
+    html! {
+        @if creators.is_empty() {
+            p.muted { "No creators found." }
+        } @else {
+            ul.cards {
+                @for c in creators {
+                    li.card {
+                        a.name href={ "/creators/" (c.address) } { (c.name) }
+                        @if c.paused { " " span.badge { "paused" } }
+                        p.desc { (c.description) }
+                        p.muted {
+                            (active_patrons(c.active_patrons)) " · "
+                            (assets.amount_i64(asset, c.income)) " a month"
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn sums(assets: &Assets, sums: &[super::store::AssetSum]) -> Markup {
+    html! {
+        @if sums.is_empty() { "0" } @else {
+            @for (i, s) in sums.iter().enumerate() {
+                @if i > 0 { ", " }
+                (assets.amount_i64(s.asset_id, s.units))
+            }
+        }
+    }
+}
+
+/// `/`: totals, newest and most supported creators, recent activity.
+pub async fn home(State(s): State<Shared>) -> Result<Markup, Error> {
+    let ctx = Context::load(&s.store).await?;
+    let home = data::home(&s.store, &ctx).await?;
+    let a = &ctx.assets;
+    let t = &home.totals;
+    Ok(layout(
+        "Home",
+        html! {
+            h1 { "The pledgeroll directory" }
+            section.totals {
+                div { span.big { (t.creators) } " creators" }
+                div { span.big { (t.patrons) } " patrons" }
+                div { "Monthly flow: " strong { (sums(a, &t.monthly_flow)) } }
+                div { "Escrowed in projects: " strong { (sums(a, &t.escrowed)) } }
+            }
+            h2 { "Newest creators" }
+            (creator_cards(a, &home.newest, 0))
+            h2 { "Most supported" }
+            (creator_cards(a, &home.most_supported, 0))
+            h2 { "Recent activity" }
+            (movements_table(a, &home.recent))
+            p {
+                a href="/ledger" { "The whole ledger →" }
+                " · "
+                a href="/feed.atom" { "Atom feed" }
+            }
+        },
+    ))
+}
+
+/// `/creators`: search by name, sort by patrons or income, cursor pages.
+pub async fn creators(
+    State(s): State<Shared>,
+    query: Result<Query<CreatorsQuery>, QueryRejection>,
+) -> Result<Markup, Error> {
+    let Query(query) = query?;
+    let ctx = Context::load(&s.store).await?;
+    let page = data::creators(&s.store, &query).await?;
+    let asset = query.asset.unwrap_or(0);
+    let sort = query.sort.unwrap_or(Sort::Patrons);
+    let q = query.q.clone().unwrap_or_default();
+    Ok(layout(
+        "Creators",
+        html! {
+            h1 { "Creators" }
+            form.search method="get" action="/creators" {
+                input type="search" name="q" value=(q) placeholder="Search by name" maxlength="64";
+                select name="sort" {
+                    option value="patrons" selected[sort == Sort::Patrons] { "Most patrons" }
+                    option value="income" selected[sort == Sort::Income] { "Highest monthly income" }
+                }
+                input type="hidden" name="asset" value=(asset);
+                button type="submit" { "Search" }
+            }
+            (creator_cards(&ctx.assets, &page.creators, asset))
+            @if let Some(next) = &page.next {
+                p.pager {
+                    a href={ "/creators?q=" (urlencode(&q)) "&sort=" (if sort == Sort::Income { "income" } else { "patrons" }) "&asset=" (asset) "&after=" (urlencode(next)) } { "Next page →" }
+                }
+            }
+        },
+    ))
+}
+
+/// Percent-encodes a query-string value.
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An SVG line chart of monthly income per asset, one step per day.
+pub fn income_chart(assets: &Assets, days: &[Day]) -> Markup {
+    const W: f64 = 600.0;
+    const H: f64 = 200.0;
+    const PAD: f64 = 30.0;
+    let mut series: std::collections::BTreeMap<i64, Vec<&Day>> = Default::default();
+    for d in days {
+        series.entry(d.asset_id).or_default().push(d);
+    }
+    for points in series.values_mut() {
+        points.sort_by_key(|d| d.day);
+    }
+    if series.is_empty() {
+        return html! { p.muted { "No income recorded yet." } };
+    }
+    let first = days.iter().map(|d| d.day).min().unwrap_or(0);
+    let last = days.iter().map(|d| d.day).max().unwrap_or(0);
+    let span = (last - first).max(1) as f64;
+    let x = |day: i64| PAD + (day - first) as f64 / span * (W - 2.0 * PAD);
+    html! {
+        div.charts {
+            @for (i, (asset, points)) in series.iter().enumerate() {
+                @let top = points.iter().map(|d| d.monthly_in_units).max().unwrap_or(0).max(1) as f64;
+                @let y = |v: i64| H - PAD - v as f64 / top * (H - 2.0 * PAD);
+                @let path = {
+                    let mut p = String::new();
+                    let mut prev: Option<f64> = None;
+                    for d in points.iter() {
+                        let (px, py) = (x(d.day), y(d.monthly_in_units));
+                        if let Some(py0) = prev {
+                            p.push_str(&format!(" L{px:.1},{py0:.1}"));
+                        }
+                        p.push_str(&format!("{}{px:.1},{py:.1}", if prev.is_some() { " L" } else { "M" }));
+                        prev = Some(py);
+                    }
+                    if let Some(py) = prev { p.push_str(&format!(" L{:.1},{py:.1}", W - PAD)); }
+                    p
+                };
+                figure {
+                    svg.chart viewBox={ "0 0 " (W) " " (H) } role="img" aria-label={ "Monthly income in " (assets.symbol(*asset)) } xmlns="http://www.w3.org/2000/svg" {
+                        title { "Monthly income in " (assets.symbol(*asset)) }
+                        line x1=(PAD) y1=(H - PAD) x2=(W - PAD) y2=(H - PAD) class="axis" {}
+                        line x1=(PAD) y1=(PAD) x2=(PAD) y2=(H - PAD) class="axis" {}
+                        text x=(PAD + 4.0) y=(PAD - 8.0) class="label" { (assets.amount_i64(*asset, top as i64)) " / month" }
+                        text x=(PAD) y=(H - 8.0) class="label" { (format::date(first)) }
+                        text x=(W - PAD) y=(H - 8.0) class="label" text-anchor="end" { (format::date(last)) }
+                        path d=(path) class={ "series s" (i % 3) } fill="none" {}
+                    }
+                    figcaption { "Monthly income in " (assets.symbol(*asset)) ", by day" }
+                }
+            }
+        }
+    }
+}
+
+fn pledges_table(assets: &Assets, pledges: &[Pledge], by_patron: bool) -> Markup {
+    html! {
+        @if pledges.is_empty() { p.muted { "No pledges yet." } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th { "Pledge" }
+                    th { @if by_patron { "To" } @else { "Patron" } }
+                    th.num { "Rate" } th.num { "Monthly" } th { "Status" } th { "Since" }
+                } }
+                tbody { @for p in pledges {
+                    tr {
+                        td { "#" (p.pledge_id) @if let Some(t) = p.tier_id { br; span.muted { "tier " (t) } } }
+                        td { @if by_patron {
+                            @if p.payee.starts_with("project-") { (holder_link(&p.payee)) }
+                            @else { a.addr href={ "/creators/" (p.payee) } { (short(&p.payee)) } }
+                        } @else { (holder_link(&p.patron)) } }
+                        td.num { (assets.amount_text(p.asset_id, &p.amount_per_period)) " / " (format::period(p.period)) }
+                        td.num { (assets.amount_i64(p.asset_id, p.monthly_units)) }
+                        td { span class={ "badge " (p.status) } { (p.status) } @if let Some(r) = &p.reason { br; span.muted { (r.replace('_', " ")) } } }
+                        td { (format::time(p.created_at)) }
+                    }
+                } }
+            } }
+        }
+    }
+}
+
+/// `/creators/{address}`: profile, tiers, income chart, pledges and tips.
+pub async fn creator(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> Result<Markup, Error> {
+    let Path(address) = address?;
+    let ctx = Context::load(&s.store).await?;
+    let Some(v) = data::creator(&s.store, &address).await? else {
+        return Err(Error::NotFound(format!(
+            "No creator has published a profile at {address}."
+        )));
+    };
+    let a = &ctx.assets;
+    let c = &v.creator;
+    Ok(layout(
+        &c.name,
+        html! {
+            h1 { (c.name) @if c.paused { " " span.badge.paused { "paused" } } }
+            p.addr { (c.address) }
+            p.desc { (c.description) }
+            @let links = json_list(&c.links);
+            @if !links.is_empty() {
+                ul.links { @for l in &links { li {
+                    @if l.starts_with("https://") || l.starts_with("http://") {
+                        a href=(l) rel="nofollow noopener ugc" { (l) }
+                    } @else { (l) }
+                } } }
+            }
+            section.totals {
+                div { span.big { (c.active_patrons) } " active patrons" }
+                div { span.big { (c.patrons) } " live pledges" }
+                @for b in &v.balances { @if b.monthly_in_units > 0 {
+                    div { "Monthly income: " strong { (a.amount_i64(b.asset_id, b.monthly_in_units)) } }
+                } }
+            }
+            h2 { "Tiers" }
+            @if v.tiers.is_empty() { p.muted { "No tiers yet." } } @else {
+                ul.cards { @for t in &v.tiers {
+                    li.card {
+                        strong { (t.title) } @if t.retired { " " span.badge { "retired" } }
+                        p { (a.amount_text(t.asset_id, &t.amount_per_period)) " per " (format::period(t.period)) }
+                        p.desc { (t.perks) }
+                        p.muted { (active_patrons(t.active_patrons))
+                            @if let Some(limit) = t.patron_limit { " · limit " (limit) } }
+                    }
+                } }
+            }
+            h2 { "Monthly income over time" }
+            (income_chart(a, &v.days))
+            h2 { "Recent pledges" }
+            (pledges_table(a, &v.pledges, false))
+            h2 { "Recent tips" }
+            (movements_table(a, &v.tips))
+            p {
+                a href={ "/ledger?account=" (urlencode(&c.address)) } { "All movements →" }
+                " · "
+                a href={ "/creators/" (c.address) "/feed.atom" } { "Atom feed" }
+            }
+        },
+    ))
+}
+
+/// `/patrons/{address}`: pledges with rates, runway and history.
+pub async fn patron(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> Result<Markup, Error> {
+    let Path(address) = address?;
+    let ctx = Context::load(&s.store).await?;
+    let v = data::patron(&s.store, &ctx, &address).await?;
+    let a = &ctx.assets;
+    let now = ctx.now();
+    Ok(layout(
+        "Patron",
+        html! {
+            h1 { "Patron" }
+            p.addr { (v.address) }
+            h2 { "Runway" }
+            @if v.runway.is_empty() { p.muted { "No balance." } } @else {
+                ul.cards { @for r in &v.runway { li.card {
+                    strong { (a.amount(r.asset_id, r.balance_units)) }
+                    p { "Pledging " (a.amount_i64(r.asset_id, r.monthly_out_units)) " a month" }
+                    p.muted { @match r.runs_out_at {
+                        Some(t) if t > now => { "Runs out " (format::time(t)) " (in " (format::span(t - now)) ")" }
+                        Some(t) => { "Ran out " (format::time(t)) }
+                        None => { "Does not run out at these rates" }
+                    } }
+                } } }
+            }
+            h2 { "Pledges" }
+            (pledges_table(a, &v.pledges, true))
+            h2 { "History" }
+            (movements_table(a, &v.history))
+        },
+    ))
+}
+
+/// `/projects`: every project with its escrow.
+pub async fn projects(State(s): State<Shared>) -> Result<Markup, Error> {
+    let ctx = Context::load(&s.store).await?;
+    let list = data::projects(&s.store, &ctx).await?;
+    let a = &ctx.assets;
+    Ok(layout(
+        "Projects",
+        html! {
+            h1 { "Projects" }
+            @if list.is_empty() { p.muted { "No projects yet." } } @else {
+                ul.cards { @for p in &list { li.card {
+                    a.name href={ "/projects/" (p.project.project_id) } { (p.project.title) }
+                    " " span.badge { (p.project.status) }
+                    p.desc { (p.project.description) }
+                    p.muted { "Escrow: " (sums(a, &p.escrow)) " · " (p.project.tickets) " tickets · " (p.project.invoices) " invoices" }
+                } } }
+            }
+        },
+    ))
+}
+
+/// `/projects/{id}`: escrow, commissioners, tickets, invoices, funders.
+pub async fn project(
+    State(s): State<Shared>,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Markup, Error> {
+    let Path(id) = id?;
+    let ctx = Context::load(&s.store).await?;
+    let Some(v) = data::project(&s.store, &ctx, id).await? else {
+        return Err(Error::NotFound(format!("There is no project {id}.")));
+    };
+    let a = &ctx.assets;
+    let p = &v.project;
+    let now = ctx.now();
+    let commissioners = json_list(&p.commissioners);
+    let (open, settled): (Vec<_>, Vec<_>) = v.invoices.iter().partition(|i| i.status == "open");
+    Ok(layout(
+        &p.title,
+        html! {
+            h1 { (p.title) " " span.badge { (p.status) } }
+            p.desc { (p.description) }
+            @if let Some(link) = &p.link {
+                p { @if link.starts_with("https://") || link.starts_with("http://") {
+                    a href=(link) rel="nofollow noopener ugc" { (link) } } @else { (link) } }
+            }
+            section.totals {
+                div { "Escrow: " strong { (sums(a, &v.escrow)) } }
+                div { (p.mode) " project · time-lock " (format::span(p.time_lock)) }
+                div { "Refunds open " (format::time(p.refund_deadline)) " if nothing has paid" }
+            }
+            h2 { "Commissioners" }
+            p { "Threshold: " strong { (p.threshold) " of " (commissioners.len()) } " approvals pay an invoice at once." }
+            ul { @for c in &commissioners { li { (holder_link(c)) } } }
+            p.muted { "Created by " (holder_link(&p.creator)) }
+            h2 { "Tickets" }
+            @if v.tickets.is_empty() { p.muted { "No tickets yet." } } @else {
+                div.scroll { table {
+                    thead { tr { th { "#" } th { "Title" } th { "Budget" } th { "State" } } }
+                    tbody { @for t in &v.tickets { tr {
+                        td { (t.ticket_no) }
+                        td { @match &t.url {
+                            Some(u) if u.starts_with("https://") || u.starts_with("http://") => { a href=(u) rel="nofollow noopener ugc" { (t.title) } }
+                            Some(u) => { (t.title) " (" (u) ")" }
+                            None => { (t.title) }
+                        } }
+                        td { @if let (Some(asset), Some(amount)) = (t.budget_asset_id, &t.budget_amount) { (a.amount_text(asset, amount)) } }
+                        td { @if t.closed { "closed" } @else { "open" } }
+                    } } }
+                } }
+            }
+            h2 { "Open invoices" }
+            @if open.is_empty() { p.muted { "No open invoices." } } @else {
+                div.scroll { table {
+                    thead { tr { th { "#" } th { "Ticket" } th { "To" } th.num { "Amount" } th { "Approvals" } th { "Vetoes" } th { "Time-lock" } } }
+                    tbody { @for i in &open { tr {
+                        td { (i.invoice_no) }
+                        td { (i.ticket_no) }
+                        td { (holder_link(&i.beneficiary)) }
+                        td.num { (a.amount_text(i.asset_id, &i.amount)) }
+                        td { (json_list(&i.approvals).len()) " of " (p.threshold) }
+                        td { (json_list(&i.vetoes).len()) }
+                        td { @if i.unlocks_at > now { "unlocks in " (format::span(i.unlocks_at - now)) } @else { "unlocked" } }
+                    } } }
+                } }
+            }
+            h2 { "Paid and withdrawn invoices" }
+            @if settled.is_empty() { p.muted { "None yet." } } @else {
+                div.scroll { table {
+                    thead { tr { th { "#" } th { "To" } th.num { "Amount" } th { "Status" } th { "When" } } }
+                    tbody { @for i in &settled { tr {
+                        td { (i.invoice_no) }
+                        td { (holder_link(&i.beneficiary)) }
+                        td.num { (a.amount_text(i.asset_id, &i.amount)) }
+                        td { (i.status) }
+                        td { @if let Some(t) = i.settled_at { (format::time(t)) } }
+                    } } }
+                } }
+            }
+            h2 { "Funders" }
+            @if v.funders.is_empty() { p.muted { "No funders yet." } } @else {
+                div.scroll { table {
+                    thead { tr { th { "Funder" } th.num { "One-off funding" } th { "Refund" } } }
+                    tbody { @for f in &v.funders { tr {
+                        td { (holder_link(&f.funder)) }
+                        td.num { @if let (Some(asset), Some(fine)) = (f.asset_id, &f.one_off) {
+                            (a.amount_fine(asset, fine.parse().unwrap_or(0))) } @else { "streams" } }
+                        td { @if f.reclaimed { "reclaimed" } }
+                    } } }
+                } }
+            }
+            p { a href={ "/ledger?account=project-" (p.project_id) } { "All movements →" } }
+        },
+    ))
+}
+
+/// `/ledger`: every movement, filtered by account, asset and kind.
+pub async fn ledger(
+    State(s): State<Shared>,
+    query: Result<Query<LedgerQuery>, QueryRejection>,
+) -> Result<Markup, Error> {
+    let Query(query) = query?;
+    let ctx = Context::load(&s.store).await?;
+    let page = data::ledger(&s.store, &query, None).await?;
+    let account = query.account.clone().unwrap_or_default();
+    let kind = query.kind.clone().unwrap_or_default();
+    let filters = format!(
+        "account={}&asset={}&kind={}",
+        urlencode(&account),
+        query.asset.map(|a| a.to_string()).unwrap_or_default(),
+        urlencode(&kind)
+    );
+    Ok(layout(
+        "Ledger",
+        html! {
+            h1 { "Ledger" }
+            form.search method="get" action="/ledger" {
+                input type="text" name="account" value=(account) placeholder="Account or project-N" maxlength="64";
+                input type="number" name="asset" min="0" value=[query.asset] placeholder="Asset";
+                select name="kind" {
+                    option value="" { "Any kind" }
+                    @for k in KINDS { option value=(k) selected[kind == k] { (k) } }
+                }
+                button type="submit" { "Filter" }
+            }
+            p { a href={ "/ledger.csv?" (PreEscaped(&filters)) } { "Download as CSV" } }
+            (movements_table(&ctx.assets, &page.movements))
+            @if let Some(next) = &page.next {
+                p.pager { a href={ "/ledger?" (PreEscaped(&filters)) "&before=" (next) } { "Older →" } }
+            }
+        },
+    ))
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `/ledger.csv`: the filtered ledger as CSV, newest first, amounts in
+/// base units and in the asset's decimals.
+pub async fn ledger_csv(
+    State(s): State<Shared>,
+    query: Result<Query<LedgerQuery>, QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(query) = query?;
+    let ctx = Context::load(&s.store).await?;
+    let page = data::ledger(&s.store, &query, Some(CSV_LIMIT)).await?;
+    let mut out = String::from(
+        "level,idx,time,kind,from,to,asset_id,asset,units,amount,pledge_id,project_id,memo\n",
+    );
+    for m in &page.movements {
+        let unit = ctx.assets.unit(m.asset_id);
+        let units = u128::try_from(m.units).unwrap_or(0);
+        let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            m.level,
+            m.idx,
+            m.happened_at,
+            m.kind,
+            csv_field(m.from_holder.as_deref().unwrap_or("")),
+            csv_field(m.to_holder.as_deref().unwrap_or("")),
+            m.asset_id,
+            csv_field(&unit.symbol),
+            m.units,
+            format::decimal(units, unit.decimals),
+            opt(m.pledge_id),
+            opt(m.project_id),
+            csv_field(m.memo.as_deref().unwrap_or("")),
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ledger.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// `/about`: the rollup, the kernel, the indexed level and the lag.
+pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
+    let ctx = Context::load(&s.store).await?;
+    let v = data::about(&s.store, &ctx).await?;
+    Ok(layout(
+        "About",
+        html! {
+            h1 { "About this directory" }
+            dl {
+                dt { "Rollup" }
+                dd.addr { @match &v.rollup { Some(r) => { (r) } None => { "not recorded yet (the indexer records it when it first follows a node)" } } }
+                dt { "Kernel" }
+                dd { @match &v.kernel_hash {
+                    Some(h) => { span.addr { (h) } }
+                    None => { "The mirror does not record the kernel's hash; compare the state hash below with the rollup node's to check it runs the same kernel." }
+                } }
+                dt { "Indexed level" }
+                dd { @match &v.head {
+                    Some(h) => {
+                        (h.level) " (block " span.addr { (h.block_hash) } ")"
+                        @if let Some(t) = h.level_time { br; "rollup time " (format::time(t)) }
+                        @if let Some(sh) = &h.state_hash { br; "state hash " span.addr { (sh) } }
+                    }
+                    None => { "nothing indexed yet" }
+                } }
+                dt { "Lag" }
+                dd { @match v.lag_seconds {
+                    Some(l) => { (format::span(l)) " since the rollup time of the indexed level" }
+                    None => { "unknown" }
+                } }
+            }
+            h2 { "No admin key" }
+            p { "The pledgeroll kernel has no admin key: no one can move funds, change a pledge or upgrade the rules except through the operations every account can sign." }
+            p { "The JSON API is under " a href="/api/v1/totals" { "/api/v1" } "." }
+        },
+    ))
+}

@@ -1,0 +1,472 @@
+//! Read-only queries over the mirror, written once for Postgres and SQLite.
+//!
+//! Exact amounts are read as text (`CAST(… AS TEXT)`) and sums are cast to
+//! `BIGINT`, so one row type decodes on both databases. Every value a
+//! visitor gives is bound as a parameter, never spliced into SQL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
+use sqlx::{FromRow, PgPool, SqlitePool};
+use utoipa::ToSchema;
+
+use super::Error;
+
+/// A parameter bound to a query.
+#[derive(Debug, Clone)]
+pub enum Param {
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+/// A read-only connection pool to the mirror.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// PostgreSQL, every transaction read-only.
+    Postgres(PgPool),
+    /// SQLite, opened read-only.
+    Sqlite(SqlitePool),
+}
+
+fn valid_schema(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+}
+
+impl Store {
+    /// Opens the mirror at `url` for reading only: SQLite in read-only
+    /// mode, Postgres with `default_transaction_read_only` on (and the
+    /// `schema` as search path, if given).
+    pub async fn open(url: &str, schema: Option<&str>) -> Result<Store, Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut options = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Config(format!("invalid Postgres URL: {e}")))?;
+            let mut settings = vec![("default_transaction_read_only", "on".to_owned())];
+            if let Some(schema) = schema {
+                if !valid_schema(schema) {
+                    return Err(Error::Config(format!(
+                        "invalid schema name {schema:?}: use lower-case letters, digits and _"
+                    )));
+                }
+                settings.push(("search_path", schema.to_owned()));
+            }
+            options = options.options(settings);
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "cannot connect to the mirror ({e}); is PostgreSQL running at the URL given?"
+                    ))
+                })?;
+            Ok(Store::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
+                .read_only(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await
+                .map_err(|e| {
+                    Error::Config(format!(
+                        "cannot open the mirror {url} ({e}); create it with `pledgeroll-indexer run`"
+                    ))
+                })?;
+            Ok(Store::Sqlite(pool))
+        } else {
+            Err(Error::Config(
+                "unsupported database URL: use postgres://… or sqlite:…".to_owned(),
+            ))
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Store::Postgres(pool) => pool.close().await,
+            Store::Sqlite(pool) => pool.close().await,
+        }
+    }
+
+    /// Every row `sql` returns with `params` bound as `$1`, `$2`, ….
+    pub async fn all<T>(&self, sql: &str, params: &[Param]) -> Result<Vec<T>, Error>
+    where
+        T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        Ok(match self {
+            Store::Postgres(pool) => {
+                let mut q = sqlx::query_as::<_, T>(sql);
+                for p in params {
+                    q = match p {
+                        Param::Int(v) => q.bind(*v),
+                        Param::Text(v) => q.bind(v.clone()),
+                    };
+                }
+                q.fetch_all(pool).await?
+            }
+            Store::Sqlite(pool) => {
+                let mut q = sqlx::query_as::<_, T>(sql);
+                for p in params {
+                    q = match p {
+                        Param::Int(v) => q.bind(*v),
+                        Param::Text(v) => q.bind(v.clone()),
+                    };
+                }
+                q.fetch_all(pool).await?
+            }
+        })
+    }
+
+    /// The first row `sql` returns, if any.
+    pub async fn one<T>(&self, sql: &str, params: &[Param]) -> Result<Option<T>, Error>
+    where
+        T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        Ok(self.all(sql, params).await?.into_iter().next())
+    }
+}
+
+/// An asset the rollup knows.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct AssetRow {
+    /// The rollup's number for it.
+    pub asset_id: i64,
+    /// The layer-1 ticketer.
+    pub ticketer: String,
+    /// The ticket's token id.
+    pub token_id: String,
+    /// Base units on the rollup.
+    pub supply_units: i64,
+}
+
+/// The mirror's position and identity.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Head {
+    /// The last level applied.
+    pub level: i64,
+    /// Its block hash.
+    pub block_hash: String,
+    /// The protocol's clock after it.
+    pub level_time: Option<i64>,
+    /// The kernel's state hash after it.
+    pub state_hash: Option<String>,
+}
+
+/// A name/value pair from `indexer_meta`.
+#[derive(Debug, Clone, FromRow)]
+pub struct Meta {
+    /// The value.
+    pub value: String,
+}
+
+/// A per-asset figure.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct AssetSum {
+    /// The asset.
+    pub asset_id: i64,
+    /// Base units.
+    pub units: i64,
+}
+
+/// A count.
+#[derive(Debug, Clone, FromRow)]
+pub struct Count {
+    /// How many.
+    pub n: i64,
+}
+
+/// A creator as lists show it.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct CreatorSummary {
+    /// The creator's address.
+    pub address: String,
+    /// Display name, as the creator wrote it.
+    pub name: String,
+    /// Description, as the creator wrote it.
+    pub description: String,
+    /// Whether the subscription is paused.
+    pub paused: bool,
+    /// Live pledges over its tiers.
+    pub patrons: i64,
+    /// Pledges streaming now.
+    pub active_patrons: i64,
+    /// The level that published the profile.
+    pub created_level: i64,
+    /// Monthly income in the list's asset, base units.
+    pub income: i64,
+}
+
+/// A creator's profile.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Creator {
+    /// The creator's address.
+    pub address: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Links, a JSON array of strings.
+    pub links: String,
+    /// Whether the subscription is paused.
+    pub paused: bool,
+    /// Live pledges.
+    pub patrons: i64,
+    /// Pledges streaming now.
+    pub active_patrons: i64,
+    /// The level that published the profile.
+    pub created_level: i64,
+}
+
+/// A tier.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Tier {
+    /// The tier.
+    pub tier_id: i64,
+    /// The creator offering it.
+    pub creator: String,
+    /// Title.
+    pub title: String,
+    /// Perks.
+    pub perks: String,
+    /// The asset.
+    pub asset_id: i64,
+    /// Price per period, base units.
+    pub amount_per_period: String,
+    /// Period, seconds.
+    pub period: i64,
+    /// Price per 30 days, base units.
+    pub monthly_units: i64,
+    /// Most live pledges, if limited.
+    pub patron_limit: Option<i64>,
+    /// Live pledges.
+    pub patrons: i64,
+    /// Pledges streaming now.
+    pub active_patrons: i64,
+    /// Whether it takes no new pledges.
+    pub retired: bool,
+}
+
+/// A pledge.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Pledge {
+    /// The pledge.
+    pub pledge_id: i64,
+    /// Who pays.
+    pub patron: String,
+    /// Who receives: an address or `project-{id}`.
+    pub payee: String,
+    /// The tier, for pledges to a creator.
+    pub tier_id: Option<i64>,
+    /// The asset.
+    pub asset_id: i64,
+    /// Amount per period, base units.
+    pub amount_per_period: String,
+    /// Period, seconds.
+    pub period: i64,
+    /// Per 30 days, base units.
+    pub monthly_units: i64,
+    /// `active`, `paused` or `ended`.
+    pub status: String,
+    /// Why paused or ended.
+    pub reason: Option<String>,
+    /// When it was made (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A balance as the protocol keeps it.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Balance {
+    /// The holder.
+    pub holder: String,
+    /// The asset.
+    pub asset_id: i64,
+    /// Fine units at `at`.
+    pub settled: String,
+    /// When `settled` was computed.
+    pub at: i64,
+    /// Fine units per second in.
+    pub inflow: String,
+    /// Fine units per second out.
+    pub outflow: String,
+    /// When a draining balance runs out.
+    pub depletion_scheduled: Option<i64>,
+    /// Incoming streams per 30 days, base units.
+    pub monthly_in_units: i64,
+    /// Outgoing streams per 30 days, base units.
+    pub monthly_out_units: i64,
+}
+
+impl Balance {
+    /// The balance at time `now`, fine units.
+    pub fn fine_at(&self, now: i64) -> u128 {
+        let settled: u128 = self.settled.parse().unwrap_or(0);
+        let inflow: u128 = self.inflow.parse().unwrap_or(0);
+        let outflow: u128 = self.outflow.parse().unwrap_or(0);
+        let elapsed = u128::try_from(now.saturating_sub(self.at)).unwrap_or(0);
+        settled
+            .saturating_add(inflow.saturating_mul(elapsed))
+            .saturating_sub(outflow.saturating_mul(elapsed))
+    }
+}
+
+/// One day of a holder's income.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Day {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// The asset.
+    pub asset_id: i64,
+    /// Monthly income at the end of the day, base units.
+    pub monthly_in_units: i64,
+    /// Income received that day, base units.
+    pub income_units: i64,
+}
+
+/// A movement of value.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Movement {
+    /// The level.
+    pub level: i64,
+    /// Its position among the level's movements.
+    pub idx: i64,
+    /// When (Unix seconds).
+    pub happened_at: i64,
+    /// `deposit`, `withdrawal`, `transfer`, `tip`, `stream`, `payout`,
+    /// `fund` or `refund`.
+    pub kind: String,
+    /// The payer.
+    pub from_holder: Option<String>,
+    /// The receiver.
+    pub to_holder: Option<String>,
+    /// The asset.
+    pub asset_id: i64,
+    /// Base units, rounded down.
+    pub units: i64,
+    /// The pledge, for streams.
+    pub pledge_id: Option<i64>,
+    /// The project, if any.
+    pub project_id: Option<i64>,
+    /// A tip's memo or a withdrawal's destination.
+    pub memo: Option<String>,
+}
+
+/// A project.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Project {
+    /// The project.
+    pub project_id: i64,
+    /// Who created it.
+    pub creator: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Repository or issue tracker.
+    pub link: Option<String>,
+    /// Commissioners, a JSON array.
+    pub commissioners: String,
+    /// Approvals that pay an invoice at once.
+    pub threshold: i64,
+    /// `public` or `private`.
+    pub mode: String,
+    /// Time-lock or veto window, seconds.
+    pub time_lock: i64,
+    /// When funders may reclaim if nothing has paid.
+    pub refund_deadline: i64,
+    /// `active` or `refunding`.
+    pub status: String,
+    /// Tickets opened.
+    pub tickets: i64,
+    /// Invoices raised.
+    pub invoices: i64,
+}
+
+/// A ticket.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Ticket {
+    /// Its number in the project.
+    pub ticket_no: i64,
+    /// Title.
+    pub title: String,
+    /// An external issue URL.
+    pub url: Option<String>,
+    /// The budget's asset.
+    pub budget_asset_id: Option<i64>,
+    /// The budget, base units.
+    pub budget_amount: Option<String>,
+    /// Who opened it.
+    pub opened_by: String,
+    /// Whether the work is done.
+    pub closed: bool,
+}
+
+/// An invoice.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Invoice {
+    /// Its number in the project.
+    pub invoice_no: i64,
+    /// The ticket it pays for.
+    pub ticket_no: i64,
+    /// Who raised it.
+    pub raised_by: String,
+    /// Who gets paid.
+    pub beneficiary: String,
+    /// The asset.
+    pub asset_id: i64,
+    /// Base units.
+    pub amount: String,
+    /// Approving signers, a JSON array.
+    pub approvals: String,
+    /// Vetoing signers, a JSON array.
+    pub vetoes: String,
+    /// When it was raised.
+    pub raised_at: i64,
+    /// When its time-lock ends.
+    pub unlocks_at: i64,
+    /// `open`, `paid` or `withdrawn`.
+    pub status: String,
+    /// When it was paid or withdrawn.
+    pub settled_at: Option<i64>,
+}
+
+/// A funder's contribution in one asset.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Funder {
+    /// The funder.
+    pub funder: String,
+    /// Whether they reclaimed a refund.
+    pub reclaimed: bool,
+    /// The asset, if they gave one-off funds.
+    pub asset_id: Option<i64>,
+    /// One-off contributions, fine units.
+    pub one_off: Option<String>,
+}
+
+/// A tier a patron streams to.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Membership {
+    /// The pledge.
+    pub pledge_id: i64,
+    /// The tier.
+    pub tier_id: i64,
+    /// Its title.
+    pub title: String,
+    /// The asset.
+    pub asset_id: i64,
+    /// Price per 30 days, base units.
+    pub monthly_units: i64,
+}

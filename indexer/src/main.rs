@@ -1,0 +1,267 @@
+//! `pledgeroll-indexer`: mirrors a pledgeroll rollup into Postgres or SQLite
+//! (`run`), checks a mirror against the node (`verify`), and serves the
+//! directory over a mirror (`serve`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pledgeroll_indexer::{start, verify, DbConfig, Follow, IndexerConfig, Mirror, Source};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "pledgeroll-indexer",
+    version,
+    about = "Mirrors a pledgeroll rollup's state and events into Postgres or SQLite"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Follows the node and keeps the mirror up to date until stopped.
+    Run(RunArgs),
+    /// Compares the mirror with the node's state at the mirror's level;
+    /// exits with status 1 on any difference.
+    Verify(DbArgs),
+    /// Serves the directory: a read-only website and JSON API over the
+    /// mirror.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Where to serve the directory.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// The rollup node's RPC.
+    #[arg(long, env = "PLEDGEROLL_NODE", default_value = "http://127.0.0.1:8932")]
+    node: String,
+    /// The mirror's database: postgres://… or sqlite:… (default: a SQLite
+    /// file in --data-dir).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the default SQLite mirror lives (default: ~/.pledgeroll/indexer).
+    #[arg(long, env = "PLEDGEROLL_INDEXER_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The Postgres schema to keep the mirror in (created if missing).
+    #[arg(long)]
+    schema: Option<String>,
+}
+
+impl DbArgs {
+    fn database(&self) -> anyhow::Result<DbConfig> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let dir = match &self.data_dir {
+                    Some(d) => d.clone(),
+                    None => std::env::var_os("HOME")
+                        .map(|h| PathBuf::from(h).join(".pledgeroll").join("indexer"))
+                        .ok_or_else(|| {
+                            anyhow!("no home directory: give --data-dir or --database-url")
+                        })?,
+                };
+                std::fs::create_dir_all(&dir).with_context(|| {
+                    format!("cannot create the data directory {}", dir.display())
+                })?;
+                format!("sqlite://{}", dir.join("mirror.sqlite").display())
+            }
+        };
+        let mut config = DbConfig::new(url);
+        config.schema = self.schema.clone();
+        Ok(config)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FollowArg {
+    /// The newest block; reorganisations are undone.
+    Head,
+    /// The finalized block, a few levels behind.
+    Finalized,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The first level to index into an empty mirror.
+    #[arg(long, default_value_t = 0)]
+    from_level: u32,
+    /// Which block to follow.
+    #[arg(long, value_enum, default_value = "head")]
+    follow: FollowArg,
+    /// Where to serve Prometheus metrics.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    metrics_addr: SocketAddr,
+    /// Serve no metrics.
+    #[arg(long)]
+    no_metrics: bool,
+    /// Most levels per database transaction while catching up.
+    #[arg(long, default_value_t = 2_000)]
+    batch_levels: usize,
+    /// Most events per database transaction while catching up.
+    #[arg(long, default_value_t = 100_000)]
+    batch_events: usize,
+    /// Levels read from the node at once.
+    #[arg(long, default_value_t = 16)]
+    fetch_concurrency: usize,
+    /// Levels below the node's finalized level that keep undo information.
+    #[arg(long, default_value_t = 100)]
+    undo_window: u32,
+    /// Milliseconds between looks for new blocks when the node's block
+    /// stream is silent.
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let mut config = IndexerConfig::new(args.db.node.clone(), String::new());
+    config.database = args.db.database()?;
+    config.from_level = args.from_level;
+    config.follow = match args.follow {
+        FollowArg::Head => Follow::Head,
+        FollowArg::Finalized => Follow::Finalized,
+    };
+    config.metrics_addr = (!args.no_metrics).then_some(args.metrics_addr);
+    config.batch_levels = args.batch_levels.max(1);
+    config.batch_events = args.batch_events.max(1);
+    config.fetch_concurrency = args.fetch_concurrency.max(1);
+    config.undo_window = args.undo_window;
+    config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
+    config.progress = true;
+
+    let mut pause = Duration::from_millis(200);
+    let indexer = loop {
+        match start(config.clone()).await {
+            Ok(indexer) => break indexer,
+            Err(e) if e.is_retryable() => {
+                tracing::warn!(error = %e, retry_in = ?pause, "cannot open the mirror yet; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = shutdown_signal() => return Ok(()),
+                }
+                pause = (pause * 2).min(Duration::from_secs(30));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if let Some(addr) = indexer.metrics_addr() {
+        tracing::info!(%addr, "serving metrics on /metrics");
+    }
+    tracing::info!(node = %config.node, "following the node");
+    let mut status = indexer.subscribe();
+    tokio::select! {
+        () = shutdown_signal() => tracing::info!("stopping"),
+        _ = status.wait_for(|s| s.failed.is_some()) => {}
+    }
+    indexer.stop().await?;
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let db = args.db.database()?;
+    let directory =
+        pledgeroll_indexer::directory::serve(&db.url, db.schema.as_deref(), args.addr).await?;
+    tracing::info!(url = %directory.url(), "serving the directory");
+    shutdown_signal().await;
+    tracing::info!("stopping");
+    directory.stop().await?;
+    Ok(())
+}
+
+async fn check(args: DbArgs) -> anyhow::Result<bool> {
+    let db = pledgeroll_indexer::Db::connect(&args.database()?).await?;
+    let mirror = Mirror::open(db).await?;
+    let report = verify(&mirror, &Source::new(&args.node)).await?;
+    println!("level {} (block {})", report.level, report.block);
+    let checked: Vec<String> = report
+        .checked
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    println!("compared: {}", checked.join(", "));
+    let statuses: Vec<String> = report
+        .pledge_statuses
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    println!("pledges: {}", statuses.join(", "));
+    for d in &report.differences {
+        println!("difference: {d}");
+    }
+    if report.is_consistent() {
+        println!("the mirror matches the node");
+    } else {
+        println!("{} differences", report.differences.len());
+    }
+    mirror.db().close().await;
+    Ok(report.is_consistent())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await.map(|()| true),
+            Command::Verify(args) => check(args).await,
+            Command::Serve(args) => serve(args).await.map(|()| true),
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Reading levels from a rollup node over the Octez rollup-node RPC (the
+//! sandbox serves the same): a block's hash and predecessor, then its level
+//! record and clock from durable storage read *by block hash*, so every
+//! part of a level comes from one block even while the node reorganises.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use pledgeroll_client::{Node, NodeError};
+use pledgeroll_contracts::keys;
+use pledgeroll_contracts::state::Clock;
+use pledgeroll_contracts::Decode;
+use pledgeroll_kernel::level::decode_list;
+use pledgeroll_kernel::{paths, LevelRecord};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tokio::sync::{watch, Notify};
+
+use crate::error::IndexError;
+use crate::mirror::LevelData;
+
+/// Which block the indexer follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follow {
+    /// The node's head: newest, and reorganisations are undone.
+    Head,
+    /// The node's finalized block: a few levels behind, never replaced.
+    Finalized,
+}
+
+impl Follow {
+    /// The RPC's name for the block.
+    pub fn block(self) -> &'static str {
+        match self {
+            Follow::Head => "head",
+            Follow::Finalized => "finalized",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Block {
+    block_hash: String,
+    level: u32,
+    predecessor: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyValue {
+    key: String,
+    value: String,
+}
+
+/// A rollup node the indexer reads from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    node: Node,
+}
+
+fn not_found(e: &IndexError) -> bool {
+    matches!(e, IndexError::Node(NodeError::Refused { status: 404, .. }))
+}
+
+fn bad(level: u32, reason: impl Into<String>) -> IndexError {
+    IndexError::BadLevel {
+        level,
+        reason: reason.into(),
+    }
+}
+
+impl Source {
+    /// The node at `url`.
+    pub fn new(url: &str) -> Self {
+        Source {
+            node: Node::new(url),
+        }
+    }
+
+    /// The RPC client.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, IndexError> {
+        Ok(self.node.get_json(path).await?)
+    }
+
+    /// The rollup's address.
+    pub async fn rollup(&self) -> Result<String, IndexError> {
+        Ok(self.node.rollup_address().await?.to_string())
+    }
+
+    /// The level of the head or of the finalized block.
+    pub async fn level(&self, follow: Follow) -> Result<u32, IndexError> {
+        Ok(self.node.level(follow.block()).await?)
+    }
+
+    /// The hash of the node's block at `level`, if it has one.
+    pub async fn block_hash(&self, level: u32) -> Result<Option<String>, IndexError> {
+        match self
+            .get::<String>(&format!("/global/block/{level}/hash"))
+            .await
+        {
+            Ok(hash) => Ok(Some(hash)),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the node has a block at `level`; a node that refuses the
+    /// request (below the rollup's origination, say) has none.
+    async fn has_block(&self, level: u32) -> Result<bool, IndexError> {
+        match self.block_hash(level).await {
+            Ok(hash) => Ok(hash.is_some()),
+            Err(IndexError::Node(NodeError::Refused { .. })) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The lowest level from `from` to `head` that the node has a block
+    /// for (a node has none before the rollup's origination).
+    pub async fn first_level(&self, from: u32, head: u32) -> Result<u32, IndexError> {
+        if self.has_block(from).await? {
+            return Ok(from);
+        }
+        let (mut missing, mut present) = (from, head);
+        while present - missing > 1 {
+            let mid = missing + (present - missing) / 2;
+            if self.has_block(mid).await? {
+                present = mid;
+            } else {
+                missing = mid;
+            }
+        }
+        Ok(present)
+    }
+
+    /// Values stored under `key` in block `hash`, by their last step.
+    async fn values(&self, hash: &str, key: &str) -> Result<Vec<(String, Vec<u8>)>, IndexError> {
+        let path = format!("/global/block/{hash}/durable/wasm_2_0_0/values?key={key}");
+        let items: Vec<KeyValue> = match self.get(&path).await {
+            Err(e) if not_found(&e) => {
+                return Err(IndexError::BlockGone {
+                    hash: hash.to_owned(),
+                })
+            }
+            other => other?,
+        };
+        items
+            .into_iter()
+            .map(|kv| {
+                let step = kv.key.rsplit('/').next().unwrap_or_default().to_owned();
+                let bytes = hex::decode(&kv.value).map_err(|e| {
+                    IndexError::Node(NodeError::Unexpected {
+                        path: path.clone(),
+                        reason: format!("value of {}: {e}", kv.key),
+                    })
+                })?;
+                Ok((step, bytes))
+            })
+            .collect()
+    }
+
+    /// One durable value in block `hash`.
+    async fn value(&self, hash: &str, key: &str) -> Result<Option<Vec<u8>>, IndexError> {
+        match self.node.durable_value(hash, key).await {
+            Ok(v) => Ok(v),
+            Err(NodeError::Refused { status: 404, .. }) => Err(IndexError::BlockGone {
+                hash: hash.to_owned(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads level `level`: its block, the kernel's record of it and the
+    /// protocol's clock after it.
+    pub async fn fetch(&self, level: u32) -> Result<LevelData, IndexError> {
+        let block: Block = self.get(&format!("/global/block/{level}")).await?;
+        if block.level != level {
+            return Err(bad(level, format!("the node gave block {}", block.level)));
+        }
+        let hash = block.block_hash;
+        let parts = self.values(&hash, &paths::LEVEL.to_string()).await?;
+        let clock_key = format!("{}{}", paths::STATE, keys::CLOCK);
+        let time = match self.value(&hash, &clock_key).await? {
+            Some(bytes) => Some(
+                Clock::from_bytes(&bytes)
+                    .map_err(|e| bad(level, format!("the clock does not decode: {e}")))?
+                    .now,
+            ),
+            None => None,
+        };
+        let record = record(level, parts)?;
+        Ok(LevelData {
+            level,
+            hash,
+            predecessor: block.predecessor,
+            time,
+            record,
+        })
+    }
+}
+
+/// The kernel's record of `level` from the values under `/pledgeroll/level`;
+/// `None` if the kernel wrote none at this level.
+fn record(level: u32, parts: Vec<(String, Vec<u8>)>) -> Result<Option<LevelRecord>, IndexError> {
+    let part = |name: &str| {
+        parts
+            .iter()
+            .find(|(step, _)| step == name)
+            .map(|(_, v)| v.as_slice())
+    };
+    let Some(number) = part("number") else {
+        return Ok(None);
+    };
+    let number = u32::from_bytes(number)
+        .map_err(|e| bad(level, format!("the record's level does not decode: {e}")))?;
+    if number < level {
+        // The kernel did not run at this level: what is stored is an older
+        // level's record, and the state did not change.
+        tracing::warn!(
+            level,
+            record = number,
+            "the kernel wrote no record at this level"
+        );
+        return Ok(None);
+    }
+    if number > level {
+        return Err(bad(
+            level,
+            format!("its block holds the record of level {number}"),
+        ));
+    }
+    let required =
+        |name: &str| part(name).ok_or_else(|| bad(level, format!("the record has no {name}")));
+    let decode = |name: &str, e: pledgeroll_contracts::DecodeError| {
+        bad(level, format!("the record's {name} do not decode: {e}"))
+    };
+    Ok(Some(LevelRecord {
+        number,
+        events: decode_list(required("events")?).map_err(|e| decode("events", e))?,
+        receipts: decode_list(required("receipts")?).map_err(|e| decode("receipts", e))?,
+        notices: decode_list(required("notices")?).map_err(|e| decode("notices", e))?,
+        state_hash: <[u8; 32]>::from_bytes(required("state_hash")?)
+            .map_err(|e| decode("state hash", e))?,
+        fault: part("fault").map(|f| String::from_utf8_lossy(f).into_owned()),
+    }))
+}
+
+/// Wakes `notify` whenever the node announces a block on
+/// `/global/monitor_blocks`, reconnecting after failures, until `stop`.
+pub async fn watch_blocks(url: String, notify: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap_or_default();
+    let url = format!("{}/global/monitor_blocks", url.trim_end_matches('/'));
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let attempt = async {
+            let response = http.get(&url).send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            let mut chunks = response.bytes_stream();
+            while let Some(Ok(_)) = chunks.next().await {
+                notify.notify_one();
+            }
+            Some(())
+        };
+        tokio::select! {
+            done = attempt => {
+                pause = if done.is_some() { Duration::from_millis(200) } else { (pause * 2).min(Duration::from_secs(10)) };
+            }
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pledgeroll_contracts::{Address, AssetId, Event};
+    use pledgeroll_kernel::level::encode_list;
+
+    fn parts(number: u32) -> Vec<(String, Vec<u8>)> {
+        let alice: Address = "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx"
+            .parse()
+            .expect("valid");
+        let events = vec![Event::Deposited {
+            account: alice,
+            asset: AssetId(0),
+            amount: 5,
+        }];
+        vec![
+            ("number".into(), number.to_le_bytes().to_vec()),
+            ("events".into(), encode_list(&events)),
+            (
+                "receipts".into(),
+                encode_list::<pledgeroll_contracts::Receipt>(&[]),
+            ),
+            (
+                "notices".into(),
+                encode_list::<pledgeroll_kernel::Notice>(&[]),
+            ),
+            ("state_hash".into(), vec![7; 32]),
+        ]
+    }
+
+    #[test]
+    fn a_record_of_the_level_decodes() {
+        let r = record(9, parts(9)).expect("valid").expect("present");
+        assert_eq!(r.number, 9);
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.state_hash, [7; 32]);
+        assert_eq!(r.fault, None);
+    }
+
+    #[test]
+    fn an_older_record_means_no_record_and_a_newer_one_is_refused() {
+        assert_eq!(record(10, parts(9)).expect("valid"), None);
+        assert_eq!(record(10, Vec::new()).expect("valid"), None);
+        assert!(record(8, parts(9)).is_err());
+    }
+
+    #[test]
+    fn a_record_with_a_missing_or_corrupt_part_is_refused() {
+        let mut missing = parts(9);
+        missing.retain(|(k, _)| k != "receipts");
+        assert!(record(9, missing).is_err());
+        let mut corrupt = parts(9);
+        if let Some((_, v)) = corrupt.iter_mut().find(|(k, _)| k == "events") {
+            v.push(0);
+        }
+        assert!(record(9, corrupt).is_err());
+    }
+}

@@ -1,0 +1,477 @@
+//! `verify`: compares the mirror with the node's durable state at the
+//! mirror's cursor block, record by record: every flow, asset and supply,
+//! account key, creator, tier, pledge, project, escrow account, ticket,
+//! invoice and funder, and the kernel's state hash.
+//!
+//! Mirror rows are turned back into the protocol's records and compared
+//! with the records the node stores, so a difference in any field shows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+
+use futures_util::StreamExt;
+use pledgeroll_contracts::asset::{Supply, Ticket};
+use pledgeroll_contracts::escrow::{EscrowAsset, Funder, Invoice, Project, WorkTicket};
+use pledgeroll_contracts::state::{Account, Creator, Pledge, Tier};
+use pledgeroll_contracts::stream::Flow;
+use pledgeroll_contracts::{AssetId, Decode, PledgeId, TierId};
+use pledgeroll_kernel::paths;
+use serde::Deserialize;
+
+use crate::error::IndexError;
+use crate::mirror::Mirror;
+use crate::rows::{
+    AccountRow, AssetRow, BalanceRow, CreatorRow, EscrowRow, FunderAssetRow, FunderRow, InvoiceRow,
+    LevelRow, PledgeRow, ProjectRow, TicketRow, TierRow,
+};
+use crate::source::Source;
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The level compared.
+    pub level: u32,
+    /// Its block.
+    pub block: String,
+    /// Records compared, per kind.
+    pub checked: BTreeMap<&'static str, usize>,
+    /// Pledges in the mirror per status.
+    pub pledge_statuses: BTreeMap<String, usize>,
+    /// Every difference, in words.
+    pub differences: Vec<String>,
+}
+
+impl Report {
+    /// Whether the mirror equals the node's state.
+    pub fn is_consistent(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyValue {
+    key: String,
+    value: String,
+}
+
+/// Reads the node's state at one block.
+struct State<'a> {
+    source: &'a Source,
+    block: String,
+}
+
+impl State<'_> {
+    fn key(key: &str) -> String {
+        format!("{}{key}", paths::STATE)
+    }
+
+    /// The values directly under a protocol key, by their last step.
+    async fn values<T: Decode>(&self, key: &str) -> Result<Vec<(String, T)>, IndexError> {
+        let path = format!(
+            "/global/block/{}/durable/wasm_2_0_0/values?key={}",
+            self.block,
+            Self::key(key)
+        );
+        let items: Vec<KeyValue> = self.source.node().get_json(&path).await?;
+        items
+            .into_iter()
+            .map(|kv| {
+                let step = kv.key.rsplit('/').next().unwrap_or_default().to_owned();
+                let bytes = hex::decode(&kv.value).map_err(|e| corrupt(&kv.key, e))?;
+                let value = T::from_bytes(&bytes).map_err(|e| corrupt(&kv.key, e))?;
+                Ok((step, value))
+            })
+            .collect()
+    }
+
+    /// The sub-keys of a protocol key.
+    async fn subkeys(&self, key: &str) -> Result<Vec<String>, IndexError> {
+        let path = format!(
+            "/global/block/{}/durable/wasm_2_0_0/subkeys?key={}",
+            self.block,
+            Self::key(key)
+        );
+        let steps: Vec<String> = self.source.node().get_json(&path).await?;
+        Ok(steps
+            .into_iter()
+            .filter(|s| !s.is_empty() && s != "@")
+            .collect())
+    }
+}
+
+fn corrupt(key: &str, e: impl std::fmt::Display) -> IndexError {
+    IndexError::Node(pledgeroll_client::NodeError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Compares records by key and notes every difference.
+fn compare<K: Ord + Debug, T: PartialEq + Debug>(
+    report: &mut Report,
+    kind: &'static str,
+    node: BTreeMap<K, T>,
+    mut mirror: BTreeMap<K, T>,
+) {
+    *report.checked.entry(kind).or_default() += node.len();
+    for (key, theirs) in node {
+        match mirror.remove(&key) {
+            None => report.differences.push(format!(
+                "{kind} {key:?}: on the node, missing from the mirror"
+            )),
+            Some(ours) if ours != theirs => report.differences.push(format!(
+                "{kind} {key:?}: the node has {theirs:?}, the mirror has {ours:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for key in mirror.into_keys() {
+        report
+            .differences
+            .push(format!("{kind} {key:?}: in the mirror, not on the node"));
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(step: &str) -> Option<T> {
+    step.parse().ok()
+}
+
+/// One holder's flows, by (holder, asset).
+type HolderFlows = Vec<((String, u32), Flow)>;
+
+/// Compares the mirror with the node's state at the mirror's cursor.
+pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexError> {
+    let cursor = mirror
+        .cursor()
+        .await?
+        .ok_or_else(|| IndexError::Config("the mirror is empty: run the indexer first".into()))?;
+    let mut report = Report {
+        level: cursor.level,
+        block: cursor.hash.clone(),
+        ..Report::default()
+    };
+    match source.block_hash(cursor.level).await? {
+        Some(hash) if hash == cursor.hash => {}
+        other => {
+            report.differences.push(format!(
+                "the node's block at level {} is {}, the mirror's is {}: let the indexer follow the node first",
+                cursor.level,
+                other.as_deref().unwrap_or("missing"),
+                cursor.hash
+            ));
+            return Ok(report);
+        }
+    }
+    let state = State {
+        source,
+        block: cursor.hash.clone(),
+    };
+    let mut tx = mirror.db().begin().await?;
+
+    // The kernel's state hash after the level.
+    let levels: Vec<LevelRow> = tx.load(&[(i64::from(cursor.level),)]).await?;
+    let ours = levels.into_iter().next().and_then(|l| l.state_hash);
+    let theirs = source
+        .node()
+        .durable_value(&cursor.hash, &paths::LEVEL_STATE_HASH.to_string())
+        .await?
+        .map(hex::encode);
+    if ours.is_some() && ours != theirs {
+        report.differences.push(format!(
+            "state hash at level {}: the node has {theirs:?}, the mirror has {ours:?}",
+            cursor.level
+        ));
+    }
+    *report.checked.entry("state hash").or_default() += 1;
+
+    // Assets and supplies.
+    let assets: Vec<AssetRow> = tx.load_all().await?;
+    let node_tickets: BTreeMap<u32, Ticket> = state
+        .values::<Ticket>("/assets")
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
+        .collect();
+    let node_supply: BTreeMap<u32, Supply> = state
+        .values::<Supply>("/supply")
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
+        .collect();
+    let mut our_tickets = BTreeMap::new();
+    let mut our_supply = BTreeMap::new();
+    for a in &assets {
+        let id = u32::try_from(a.asset_id).unwrap_or(u32::MAX);
+        our_tickets.insert(id, a.ticket()?);
+        our_supply.insert(id, a.supply());
+    }
+    compare(&mut report, "asset", node_tickets, our_tickets);
+    compare(&mut report, "supply", node_supply, our_supply);
+
+    // Flows: every holder's balance in every asset.
+    let holders = state.subkeys("/flows").await?;
+    let flows: Vec<Result<HolderFlows, IndexError>> = futures_util::stream::iter(holders)
+        .map(|holder| {
+            let state = &state;
+            async move {
+                let values = state.values::<Flow>(&format!("/flows/{holder}")).await?;
+                Ok(values
+                    .into_iter()
+                    .filter_map(|(asset, flow)| Some(((holder.clone(), parse_id(&asset)?), flow)))
+                    .collect())
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut node_flows = BTreeMap::new();
+    for part in flows {
+        node_flows.extend(part?);
+    }
+    let mut our_flows = BTreeMap::new();
+    for b in tx.load_all::<BalanceRow>().await? {
+        let asset = u32::try_from(b.asset_id).unwrap_or(u32::MAX);
+        our_flows.insert((b.holder.clone(), asset), b.flow()?);
+    }
+    compare(&mut report, "flow", node_flows, our_flows);
+
+    // Account keys.
+    let node_keys: BTreeMap<String, Option<String>> = state
+        .values::<Account>("/accounts")
+        .await?
+        .into_iter()
+        .map(|(a, acc)| (a, acc.public_key.map(|k| k.to_string())))
+        .collect();
+    let our_keys: BTreeMap<String, Option<String>> = tx
+        .load_all::<AccountRow>()
+        .await?
+        .into_iter()
+        .filter(|a| a.public_key.is_some() || node_keys.contains_key(&a.address))
+        .map(|a| (a.address, a.public_key))
+        .collect();
+    compare(&mut report, "account key", node_keys, our_keys);
+
+    // Tiers, and creators with their tier lists.
+    let tier_rows: Vec<TierRow> = tx.load_all().await?;
+    let mut our_tiers = BTreeMap::new();
+    let mut creator_tiers: BTreeMap<String, Vec<TierId>> = BTreeMap::new();
+    for t in &tier_rows {
+        let id = u64::try_from(t.tier_id).unwrap_or(u64::MAX);
+        our_tiers.insert(id, t.tier()?);
+        creator_tiers
+            .entry(t.creator.clone())
+            .or_default()
+            .push(TierId(id));
+    }
+    let node_tiers: BTreeMap<u64, Tier> = state
+        .values::<Tier>("/tiers")
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
+        .collect();
+    compare(&mut report, "tier", node_tiers, our_tiers);
+    let node_creators: BTreeMap<String, Creator> = state
+        .values::<Creator>("/creators")
+        .await?
+        .into_iter()
+        .collect();
+    let mut our_creators = BTreeMap::new();
+    for c in tx.load_all::<CreatorRow>().await? {
+        let tiers = creator_tiers.remove(&c.address).unwrap_or_default();
+        let creator = Creator {
+            profile: c.profile()?,
+            tiers: pledgeroll_contracts::encoding::List::new(tiers).map_err(|e| {
+                IndexError::Corrupt {
+                    table: "tiers".into(),
+                    reason: format!("creator {}: {e}", c.address),
+                }
+            })?,
+            paused: c.paused,
+        };
+        our_creators.insert(c.address, creator);
+    }
+    compare(&mut report, "creator", node_creators, our_creators);
+
+    // Pledges.
+    let pledge_rows: Vec<PledgeRow> = tx.load_all().await?;
+    let mut our_pledges = BTreeMap::new();
+    let mut funder_pledges: BTreeMap<(i64, String), Vec<PledgeId>> = BTreeMap::new();
+    for p in &pledge_rows {
+        *report.pledge_statuses.entry(p.status.clone()).or_default() += 1;
+        let id = u64::try_from(p.pledge_id).unwrap_or(u64::MAX);
+        our_pledges.insert(id, p.pledge()?);
+        if let Some(project) = p.project_id {
+            funder_pledges
+                .entry((project, p.patron.clone()))
+                .or_default()
+                .push(PledgeId(id));
+        }
+    }
+    let node_pledges: BTreeMap<u64, Pledge> = state
+        .values::<Pledge>("/pledges")
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
+        .collect();
+    compare(&mut report, "pledge", node_pledges, our_pledges);
+
+    // Projects and everything under them.
+    let node_projects: BTreeMap<u64, Project> = state
+        .values::<Project>("/projects")
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
+        .collect();
+    let mut our_projects = BTreeMap::new();
+    for p in tx.load_all::<ProjectRow>().await? {
+        our_projects.insert(
+            u64::try_from(p.project_id).unwrap_or(u64::MAX),
+            p.project()?,
+        );
+    }
+    let mut node_escrows = BTreeMap::new();
+    let mut node_tickets = BTreeMap::new();
+    let mut node_invoices = BTreeMap::new();
+    let mut node_funders = BTreeMap::new();
+    for id in node_projects.keys() {
+        for (asset, e) in state
+            .values::<EscrowAsset>(&format!("/projects/{id}/assets"))
+            .await?
+        {
+            if let Some(asset) = parse_id::<u32>(&asset) {
+                node_escrows.insert((*id, asset), e);
+            }
+        }
+        for (n, t) in state
+            .values::<WorkTicket>(&format!("/projects/{id}/tickets"))
+            .await?
+        {
+            if let Some(n) = parse_id::<u32>(&n) {
+                node_tickets.insert((*id, n), t);
+            }
+        }
+        for (n, i) in state
+            .values::<Invoice>(&format!("/projects/{id}/invoices"))
+            .await?
+        {
+            if let Some(n) = parse_id::<u32>(&n) {
+                node_invoices.insert((*id, n), i);
+            }
+        }
+        for (who, f) in state
+            .values::<Funder>(&format!("/projects/{id}/funders"))
+            .await?
+        {
+            node_funders.insert((*id, who), funder_view(&f));
+        }
+    }
+    compare(&mut report, "project", node_projects, our_projects);
+    let mut our_escrows = BTreeMap::new();
+    for e in tx.load_all::<EscrowRow>().await? {
+        let key = (
+            u64::try_from(e.project_id).unwrap_or(u64::MAX),
+            u32::try_from(e.asset_id).unwrap_or(u32::MAX),
+        );
+        our_escrows.insert(key, e.escrow()?);
+    }
+    compare(&mut report, "escrow", node_escrows, our_escrows);
+    let mut our_tickets = BTreeMap::new();
+    for t in tx.load_all::<TicketRow>().await? {
+        let key = (
+            u64::try_from(t.project_id).unwrap_or(u64::MAX),
+            u32::try_from(t.ticket_no).unwrap_or(u32::MAX),
+        );
+        our_tickets.insert(key, t.ticket()?);
+    }
+    compare(&mut report, "ticket", node_tickets, our_tickets);
+    let mut our_invoices = BTreeMap::new();
+    for i in tx.load_all::<InvoiceRow>().await? {
+        let key = (
+            u64::try_from(i.project_id).unwrap_or(u64::MAX),
+            u32::try_from(i.invoice_no).unwrap_or(u32::MAX),
+        );
+        our_invoices.insert(key, i.invoice()?);
+    }
+    compare(&mut report, "invoice", node_invoices, our_invoices);
+    let mut one_off: BTreeMap<(i64, String), BTreeSet<(u32, u128)>> = BTreeMap::new();
+    for fa in tx.load_all::<FunderAssetRow>().await? {
+        if fa.one_off > 0 {
+            one_off
+                .entry((fa.project_id, fa.funder.clone()))
+                .or_default()
+                .insert((u32::try_from(fa.asset_id).unwrap_or(u32::MAX), fa.one_off));
+        }
+    }
+    let mut our_funders = BTreeMap::new();
+    for f in tx.load_all::<FunderRow>().await? {
+        let key = (f.project_id, f.funder.clone());
+        let view = FunderView {
+            one_off: one_off.remove(&key).unwrap_or_default(),
+            pledges: funder_pledges.remove(&key).unwrap_or_default(),
+            reclaimed: f.reclaimed,
+        };
+        our_funders.insert(
+            (u64::try_from(f.project_id).unwrap_or(u64::MAX), f.funder),
+            view,
+        );
+    }
+    compare(&mut report, "funder", node_funders, our_funders);
+    tx.rollback().await?;
+    Ok(report)
+}
+
+/// A funder's record with its lists in a canonical order.
+#[derive(Debug, PartialEq, Eq)]
+struct FunderView {
+    one_off: BTreeSet<(u32, u128)>,
+    pledges: Vec<PledgeId>,
+    reclaimed: bool,
+}
+
+fn funder_view(f: &Funder) -> FunderView {
+    let mut pledges = f.pledges.items().to_vec();
+    pledges.sort();
+    FunderView {
+        one_off: f
+            .one_off
+            .items()
+            .iter()
+            .filter(|(_, v)| *v > 0)
+            .map(|(AssetId(a), v)| (*a, *v))
+            .collect(),
+        pledges,
+        reclaimed: f.reclaimed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_reports_missing_extra_and_different_records() {
+        let mut report = Report::default();
+        let node = BTreeMap::from([(1, "a"), (2, "b"), (3, "c")]);
+        let mirror = BTreeMap::from([(1, "a"), (2, "x"), (4, "d")]);
+        compare(&mut report, "thing", node, mirror);
+        assert_eq!(report.checked.get("thing"), Some(&3));
+        assert_eq!(report.differences.len(), 3, "{:?}", report.differences);
+        assert!(report.differences.iter().any(|d| d.contains("thing 2")));
+        assert!(report
+            .differences
+            .iter()
+            .any(|d| d.contains("thing 3") && d.contains("missing")));
+        assert!(report
+            .differences
+            .iter()
+            .any(|d| d.contains("thing 4") && d.contains("not on the node")));
+        let mut clean = Report::default();
+        compare(
+            &mut clean,
+            "thing",
+            BTreeMap::from([(1, 1)]),
+            BTreeMap::from([(1, 1)]),
+        );
+        assert!(clean.is_consistent());
+    }
+}

@@ -1,0 +1,275 @@
+//! Test support: a database per test (a temporary SQLite file, or a fresh
+//! Postgres schema in `DATABASE_URL` dropped afterwards), synthetic chains,
+//! and checks of a mirror against the protocol's own state.
+
+#![allow(dead_code)]
+
+pub mod chain;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pledgeroll_contracts::{Address, AssetId, MemoryStore, PledgeId, ProjectId, Protocol, TierId};
+use pledgeroll_indexer::rows::{
+    parse_holder, AssetRow, BalanceRow, CreatorRow, DailyRow, EscrowRow, InvoiceRow, LedgerRow,
+    PledgeRow, ProjectRow, TicketRow, TierRow,
+};
+use pledgeroll_indexer::{Backend, DbConfig, Mirror};
+use sqlx::Connection;
+
+/// The Postgres server the tests use.
+pub fn postgres_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "DATABASE_URL is not set: the Postgres tests need a server, e.g. \
+             DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p pledgeroll-indexer"
+        )
+    })
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub config: DbConfig,
+    pub backend: Backend,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("mirror.sqlite").display());
+                TestDb {
+                    config: DbConfig::new(url),
+                    backend,
+                    dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let mut config = DbConfig::new(postgres_url());
+                config.schema = Some(unique("mirror_test"));
+                TestDb {
+                    config,
+                    backend,
+                    dir: None,
+                }
+            }
+        }
+    }
+
+    /// Another database on the same backend.
+    pub fn sibling(&self) -> Self {
+        TestDb::new(self.backend)
+    }
+
+    pub async fn mirror(&self) -> Mirror {
+        let db = pledgeroll_indexer::Db::connect(&self.config)
+            .await
+            .expect("database reachable");
+        Mirror::open(db).await.expect("migrates")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(schema) = self.config.schema.clone() else {
+            return;
+        };
+        let url = self.config.url.clone();
+        // Dropping runs outside any runtime the test may be inside.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn id<T: TryFrom<i64>>(v: i64) -> T {
+    T::try_from(v).unwrap_or_else(|_| panic!("id {v} out of range"))
+}
+
+/// Checks every mirrored record against the protocol's state, and the
+/// mirror's own derived figures against each other.
+pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) {
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let counters = p.counters().expect("counters");
+
+    let assets: Vec<AssetRow> = tx.load_all().await.expect("assets");
+    assert_eq!(assets.len() as u32, counters.asset, "assets");
+    for a in &assets {
+        let asset = AssetId(id(a.asset_id));
+        assert_eq!(
+            Some(a.ticket().expect("ticket")),
+            p.asset(asset).expect("read")
+        );
+        assert_eq!(
+            a.supply(),
+            p.supply(asset).expect("read"),
+            "supply of {asset}"
+        );
+    }
+
+    let balances: Vec<BalanceRow> = tx.load_all().await.expect("balances");
+    assert!(!balances.is_empty());
+    for b in &balances {
+        let holder = parse_holder(&b.holder).expect("holder");
+        let flow = p.flow(&holder, AssetId(id(b.asset_id))).expect("read");
+        assert_eq!(
+            b.flow().expect("flow"),
+            flow,
+            "flow of {} in {}",
+            b.holder,
+            b.asset_id
+        );
+    }
+
+    let pledges: Vec<PledgeRow> = tx.load_all().await.expect("pledges");
+    assert_eq!(pledges.len() as u64, counters.pledge, "pledges");
+    for row in &pledges {
+        let pledge = p.pledge(PledgeId(id(row.pledge_id))).expect("read");
+        assert_eq!(
+            Some(row.pledge().expect("pledge")),
+            pledge,
+            "pledge {}",
+            row.pledge_id
+        );
+    }
+
+    let tiers: Vec<TierRow> = tx.load_all().await.expect("tiers");
+    assert_eq!(tiers.len() as u64, counters.tier, "tiers");
+    let mut active: HashMap<i64, i64> = HashMap::new();
+    for row in pledges.iter().filter(|r| r.is_active()) {
+        if let Some(t) = row.tier_id {
+            *active.entry(t).or_default() += 1;
+        }
+    }
+    let mut by_creator: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    for t in &tiers {
+        assert_eq!(
+            Some(t.tier().expect("tier")),
+            p.tier(TierId(id(t.tier_id))).expect("read"),
+            "tier {}",
+            t.tier_id
+        );
+        assert_eq!(
+            t.active_patrons,
+            active.get(&t.tier_id).copied().unwrap_or(0),
+            "active patrons of tier {}",
+            t.tier_id
+        );
+        let c = by_creator.entry(t.creator.clone()).or_default();
+        c.0 += 1;
+        c.1 += t.patrons;
+        c.2 += t.active_patrons;
+    }
+
+    let creators: Vec<CreatorRow> = tx.load_all().await.expect("creators");
+    for c in &creators {
+        let address: Address = c.address.parse().expect("address");
+        let record = p.creator(&address).expect("read").expect("a creator");
+        assert_eq!(c.profile().expect("profile"), record.profile);
+        assert_eq!(c.paused, record.paused);
+        assert_eq!(c.tiers as usize, record.tiers.len());
+        let (n, patrons, active) = by_creator.get(&c.address).copied().unwrap_or_default();
+        assert_eq!(
+            (c.tiers, c.patrons, c.active_patrons),
+            (n, patrons, active),
+            "{}",
+            c.address
+        );
+    }
+
+    let projects: Vec<ProjectRow> = tx.load_all().await.expect("projects");
+    assert_eq!(projects.len() as u64, counters.project, "projects");
+    for row in &projects {
+        let pid = ProjectId(id(row.project_id));
+        assert_eq!(
+            Some(row.project().expect("project")),
+            p.project(pid).expect("read")
+        );
+    }
+    for e in tx.load_all::<EscrowRow>().await.expect("escrows") {
+        let pid = ProjectId(id(e.project_id));
+        assert_eq!(
+            e.escrow().expect("escrow"),
+            p.escrow_asset(pid, AssetId(id(e.asset_id))).expect("read")
+        );
+    }
+    for t in tx.load_all::<TicketRow>().await.expect("tickets") {
+        let pid = ProjectId(id(t.project_id));
+        assert_eq!(
+            Some(t.ticket().expect("ticket")),
+            p.work_ticket(pid, id(t.ticket_no)).expect("read")
+        );
+    }
+    for i in tx.load_all::<InvoiceRow>().await.expect("invoices") {
+        let pid = ProjectId(id(i.project_id));
+        assert_eq!(
+            Some(i.invoice().expect("invoice")),
+            p.invoice(pid, id(i.invoice_no)).expect("read")
+        );
+    }
+
+    // Stream income per day adds up, for every payee and asset, to what
+    // its streams settled plus what its active streams ran since.
+    let ledger: Vec<LedgerRow> = tx.load_all().await.expect("ledger");
+    let daily: Vec<DailyRow> = tx.load_all().await.expect("daily");
+    let mut accrued: BTreeMap<(String, i64), u128> = BTreeMap::new();
+    for d in &daily {
+        *accrued.entry((d.holder.clone(), d.asset_id)).or_default() += d.streamed_in;
+    }
+    let mut expected: BTreeMap<(String, i64), u128> = BTreeMap::new();
+    for l in ledger.iter().filter(|l| l.kind == "stream") {
+        *expected
+            .entry((l.to_holder.clone().expect("payee"), l.asset_id))
+            .or_default() += l.fine;
+    }
+    let at: HashMap<(String, i64), i64> = balances
+        .iter()
+        .map(|b| ((b.holder.clone(), b.asset_id), b.at))
+        .collect();
+    for row in pledges.iter().filter(|r| r.is_active()) {
+        let until = at[&(row.payee.clone(), row.asset_id)];
+        let ran = row.rate * u128::try_from(until - row.since).expect("after since");
+        *expected
+            .entry((row.payee.clone(), row.asset_id))
+            .or_default() += ran;
+    }
+    expected.retain(|_, v| *v != 0);
+    accrued.retain(|_, v| *v != 0);
+    assert_eq!(accrued, expected, "stream income per payee and asset");
+    assert!(
+        ledger.iter().any(|l| l.kind == "stream"),
+        "the chain settled no stream"
+    );
+    tx.rollback().await.expect("rollback");
+}

@@ -1,0 +1,224 @@
+//! The mirror against the database, without a node: levels of a synthetic
+//! chain of real protocol events applied in batches of every size, undone
+//! and re-applied, on SQLite and on Postgres (`DATABASE_URL`).
+
+#![allow(clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use common::chain::{Chain, Shape};
+use common::{check_against_protocol, TestDb};
+use pledgeroll_indexer::db::{BOOK_TABLES, LEVEL_TABLES, STATE_TABLES};
+use pledgeroll_indexer::schema::Kind;
+use pledgeroll_indexer::{Backend, IndexError, LevelData, Mirror};
+use rand::{Rng, SeedableRng};
+
+/// Runs a test body on SQLite and on Postgres.
+macro_rules! on_both {
+    ($body:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $body(Backend::Sqlite).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            $body(Backend::Postgres).await;
+        }
+    };
+}
+
+async fn apply_in(
+    mirror: &Mirror,
+    levels: &[LevelData],
+    sizes: &mut impl FnMut() -> usize,
+    undo_from: u32,
+) {
+    let mut rest = levels;
+    while !rest.is_empty() {
+        let n = sizes().clamp(1, rest.len());
+        let (batch, tail) = rest.split_at(n);
+        mirror.apply(batch, undo_from).await.expect("applies");
+        rest = tail;
+    }
+}
+
+async fn schema_matches(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    for def in STATE_TABLES
+        .iter()
+        .chain(LEVEL_TABLES.iter())
+        .chain(BOOK_TABLES.iter())
+    {
+        let columns = mirror.db().columns(def.name).await.expect("columns");
+        let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
+        let ours: Vec<&str> = def.columns.iter().map(|c| c.name).collect();
+        assert_eq!(names, ours, "columns of {}", def.name);
+        for ((name, ty, nullable), col) in columns.iter().zip(def.columns) {
+            let expected = match (backend, col.ty.kind) {
+                (Backend::Postgres, Kind::Int) => "bigint",
+                (Backend::Postgres, Kind::Text) => "text",
+                (Backend::Postgres, Kind::Exact) => "numeric",
+                (Backend::Postgres, Kind::Bool) => "boolean",
+                (Backend::Postgres, Kind::Bytes) => "bytea",
+                (Backend::Sqlite, Kind::Int) => "integer",
+                (Backend::Sqlite, Kind::Text | Kind::Exact) => "text",
+                (Backend::Sqlite, Kind::Bool) => "boolean",
+                (Backend::Sqlite, Kind::Bytes) => "blob",
+            };
+            assert_eq!(ty, expected, "type of {}.{name}", def.name);
+            assert_eq!(
+                *nullable, col.ty.nullable,
+                "nullability of {}.{name}",
+                def.name
+            );
+        }
+    }
+}
+on_both!(schema_matches: sqlite_schema_matches_the_rust_tables, postgres_schema_matches_the_rust_tables);
+
+async fn chain_is_mirrored_exactly(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    let mut chain = Chain::new(7, Shape::default());
+    let levels = chain.levels(150);
+    let mut sizes = || 7;
+    apply_in(&mirror, &levels, &mut sizes, 0).await;
+    check_against_protocol(&mirror, &chain.protocol()).await;
+    let cursor = mirror.cursor().await.expect("cursor").expect("some");
+    assert_eq!(cursor.level, 150);
+    assert_eq!(cursor.hash, levels[149].hash);
+    let snapshot = mirror.db().snapshot().await.expect("snapshot");
+    let events: usize = levels.iter().map(LevelData::event_count).sum();
+    assert_eq!(snapshot["events"].len(), events);
+    let receipts: usize = levels
+        .iter()
+        .map(|l| l.record.as_ref().map_or(0, |r| r.receipts.len()))
+        .sum();
+    assert_eq!(snapshot["receipts"].len(), receipts);
+    for kind in [
+        "deposit",
+        "withdrawal",
+        "transfer",
+        "tip",
+        "stream",
+        "payout",
+        "fund",
+    ] {
+        assert!(
+            snapshot["ledger"]
+                .iter()
+                .any(|r| r[4] == pledgeroll_indexer::schema::Value::Text(kind.into())),
+            "no {kind} in the ledger"
+        );
+    }
+}
+on_both!(chain_is_mirrored_exactly: sqlite_mirrors_a_chain_exactly, postgres_mirrors_a_chain_exactly);
+
+async fn batching_changes_nothing(backend: Backend) {
+    let levels = Chain::new(11, Shape::default()).levels(60);
+    let one = TestDb::new(backend);
+    let all = one.sibling();
+    let random = one.sibling();
+    let (m1, m2, m3) = (
+        one.mirror().await,
+        all.mirror().await,
+        random.mirror().await,
+    );
+    apply_in(&m1, &levels, &mut || 1, 0).await;
+    apply_in(&m2, &levels, &mut || usize::MAX, u32::MAX).await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    apply_in(&m3, &levels, &mut || rng.gen_range(1..20), 30).await;
+    let s1 = m1.db().snapshot().await.expect("snapshot");
+    assert_eq!(s1, m2.db().snapshot().await.expect("snapshot"));
+    assert_eq!(s1, m3.db().snapshot().await.expect("snapshot"));
+}
+on_both!(batching_changes_nothing: sqlite_batching_changes_nothing, postgres_batching_changes_nothing);
+
+async fn a_fork_replaces_levels_exactly(backend: Backend) {
+    let mut a = Chain::new(21, Shape::default());
+    let common = a.levels(40);
+    let mut b = a.fork(99);
+    let old = a.levels(30);
+    let new = b.levels(35);
+    assert_ne!(old[0].hash, new[0].hash);
+
+    let followed = TestDb::new(backend);
+    let mirror = followed.mirror().await;
+    apply_in(&mirror, &common, &mut || 9, 0).await;
+    apply_in(&mirror, &old, &mut || 4, 0).await;
+    // The new branch does not follow the mirror's head.
+    let refused = mirror.apply(&new[..1], 0).await;
+    assert!(
+        matches!(refused, Err(IndexError::Discontinuity { level: 41, .. })),
+        "{refused:?}"
+    );
+    mirror.revert_to(40).await.expect("reverts");
+    let cursor = mirror.cursor().await.expect("cursor").expect("some");
+    assert_eq!(
+        (cursor.level, cursor.hash.as_str()),
+        (40, common[39].hash.as_str())
+    );
+    apply_in(&mirror, &new, &mut || 6, 0).await;
+
+    let fresh = followed.sibling();
+    let direct = fresh.mirror().await;
+    apply_in(&direct, &common, &mut || 100, 0).await;
+    apply_in(&direct, &new, &mut || 100, 0).await;
+    assert_eq!(
+        mirror.db().snapshot().await.expect("snapshot"),
+        direct.db().snapshot().await.expect("snapshot")
+    );
+    check_against_protocol(&mirror, &b.protocol()).await;
+}
+on_both!(a_fork_replaces_levels_exactly: sqlite_fork_replaces_levels_exactly, postgres_fork_replaces_levels_exactly);
+
+async fn levels_are_never_applied_twice_nor_skipped(backend: Backend) {
+    let levels = Chain::new(5, Shape::default()).levels(8);
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    mirror.apply(&levels[..5], 0).await.expect("applies");
+    let before = mirror.db().snapshot().await.expect("snapshot");
+    for bad in [&levels[4..5], &levels[3..6], &levels[6..8]] {
+        let r = mirror.apply(bad, 0).await;
+        assert!(matches!(r, Err(IndexError::Discontinuity { .. })), "{r:?}");
+    }
+    let mut forged = levels[5].clone();
+    forged.predecessor = "B4-elsewhere".into();
+    assert!(matches!(
+        mirror.apply(&[forged], 0).await,
+        Err(IndexError::Discontinuity { level: 6, .. })
+    ));
+    assert_eq!(before, mirror.db().snapshot().await.expect("snapshot"));
+    mirror
+        .apply(&levels[5..], 0)
+        .await
+        .expect("the next levels apply");
+}
+on_both!(levels_are_never_applied_twice_nor_skipped: sqlite_levels_apply_once, postgres_levels_apply_once);
+
+async fn undo_is_kept_only_where_asked(backend: Backend) {
+    let levels = Chain::new(8, Shape::default()).levels(12);
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    mirror.apply(&levels[..6], 9).await.expect("applies");
+    mirror.apply(&levels[6..], 9).await.expect("applies");
+    assert_eq!(mirror.undo_floor().await.expect("floor"), Some(9));
+    let before = mirror.db().snapshot().await.expect("snapshot");
+    let r = mirror.revert_to(6).await;
+    assert!(
+        matches!(r, Err(IndexError::ReorgTooDeep { level: 7, floor: 9 })),
+        "{r:?}"
+    );
+    assert_eq!(before, mirror.db().snapshot().await.expect("snapshot"));
+    mirror
+        .revert_to(8)
+        .await
+        .expect("levels 9 to 12 kept undo information");
+    assert_eq!(
+        mirror.cursor().await.expect("cursor").map(|c| c.level),
+        Some(8)
+    );
+}
+on_both!(undo_is_kept_only_where_asked: sqlite_undo_is_kept_only_where_asked, postgres_undo_is_kept_only_where_asked);
