@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::query::Query;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection, Executor, PgPool, Postgres, Row as _, Sqlite, SqlitePool};
 
@@ -207,6 +207,7 @@ impl Db {
     /// out, since they depend on when the chain was read.
     pub async fn snapshot(&self) -> Result<BTreeMap<&'static str, Vec<Vec<Value>>>, IndexError> {
         let mut tx = self.begin().await?;
+        tx.read_snapshot().await?;
         let mut out = BTreeMap::new();
         for def in STATE_TABLES
             .iter()
@@ -289,6 +290,18 @@ impl Tx {
         match self {
             Tx::Postgres(tx) => tx.rollback().await?,
             Tx::Sqlite(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// Makes the transaction read one consistent snapshot, whatever commits
+    /// meanwhile (Postgres reads each statement afresh by default; a SQLite
+    /// transaction already reads one snapshot). Must come first.
+    pub async fn read_snapshot(&mut self) -> Result<(), IndexError> {
+        if let Tx::Postgres(tx) = self {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }
@@ -391,7 +404,7 @@ impl Tx {
                     q = q.bind(level);
                 }
                 let rows = q.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| pg::decode(def, r)).collect()
+                rows.iter().map(|r| decode(def, r)).collect()
             }
             Tx::Sqlite(tx) => {
                 let mut q = sqlx::query(&sql);
@@ -399,7 +412,7 @@ impl Tx {
                     q = q.bind(level);
                 }
                 let rows = q.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| lite::decode(def, r)).collect()
+                rows.iter().map(|r| decode(def, r)).collect()
             }
         }
     }
@@ -461,6 +474,12 @@ impl Tx {
             .collect()
     }
 
+    /// Inserts new typed rows.
+    pub async fn append<R: Row>(&mut self, rows: &[R]) -> Result<(), IndexError> {
+        self.insert(&R::DEF, rows.iter().map(Row::values).collect())
+            .await
+    }
+
     /// Upserts typed rows.
     pub async fn store<R: Row>(&mut self, rows: &[R]) -> Result<(), IndexError> {
         self.upsert(&R::DEF, rows.iter().map(Row::values).collect())
@@ -504,6 +523,39 @@ fn exact(def: &TableDef, column: &str, text: Option<String>) -> Result<Value, In
                 reason: format!("column {column} holds {t:?}, not an exact integer"),
             }),
     }
+}
+
+/// A row's values, by each column's kind.
+fn decode<R>(def: &TableDef, row: &R) -> Result<Vec<Value>, IndexError>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    def.columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(match c.ty.kind {
+                Kind::Int => row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map_or(Value::Null, Value::Int),
+                Kind::Text => row
+                    .try_get::<Option<String>, _>(i)?
+                    .map_or(Value::Null, Value::Text),
+                Kind::Exact => exact(def, c.name, row.try_get::<Option<String>, _>(i)?)?,
+                Kind::Bool => row
+                    .try_get::<Option<bool>, _>(i)?
+                    .map_or(Value::Null, Value::Bool),
+                Kind::Bytes => row
+                    .try_get::<Option<Vec<u8>>, _>(i)?
+                    .map_or(Value::Null, Value::Bytes),
+            })
+        })
+        .collect()
 }
 
 mod pg {
@@ -729,30 +781,6 @@ mod pg {
         }
         Ok(out)
     }
-
-    pub(super) fn decode(def: &TableDef, row: &PgRow) -> Result<Vec<Value>, IndexError> {
-        def.columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                Ok(match c.ty.kind {
-                    Kind::Int => row
-                        .try_get::<Option<i64>, _>(i)?
-                        .map_or(Value::Null, Value::Int),
-                    Kind::Text => row
-                        .try_get::<Option<String>, _>(i)?
-                        .map_or(Value::Null, Value::Text),
-                    Kind::Exact => exact(def, c.name, row.try_get::<Option<String>, _>(i)?)?,
-                    Kind::Bool => row
-                        .try_get::<Option<bool>, _>(i)?
-                        .map_or(Value::Null, Value::Bool),
-                    Kind::Bytes => row
-                        .try_get::<Option<Vec<u8>>, _>(i)?
-                        .map_or(Value::Null, Value::Bytes),
-                })
-            })
-            .collect()
-    }
 }
 
 pub use pg::{copy_rows, copy_text};
@@ -900,30 +928,6 @@ mod lite {
             }
         }
         Ok(out)
-    }
-
-    pub(super) fn decode(def: &TableDef, row: &SqliteRow) -> Result<Vec<Value>, IndexError> {
-        def.columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                Ok(match c.ty.kind {
-                    Kind::Int => row
-                        .try_get::<Option<i64>, _>(i)?
-                        .map_or(Value::Null, Value::Int),
-                    Kind::Text => row
-                        .try_get::<Option<String>, _>(i)?
-                        .map_or(Value::Null, Value::Text),
-                    Kind::Exact => exact(def, c.name, row.try_get::<Option<String>, _>(i)?)?,
-                    Kind::Bool => row
-                        .try_get::<Option<bool>, _>(i)?
-                        .map_or(Value::Null, Value::Bool),
-                    Kind::Bytes => row
-                        .try_get::<Option<Vec<u8>>, _>(i)?
-                        .map_or(Value::Null, Value::Bytes),
-                })
-            })
-            .collect()
     }
 
     #[cfg(test)]

@@ -877,6 +877,23 @@ impl Working {
         Ok(())
     }
 
+    /// Records a movement in the ledger and in its parties' daily figures.
+    fn record(
+        &mut self,
+        event_idx: i64,
+        m: Movement,
+        out: Option<Counter>,
+        into: Option<Counter>,
+    ) -> Result<(), IndexError> {
+        if let (Some(from), Some(counter)) = (&m.from, out) {
+            self.count(from, m.asset, m.at, counter, m.fine)?;
+        }
+        if let (Some(to), Some(counter)) = (&m.to, into) {
+            self.count(to, m.asset, m.at, counter, m.fine)?;
+        }
+        self.movement(event_idx, m)
+    }
+
     fn movement(&mut self, event_idx: i64, m: Movement) -> Result<(), IndexError> {
         let idx = self.ledger_idx;
         self.ledger_idx += 1;
@@ -997,14 +1014,7 @@ impl Working {
                 }
                 let mut m = Movement::new("deposit", *asset, fine(*amount), now);
                 m.to = Some(address_text(account));
-                self.movement(idx, m)?;
-                self.count(
-                    &address_text(account),
-                    *asset,
-                    now,
-                    Counter::Deposits,
-                    fine(*amount),
-                )?;
+                self.record(idx, m, None, Some(Counter::Deposits))?;
             }
             Event::Withdrawn {
                 account,
@@ -1020,14 +1030,7 @@ impl Working {
                 let mut m = Movement::new("withdrawal", *asset, fine(*amount), now);
                 m.from = Some(address_text(account));
                 m.memo = Some(format!("{destination}%{entrypoint}"));
-                self.movement(idx, m)?;
-                self.count(
-                    &address_text(account),
-                    *asset,
-                    now,
-                    Counter::Withdrawals,
-                    fine(*amount),
-                )?;
+                self.record(idx, m, Some(Counter::Withdrawals), None)?;
             }
             Event::Transferred {
                 from,
@@ -1038,20 +1041,11 @@ impl Working {
                 let mut m = Movement::new("transfer", *asset, fine(*amount), now);
                 m.from = Some(address_text(from));
                 m.to = Some(address_text(to));
-                self.movement(idx, m)?;
-                self.count(
-                    &address_text(from),
-                    *asset,
-                    now,
-                    Counter::TransfersOut,
-                    fine(*amount),
-                )?;
-                self.count(
-                    &address_text(to),
-                    *asset,
-                    now,
-                    Counter::TransfersIn,
-                    fine(*amount),
+                self.record(
+                    idx,
+                    m,
+                    Some(Counter::TransfersOut),
+                    Some(Counter::TransfersIn),
                 )?;
             }
             Event::Tipped {
@@ -1061,21 +1055,12 @@ impl Working {
                 amount,
                 memo,
             } => {
-                let to_text = holder_text(to);
                 let mut m = Movement::new("tip", *asset, fine(*amount), now);
                 m.from = Some(address_text(from));
-                m.to = Some(to_text.clone());
+                m.to = Some(holder_text(to));
                 m.project = holder_project(to);
                 m.memo = Some(memo.as_str().to_owned());
-                self.movement(idx, m)?;
-                self.count(
-                    &address_text(from),
-                    *asset,
-                    now,
-                    Counter::TipsOut,
-                    fine(*amount),
-                )?;
-                self.count(&to_text, *asset, now, Counter::TipsIn, fine(*amount))?;
+                self.record(idx, m, Some(Counter::TipsOut), Some(Counter::TipsIn))?;
                 if let Holder::Project(p) = to {
                     self.contribute(*p, from, *asset, fine(*amount))?;
                 }
@@ -1238,21 +1223,12 @@ impl Working {
                 if *change == InvoiceChange::Paid {
                     let at = record.settled_at.unwrap_or(now);
                     let amount = fine(record.amount);
-                    let from = project_holder(*project);
                     let mut m = Movement::new("payout", record.asset, amount, at);
-                    m.from = Some(from.clone());
+                    m.from = Some(project_holder(*project));
                     m.to = Some(address_text(&record.beneficiary));
                     m.project = Some(key.0);
                     m.invoice = Some(key.1);
-                    self.movement(idx, m)?;
-                    self.count(&from, record.asset, at, Counter::PayoutsOut, amount)?;
-                    self.count(
-                        &address_text(&record.beneficiary),
-                        record.asset,
-                        at,
-                        Counter::PayoutsIn,
-                        amount,
-                    )?;
+                    self.record(idx, m, Some(Counter::PayoutsOut), Some(Counter::PayoutsIn))?;
                 }
             }
             Event::ProjectFunded {
@@ -1261,21 +1237,12 @@ impl Working {
                 asset,
                 amount,
             } => {
-                let to = project_holder(*project);
                 self.contribute(*project, funder, *asset, fine(*amount))?;
                 let mut m = Movement::new("fund", *asset, fine(*amount), now);
                 m.from = Some(address_text(funder));
-                m.to = Some(to.clone());
+                m.to = Some(project_holder(*project));
                 m.project = Some(int(project.0, "project id")?);
-                self.movement(idx, m)?;
-                self.count(
-                    &address_text(funder),
-                    *asset,
-                    now,
-                    Counter::FundingOut,
-                    fine(*amount),
-                )?;
-                self.count(&to, *asset, now, Counter::FundingIn, fine(*amount))?;
+                self.record(idx, m, Some(Counter::FundingOut), Some(Counter::FundingIn))?;
             }
             Event::RefundsOpened { .. } => {}
             Event::Reclaimed {
@@ -1312,20 +1279,11 @@ impl Working {
                 fa.refunded = fa.refunded.saturating_add(*share);
                 fa.updated_level = level;
                 if *share > 0 {
-                    let from = project_holder(*project);
                     let mut m = Movement::new("refund", *asset, *share, now);
-                    m.from = Some(from.clone());
+                    m.from = Some(project_holder(*project));
                     m.to = Some(address_text(funder));
                     m.project = Some(project_id);
-                    self.movement(idx, m)?;
-                    self.count(&from, *asset, now, Counter::RefundsOut, *share)?;
-                    self.count(
-                        &address_text(funder),
-                        *asset,
-                        now,
-                        Counter::RefundsIn,
-                        *share,
-                    )?;
+                    self.record(idx, m, Some(Counter::RefundsOut), Some(Counter::RefundsIn))?;
                 }
             }
         }
@@ -1351,31 +1309,11 @@ impl Working {
         self.funders.write(tx).await?;
         self.funder_assets.write(tx).await?;
         self.daily.write(tx).await?;
-        tx.insert(
-            &LevelRow::DEF,
-            self.levels.iter().map(Row::values).collect(),
-        )
-        .await?;
-        tx.insert(
-            &EventRow::DEF,
-            self.events.iter().map(Row::values).collect(),
-        )
-        .await?;
-        tx.insert(
-            &LedgerRow::DEF,
-            self.ledger.iter().map(Row::values).collect(),
-        )
-        .await?;
-        tx.insert(
-            &ReceiptRow::DEF,
-            self.receipts.iter().map(Row::values).collect(),
-        )
-        .await?;
-        tx.insert(
-            &UndoRow::DEF,
-            self.undo.rows.iter().map(Row::values).collect(),
-        )
-        .await
+        tx.append(&self.levels).await?;
+        tx.append(&self.events).await?;
+        tx.append(&self.ledger).await?;
+        tx.append(&self.receipts).await?;
+        tx.append(&self.undo.rows).await
     }
 }
 

@@ -19,10 +19,10 @@ use pledgeroll_kernel::paths;
 use serde::Deserialize;
 
 use crate::error::IndexError;
-use crate::mirror::Mirror;
+use crate::mirror::{Cursor, Mirror};
 use crate::rows::{
-    AccountRow, AssetRow, BalanceRow, CreatorRow, EscrowRow, FunderAssetRow, FunderRow, InvoiceRow,
-    LevelRow, PledgeRow, ProjectRow, TicketRow, TierRow,
+    AccountRow, AssetRow, BalanceRow, CreatorRow, CursorRow, EscrowRow, FunderAssetRow, FunderRow,
+    InvoiceRow, LevelRow, PledgeRow, ProjectRow, TicketRow, TierRow,
 };
 use crate::source::Source;
 
@@ -141,10 +141,21 @@ type HolderFlows = Vec<((String, u32), Flow)>;
 
 /// Compares the mirror with the node's state at the mirror's cursor.
 pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexError> {
-    let cursor = mirror
-        .cursor()
-        .await?
+    // One snapshot of the mirror throughout, even while an indexer writes.
+    let mut tx = mirror.db().begin().await?;
+    tx.read_snapshot().await?;
+    let cursor: Vec<CursorRow> = tx.load(&[(1,)]).await?;
+    let cursor = cursor
+        .into_iter()
+        .next()
         .ok_or_else(|| IndexError::Config("the mirror is empty: run the indexer first".into()))?;
+    let cursor = Cursor {
+        level: u32::try_from(cursor.level).map_err(|_| IndexError::Corrupt {
+            table: "indexer_cursor".into(),
+            reason: format!("level {}", cursor.level),
+        })?,
+        hash: cursor.block_hash,
+    };
     let mut report = Report {
         level: cursor.level,
         block: cursor.hash.clone(),
@@ -159,6 +170,7 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
                 other.as_deref().unwrap_or("missing"),
                 cursor.hash
             ));
+            tx.rollback().await?;
             return Ok(report);
         }
     }
@@ -166,7 +178,6 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
         source,
         block: cursor.hash.clone(),
     };
-    let mut tx = mirror.db().begin().await?;
 
     // The kernel's state hash after the level.
     let levels: Vec<LevelRow> = tx.load(&[(i64::from(cursor.level),)]).await?;

@@ -4,29 +4,16 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use common::chain::{Chain, Shape};
 use common::{check_against_protocol, TestDb};
+use pledgeroll_contracts::PledgeId;
 use pledgeroll_indexer::db::{BOOK_TABLES, LEVEL_TABLES, STATE_TABLES};
 use pledgeroll_indexer::schema::Kind;
 use pledgeroll_indexer::{Backend, IndexError, LevelData, Mirror};
 use rand::{Rng, SeedableRng};
-
-/// Runs a test body on SQLite and on Postgres.
-macro_rules! on_both {
-    ($body:ident: $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $body(Backend::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            $body(Backend::Postgres).await;
-        }
-    };
-}
 
 async fn apply_in(
     mirror: &Mirror,
@@ -82,9 +69,19 @@ async fn chain_is_mirrored_exactly(backend: Backend) {
     let db = TestDb::new(backend);
     let mirror = db.mirror().await;
     let mut chain = Chain::new(7, Shape::default());
-    let levels = chain.levels(150);
-    let mut sizes = || 7;
-    apply_in(&mirror, &levels, &mut sizes, 0).await;
+    // Checked midway too, while pledges stream.
+    let mut levels = chain.levels(40);
+    apply_in(&mirror, &levels, &mut || 7, 0).await;
+    let midway = chain.protocol();
+    check_against_protocol(&mirror, &midway).await;
+    let streaming = (0..midway.counters().expect("counters").pledge)
+        .filter_map(|id| midway.pledge(PledgeId(id)).expect("read"))
+        .filter(|p| p.is_active())
+        .count();
+    assert!(streaming > 0, "no pledge streams at level 40");
+    let rest = chain.levels(110);
+    apply_in(&mirror, &rest, &mut || 7, 0).await;
+    levels.extend(rest);
     check_against_protocol(&mirror, &chain.protocol()).await;
     let cursor = mirror.cursor().await.expect("cursor").expect("some");
     assert_eq!(cursor.level, 150);

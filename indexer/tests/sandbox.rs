@@ -6,6 +6,7 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic)]
 
+#[macro_use]
 mod common;
 
 use std::process::{Child, Command, Stdio};
@@ -33,20 +34,6 @@ const B3: &str = "edsk4ArLQgBTLWG5FJmnGnT689VKoqhXwmDPBuGx3z4cvwU9MmrPZZ";
 const TEZ: AssetId = AssetId(0);
 const USD: AssetId = AssetId(1);
 const WAIT: Duration = Duration::from_secs(120);
-
-macro_rules! on_both {
-    ($body:ident: $sqlite:ident, $postgres:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $sqlite() {
-            $body(Backend::Sqlite).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $postgres() {
-            $body(Backend::Postgres).await;
-        }
-    };
-}
 
 struct Net {
     sandbox: RunningSandbox,

@@ -6,6 +6,23 @@
 
 pub mod chain;
 
+/// Runs an async test body, `async fn body(Backend)`, as two tests: one on
+/// SQLite and one on Postgres.
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($body:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $body(pledgeroll_indexer::Backend::Sqlite).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            $body(pledgeroll_indexer::Backend::Postgres).await;
+        }
+    };
+}
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
