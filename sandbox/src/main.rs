@@ -1,5 +1,7 @@
 //! `pledgeroll-sandbox`: a local rollup node running the pledgeroll kernel
-//! over a simulated layer 1, serving the octez-smart-rollup-node RPC.
+//! over a simulated layer 1, serving the octez-smart-rollup-node RPC
+//! (`run`), or the whole local stack with the indexer and the directory
+//! (`up`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,8 +9,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
+use pledgeroll_sandbox::stack::{self, StackConfig, StackError};
 use pledgeroll_sandbox::{
-    start, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
+    demo, start, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
 };
 
 /// A local pledgeroll rollup node with a simulated layer 1.
@@ -23,6 +27,43 @@ struct Cli {
 enum Command {
     /// Runs the sandbox until interrupted.
     Run(RunArgs),
+    /// Runs the whole local stack until interrupted: the sandbox, the
+    /// indexer mirroring it, and the directory over the mirror.
+    Up(UpArgs),
+}
+
+#[derive(Debug, Args)]
+struct UpArgs {
+    /// Where the rollup and the SQLite mirror live; a second `up` on it
+    /// resumes (default: ~/.pledgeroll/stack).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The rollup node's RPC address.
+    #[arg(long, default_value = "127.0.0.1:8932")]
+    rpc_addr: SocketAddr,
+    /// The directory's address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    directory_addr: SocketAddr,
+    /// Mirror into this database (postgres://…) instead of the SQLite file
+    /// in the data directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// The Postgres schema to keep the mirror in (created if missing).
+    #[arg(long, requires = "database_url")]
+    database_schema: Option<String>,
+    /// Seconds between levels (fractions allowed).
+    #[arg(long, default_value_t = 1.0)]
+    block_time: f64,
+    /// The kernel to run (default: target/kernel/kernel.wasm if it is
+    /// there, the native kernel otherwise).
+    #[arg(long, conflicts_with = "native")]
+    kernel: Option<PathBuf>,
+    /// Runs the kernel linked into the sandbox even if kernel.wasm is there.
+    #[arg(long)]
+    native: bool,
+    /// Fills a fresh rollup with demo creators, patrons and a project.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[derive(Debug, Args)]
@@ -106,9 +147,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         running.url(),
         running.sandbox().address()
     );
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    shutdown_signal().await;
     running
         .stop()
         .await
@@ -116,18 +155,179 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Resolves when the process is asked to stop (Ctrl-C, or SIGTERM).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The kernel `up` runs, and how to name it.
+fn up_kernel(args: &UpArgs) -> anyhow::Result<(KernelSource, String)> {
+    let path = match (&args.kernel, args.native) {
+        (_, true) => None,
+        (Some(path), false) => Some(path.clone()),
+        (None, false) => Some(PathBuf::from(KERNEL_WASM)).filter(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok((KernelSource::Native, "the native kernel".to_owned()));
+    };
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read the kernel at {}; build it with scripts/build-kernel, or use --native",
+            path.display()
+        )
+    })?;
+    Ok((KernelSource::Wasm(bytes), path.display().to_string()))
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    if !args.block_time.is_finite() || args.block_time <= 0.0 {
+        anyhow::bail!("--block-time must be a positive number of seconds");
+    }
+    let data_dir = match args.data_dir.clone() {
+        Some(dir) => dir,
+        None => stack::default_data_dir().context("no home directory: give --data-dir")?,
+    };
+    let (kernel, kernel_name) = up_kernel(&args)?;
+    let mut config = StackConfig::local(data_dir.clone(), kernel);
+    config.rpc_addr = args.rpc_addr;
+    config.directory_addr = args.directory_addr;
+    config.database_url = args.database_url.clone();
+    config.database_schema = args.database_schema.clone();
+    config.block_time = Some(Duration::from_secs_f64(args.block_time));
+    let running = match stack::start(config).await {
+        Ok(running) => running,
+        Err(StackError::Sandbox(e)) => {
+            let run_args = RunArgs {
+                data_dir: data_dir.join("rollup"),
+                rpc_addr: args.rpc_addr,
+                block_time: args.block_time,
+                kernel: args.kernel.clone(),
+                native: args.native,
+                preimages: None,
+            };
+            anyhow::bail!(explain(&e, &run_args, args.kernel.as_ref()))
+        }
+        Err(StackError::Directory(e)) => anyhow::bail!(
+            "{e}; is another directory running? pick another port with --directory-addr"
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let node = running.node_url();
+    let directory = running.directory_url();
+    println!("pledgeroll is up, running {kernel_name}");
+    println!(
+        "  rollup node  {node}  (rollup {})",
+        running.sandbox().sandbox().address()
+    );
+    println!("  directory    {directory}");
+    println!(
+        "  mirror       {}",
+        stack::without_credentials(&running.database().url)
+    );
+    println!(
+        "  data         {} ({})",
+        data_dir.display(),
+        if running.resumed() { "resumed" } else { "new" }
+    );
+    println!();
+    println!("Bootstrap accounts, funded with 10,000 tez and 10,000 usd on a new rollup");
+    println!("(sandbox keys: their secrets are public):");
+    for account in &BOOTSTRAP_ACCOUNTS {
+        println!(
+            "  {}  {}  unencrypted:{}",
+            account.name, account.address, account.secret_key
+        );
+    }
+    println!();
+    println!("The wallet talks to {node} (set PLEDGEROLL_NODE for another node).");
+    println!("Ctrl-C stops everything; `up` again on the same data directory resumes.");
+
+    let outcome = tokio::select! {
+        () = shutdown_signal() => Ok(()),
+        result = async {
+            if args.demo {
+                run_demo(&running, &directory).await?;
+            }
+            std::future::pending::<anyhow::Result<()>>().await
+        } => result,
+    };
+    println!("stopping…");
+    running
+        .stop()
+        .await
+        .context("the stack did not stop cleanly")?;
+    outcome
+}
+
+/// Fills a fresh rollup with the demo and waits for the mirror to show it.
+async fn run_demo(running: &stack::RunningStack, directory: &str) -> anyhow::Result<()> {
+    let node = running.node_url();
+    if demo::present(&node).await? {
+        println!();
+        println!("The demo is already on this rollup: {directory}/creators");
+        return Ok(());
+    }
+    println!();
+    println!("Filling in the demo (creators, pledges, a month of streaming, a project)…");
+    let summary = demo::fill(&node).await.context("the demo failed")?;
+    running
+        .mirrored(Duration::from_secs(120))
+        .await
+        .context("the mirror did not catch up with the demo")?;
+    println!("The demo is ready:");
+    for (name, address) in &summary.creators {
+        println!("  {name:<18} {directory}/creators/{address}");
+    }
+    println!(
+        "  project            {directory}/projects/{} (an invoice waits on its time-lock until {})",
+        summary.project.0,
+        humanize_time(summary.invoice_unlocks_at)
+    );
+    Ok(())
+}
+
+/// Seconds since the epoch as an RFC 3339 UTC time.
+fn humanize_time(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| chrono::DateTime::<chrono::Utc>::from_timestamp(s, 0))
+        .map_or_else(
+            || seconds.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+}
+
 #[tokio::main]
 async fn main() {
+    let cli = Cli::parse();
+    // `up` prints its own summary; its parts log only what goes wrong
+    // unless RUST_LOG asks for more.
+    let default_filter = match cli.command {
+        Command::Run(_) => "info",
+        Command::Up(_) => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args).await,
+        Command::Up(args) => up(args).await,
     };
     if let Err(e) = result {
         eprintln!("pledgeroll-sandbox: {e:#}");

@@ -1,0 +1,518 @@
+//! A believable scenario for a fresh sandbox, so that the directory has
+//! something to show: three creators with tiers, patrons pledging in tez and
+//! usd, a tip, a patron who runs dry, a month of streaming, and a public
+//! project with tickets, one invoice paid by its commissioners and one
+//! waiting on its time-lock. `pledgeroll-sandbox up --demo` runs it.
+//!
+//! The demo accounts have fixed keys ([`DemoAccount::secret_key`]), funded
+//! by layer-1 deposits, so the bootstrap accounts stay untouched for the
+//! README's walk-through. Everything goes through the wallet library over
+//! the node's RPC, as any wallet would.
+
+use std::collections::HashMap;
+
+use pledgeroll_client::assets::AssetBook;
+use pledgeroll_client::node::NodeError;
+use pledgeroll_client::{Wallet, WalletError};
+use pledgeroll_contracts::crypto::{blake2b_256, Curve};
+use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::escrow::{Budget, Mode, ProjectOperation};
+use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
+use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::{
+    Address, AssetId, Batch, Encode, Holder, Operation, ProjectId, SignedOperation, TierId,
+};
+use serde_json::json;
+
+use crate::assets::{TEZ, USD};
+
+const TEZ_ID: AssetId = AssetId(TEZ.asset_id);
+const USD_ID: AssetId = AssetId(USD.asset_id);
+/// One unit of either sandbox asset, in base units (6 decimals).
+const UNIT: u64 = 1_000_000;
+const DAY: u32 = 86_400;
+const WEEK: u32 = 7 * DAY;
+const MONTH: u32 = 30 * DAY;
+
+/// Why the demo could not be filled in.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// A wallet step failed.
+    #[error("{step}: {source}")]
+    Step {
+        /// What the demo was doing.
+        step: &'static str,
+        /// Why it failed.
+        source: WalletError,
+    },
+    /// The demo's text does not fit the protocol's limits.
+    #[error("demo text too long: {0}")]
+    Text(String),
+}
+
+/// A demo account: a name and a key derived from it.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoAccount {
+    /// Who they are in the story.
+    pub name: &'static str,
+}
+
+impl DemoAccount {
+    /// The account's ed25519 key: blake2b-256 of `pledgeroll-demo:<name>`.
+    pub fn secret_key(&self) -> SecretKey {
+        let seed = blake2b_256(format!("pledgeroll-demo:{}", self.name).as_bytes());
+        SecretKey::from_bytes(Curve::Ed25519, seed)
+            .unwrap_or_else(|_| unreachable!("every 32-byte string is an ed25519 seed"))
+    }
+
+    /// Its address.
+    pub fn address(&self) -> Address {
+        self.secret_key().public_key().address()
+    }
+}
+
+/// The demo's creators.
+pub const CREATORS: [DemoAccount; 3] = [MIRA, TARMAC, INES];
+/// The demo's patrons.
+pub const PATRONS: [DemoAccount; 4] = [JUN, KOFI, LEA, SAM];
+
+const MIRA: DemoAccount = DemoAccount {
+    name: "Mira Okafor",
+};
+const TARMAC: DemoAccount = DemoAccount {
+    name: "Tarmac Collective",
+};
+const INES: DemoAccount = DemoAccount {
+    name: "Ines Duarte",
+};
+const JUN: DemoAccount = DemoAccount { name: "Jun" };
+const KOFI: DemoAccount = DemoAccount { name: "Kofi" };
+const LEA: DemoAccount = DemoAccount { name: "Lea" };
+const SAM: DemoAccount = DemoAccount { name: "Sam" };
+
+/// What the demo made.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    /// The creators, by name and address.
+    pub creators: Vec<(&'static str, Address)>,
+    /// The project.
+    pub project: ProjectId,
+    /// When its waiting invoice unlocks, seconds since the epoch.
+    pub invoice_unlocks_at: u64,
+}
+
+/// Whether the demo already ran on the rollup at `node_url`.
+pub async fn present(node_url: &str) -> Result<bool, DemoError> {
+    let wallet = connect(node_url).await?;
+    Ok(wallet
+        .creator(&MIRA.address())
+        .await
+        .map_err(|source| DemoError::Step {
+            step: "reading the demo creator",
+            source,
+        })?
+        .is_some())
+}
+
+async fn connect(node_url: &str) -> Result<Wallet, DemoError> {
+    Wallet::connect(node_url, AssetBook::default())
+        .await
+        .map_err(|source| DemoError::Step {
+            step: "connecting to the node",
+            source,
+        })
+}
+
+fn text<const N: usize>(s: &str) -> Result<Text<N>, DemoError> {
+    Text::new(s).map_err(|_| DemoError::Text(s.to_owned()))
+}
+
+fn profile(name: &str, description: &str, link: &str) -> Result<Operation, DemoError> {
+    Ok(Operation::SetProfile {
+        profile: Profile {
+            name: text(name)?,
+            description: text(description)?,
+            links: List::new(vec![text(link)?]).map_err(|_| DemoError::Text(link.to_owned()))?,
+        },
+    })
+}
+
+fn tier(
+    title: &str,
+    perks: &str,
+    asset: AssetId,
+    units_per_period: u64,
+    period: u32,
+    patron_limit: Option<u32>,
+) -> Result<Operation, DemoError> {
+    Ok(Operation::AddTier {
+        title: text(title)?,
+        perks: text(perks)?,
+        asset,
+        amount_per_period: units_per_period,
+        period,
+        patron_limit,
+    })
+}
+
+fn pledge(tier: TierId) -> Operation {
+    Operation::Pledge {
+        tier,
+        amount: None,
+        end: None,
+        cap: None,
+    }
+}
+
+fn project(op: ProjectOperation) -> Operation {
+    Operation::Project { op }
+}
+
+/// Signs operations from several accounts with consecutive nonces and
+/// sends them in as few batches as fit an inbox message, waiting for every
+/// receipt.
+struct Sender<'a> {
+    wallet: &'a Wallet,
+    nonces: HashMap<Address, (u64, bool)>,
+}
+
+impl<'a> Sender<'a> {
+    fn new(wallet: &'a Wallet) -> Self {
+        Sender {
+            wallet,
+            nonces: HashMap::new(),
+        }
+    }
+
+    async fn sign(
+        &mut self,
+        key: &SecretKey,
+        op: Operation,
+    ) -> Result<SignedOperation, WalletError> {
+        let address = key.public_key().address();
+        let (nonce, reveal) = match self.nonces.get(&address) {
+            Some(known) => *known,
+            None => {
+                let account = self.wallet.account(&address).await?;
+                (account.next_nonce, account.public_key.is_none())
+            }
+        };
+        self.nonces
+            .insert(address, (nonce.saturating_add(1), false));
+        Ok(key.sign_operation(&self.wallet.rollup, nonce, op, reveal))
+    }
+
+    async fn send(
+        &mut self,
+        step: &'static str,
+        ops: Vec<(DemoAccount, Operation)>,
+    ) -> Result<(), DemoError> {
+        let fail = |source| DemoError::Step { step, source };
+        let mut batch: Vec<SignedOperation> = Vec::new();
+        for (who, op) in ops {
+            let signed = self.sign(&who.secret_key(), op).await.map_err(fail)?;
+            batch.push(signed);
+            if !fits(&batch) {
+                let last = batch.pop();
+                let full = std::mem::take(&mut batch);
+                self.wallet.submit(full, true).await.map_err(fail)?;
+                batch.extend(last);
+            }
+        }
+        if !batch.is_empty() {
+            self.wallet.submit(batch, true).await.map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+fn fits(ops: &[SignedOperation]) -> bool {
+    let Ok(operations) = List::new(ops.to_vec()) else {
+        return false;
+    };
+    ops.len() <= MAX_BATCH_OPERATIONS && Batch { operations }.to_bytes().len() <= MAX_BATCH_BYTES
+}
+
+/// Fills the rollup at `node_url` with the demo scenario. It moves the
+/// sandbox's clock 30 days forward, so that pledges have streamed a month.
+pub async fn fill(node_url: &str) -> Result<DemoSummary, DemoError> {
+    let wallet = connect(node_url).await?;
+    let node = &wallet.node;
+    let mut sender = Sender::new(&wallet);
+
+    // Layer-1 deposits fund every demo account; Sam only a little.
+    let mut deposits = Vec::new();
+    for who in CREATORS.iter().chain(&PATRONS) {
+        let tez = if who.name == SAM.name {
+            3 * UNIT
+        } else {
+            500 * UNIT
+        };
+        deposits.push((who.address(), TEZ.name, tez));
+        deposits.push((who.address(), USD.name, 2_000 * UNIT));
+    }
+    let last = deposits.pop();
+    for (to, asset, amount) in deposits {
+        let _: serde_json::Value = node
+            .post_json(
+                "/sandbox/deposit",
+                &json!({ "receiver": to.to_string(), "asset": asset, "amount": amount.to_string() }),
+            )
+            .await?;
+    }
+    if let Some((to, asset, amount)) = last {
+        pledgeroll_client::sandbox::deposit(node, &to, asset, amount).await?;
+    }
+
+    // Creators publish their pages and tiers.
+    let first_tier = wallet
+        .counters()
+        .await
+        .map_err(|source| DemoError::Step {
+            step: "reading counters",
+            source,
+        })?
+        .tier;
+    let t = |n: u64| TierId(first_tier + n);
+    sender
+        .send(
+            "publishing the creators",
+            vec![
+                (MIRA, profile(
+                    "Mira Okafor",
+                    "Field recordings from the creeks and markets of the Niger delta, mixed and released every month under CC BY.",
+                    "https://example.org/mira-okafor",
+                )?),
+                (MIRA, tier("Listener", "The monthly recording, a week early.", TEZ_ID, 2 * UNIT, MONTH, None)?),
+                (MIRA, tier("Supporter", "Early recordings and the raw stems.", TEZ_ID, 5 * UNIT, MONTH, None)?),
+                (MIRA, tier("Archive patron", "Your name in the liner notes and a say in where we record next.", TEZ_ID, 20 * UNIT, MONTH, Some(25))?),
+                (TARMAC, profile(
+                    "Tarmac Collective",
+                    "Four maintainers of open-source tooling for Tezos smart rollups: debuggers, indexers and test harnesses.",
+                    "https://example.org/tarmac",
+                )?),
+                (TARMAC, tier("Backer", "Our thanks in every release note.", USD_ID, 10 * UNIT, MONTH, None)?),
+                (TARMAC, tier("Sponsor", "Your logo on the README and a monthly call with the team.", USD_ID, 100 * UNIT, MONTH, Some(10))?),
+                (INES, profile(
+                    "Ines Duarte",
+                    "Lanternfish, a serialized graphic novel about a lighthouse keeper's daughter; a new chapter every two weeks.",
+                    "https://example.org/lanternfish",
+                )?),
+                (INES, tier("Reader", "Each chapter the day it is inked.", TEZ_ID, UNIT, WEEK, None)?),
+                (INES, tier("Collector", "A signed print of every cover.", TEZ_ID, 15 * UNIT, MONTH, Some(50))?),
+            ],
+        )
+        .await?;
+
+    // Patrons pledge; Sam's 3 tez last him 18 days at 5 tez a month.
+    sender
+        .send(
+            "pledging",
+            vec![
+                (JUN, pledge(t(1))),
+                (JUN, pledge(t(3))),
+                (KOFI, pledge(t(2))),
+                (KOFI, pledge(t(4))),
+                (KOFI, pledge(t(5))),
+                (LEA, pledge(t(0))),
+                (LEA, pledge(t(6))),
+                (SAM, pledge(t(1))),
+                (
+                    JUN,
+                    Operation::Tip {
+                        to: Holder::Account(INES.address()),
+                        asset: TEZ_ID,
+                        amount: 2 * UNIT,
+                        memo: text("Chapter four made me cry. More lighthouse, please!")?,
+                    },
+                ),
+            ],
+        )
+        .await?;
+
+    // A public project: three commissioners, two must agree.
+    let project_id = ProjectId(
+        wallet
+            .counters()
+            .await
+            .map_err(|source| DemoError::Step {
+                step: "reading counters",
+                source,
+            })?
+            .project,
+    );
+    let now = wallet
+        .clock()
+        .await
+        .map_err(|source| DemoError::Step {
+            step: "reading the clock",
+            source,
+        })?
+        .now;
+    let commissioners = List::new(vec![TARMAC.address(), MIRA.address(), INES.address()])
+        .map_err(|_| DemoError::Text("commissioners".to_owned()))?;
+    sender
+        .send(
+            "creating the project",
+            vec![(
+                TARMAC,
+                project(ProjectOperation::Create {
+                    title: text("Rollup indexer grants")?,
+                    description: text("A shared fund for the open-source indexer every creator's directory runs on: bounties for features the community asks for, paid when two of three commissioners agree or when the time-lock passes without a veto.")?,
+                    link: Some(text("https://example.org/tarmac/indexer-grants")?),
+                    commissioners,
+                    threshold: 2,
+                    mode: Mode::Public,
+                    time_lock: None,
+                    refund_deadline: now.saturating_add(180 * u64::from(DAY)),
+                }),
+            )],
+        )
+        .await?;
+    let open_ticket = |title: &str, url: &str, budget: u64| -> Result<Operation, DemoError> {
+        Ok(project(ProjectOperation::OpenTicket {
+            project: project_id,
+            title: text(title)?,
+            url: Some(text(url)?),
+            budget: Some(Budget {
+                asset: USD_ID,
+                amount: budget,
+            }),
+        }))
+    };
+    sender
+        .send(
+            "funding the project and opening tickets",
+            vec![
+                (
+                    JUN,
+                    project(ProjectOperation::Fund {
+                        project: project_id,
+                        asset: USD_ID,
+                        amount: 400 * UNIT,
+                    }),
+                ),
+                (
+                    KOFI,
+                    project(ProjectOperation::Fund {
+                        project: project_id,
+                        asset: USD_ID,
+                        amount: 600 * UNIT,
+                    }),
+                ),
+                (
+                    LEA,
+                    project(ProjectOperation::Pledge {
+                        project: project_id,
+                        asset: USD_ID,
+                        amount_per_period: 50 * UNIT,
+                        period: MONTH,
+                        end: None,
+                        cap: Some(300 * UNIT),
+                    }),
+                ),
+                (
+                    TARMAC,
+                    open_ticket(
+                        "Bulk import with COPY on Postgres",
+                        "https://example.org/tarmac/indexer/issues/12",
+                        250 * UNIT,
+                    )?,
+                ),
+                (
+                    TARMAC,
+                    open_ticket(
+                        "Atom feed for every project",
+                        "https://example.org/tarmac/indexer/issues/19",
+                        150 * UNIT,
+                    )?,
+                ),
+                (
+                    MIRA,
+                    open_ticket(
+                        "Audio embeds on creator pages",
+                        "https://example.org/tarmac/indexer/issues/23",
+                        200 * UNIT,
+                    )?,
+                ),
+            ],
+        )
+        .await?;
+    // The first ticket is done and paid by two commissioners.
+    sender
+        .send(
+            "paying the first ticket",
+            vec![
+                (
+                    TARMAC,
+                    project(ProjectOperation::CloseTicket {
+                        project: project_id,
+                        ticket: 0,
+                    }),
+                ),
+                (
+                    TARMAC,
+                    project(ProjectOperation::RaiseInvoice {
+                        project: project_id,
+                        ticket: 0,
+                        beneficiary: TARMAC.address(),
+                        asset: USD_ID,
+                        amount: 250 * UNIT,
+                    }),
+                ),
+                (
+                    INES,
+                    project(ProjectOperation::Approve {
+                        project: project_id,
+                        invoice: 0,
+                    }),
+                ),
+            ],
+        )
+        .await?;
+
+    // A month of streaming; Sam runs dry on the way.
+    pledgeroll_client::sandbox::advance(node, u64::from(MONTH)).await?;
+
+    // The second ticket is done; its invoice waits on the time-lock.
+    sender
+        .send(
+            "invoicing the second ticket",
+            vec![
+                (
+                    TARMAC,
+                    project(ProjectOperation::CloseTicket {
+                        project: project_id,
+                        ticket: 1,
+                    }),
+                ),
+                (
+                    TARMAC,
+                    project(ProjectOperation::RaiseInvoice {
+                        project: project_id,
+                        ticket: 1,
+                        beneficiary: TARMAC.address(),
+                        asset: USD_ID,
+                        amount: 150 * UNIT,
+                    }),
+                ),
+            ],
+        )
+        .await?;
+    let invoice = wallet
+        .invoice(project_id, 1)
+        .await
+        .map_err(|source| DemoError::Step {
+            step: "reading the waiting invoice",
+            source,
+        })?;
+    Ok(DemoSummary {
+        creators: CREATORS.iter().map(|c| (c.name, c.address())).collect(),
+        project: project_id,
+        invoice_unlocks_at: invoice.map_or(0, |i| i.unlocks_at),
+    })
+}
