@@ -111,6 +111,25 @@ fn valid_schema(name: &str) -> bool {
         && name.len() <= 63
 }
 
+/// Drops the Postgres schema `schema` at `url` with every table in it, if
+/// it exists: a mirror kept in its own schema is removed this way.
+pub async fn drop_schema(url: &str, schema: &str) -> Result<(), IndexError> {
+    if !valid_schema(schema) {
+        return Err(IndexError::Config(format!(
+            "invalid schema name {schema:?}: use lower-case letters, digits and _"
+        )));
+    }
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| IndexError::Config(format!("invalid Postgres URL {url}: {e}")))?;
+    let mut conn = PgConnection::connect_with(&options).await?;
+    let dropped = conn
+        .execute(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE").as_str())
+        .await;
+    conn.close().await?;
+    dropped?;
+    Ok(())
+}
+
 impl Db {
     /// Connects (creating the SQLite file or the Postgres schema if needed).
     pub async fn connect(config: &DbConfig) -> Result<Db, IndexError> {

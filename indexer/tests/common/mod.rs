@@ -32,16 +32,12 @@ use pledgeroll_indexer::rows::{
     PledgeRow, ProjectRow, TicketRow, TierRow,
 };
 use pledgeroll_indexer::{Backend, DbConfig, Mirror};
-use sqlx::Connection;
 
-/// The Postgres server the tests use.
+/// The Postgres server the tests use: `DATABASE_URL`, or the local
+/// server's `test` database.
 pub fn postgres_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
-        panic!(
-            "DATABASE_URL is not set: the Postgres tests need a server, e.g. \
-             DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p pledgeroll-indexer"
-        )
-    })
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -118,12 +114,7 @@ impl Drop for TestDb {
                 return;
             };
             runtime.block_on(async move {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                        .execute(&mut conn)
-                        .await;
-                    let _ = conn.close().await;
-                }
+                let _ = pledgeroll_indexer::db::drop_schema(&url, &schema).await;
             });
         })
         .join();
