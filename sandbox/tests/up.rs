@@ -1,0 +1,237 @@
+//! `pledgeroll-sandbox up --demo` as a person runs it: the binary starts
+//! the stack on free ports, prints where everything is, fills in the demo,
+//! and the directory at the printed URL shows the demo's creators and its
+//! waiting invoice; SIGINT stops it with status 0, and a second `up` on the
+//! same data directory resumes without running the demo again. Once on the
+//! default SQLite mirror, once on Postgres (`DATABASE_URL`, default the
+//! local server's `test` database) in a schema of its own.
+
+#![allow(clippy::indexing_slicing, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(180);
+
+/// A running `up` and the lines it has printed.
+struct Up {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Up {
+    fn start(data_dir: &Path, extra: &[&str]) -> Up {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pledgeroll-sandbox"))
+            .args(["up", "--demo", "--native", "--block-time", "0.2"])
+            .args([
+                "--rpc-addr",
+                "127.0.0.1:0",
+                "--directory-addr",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start pledgeroll-sandbox up: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Up {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a printed line containing `text`; returns it.
+    fn line(&mut self, text: &str) -> String {
+        let started = Instant::now();
+        if let Some(line) = self.seen.iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
+        loop {
+            let left = WAIT.saturating_sub(started.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "`up` never printed {text:?}; it printed:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The URL printed on the line starting with `label`.
+    fn url(&mut self, label: &str) -> String {
+        let line = self.line(label);
+        line.split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_owned()
+    }
+
+    /// Sends SIGINT, as Ctrl-C does, and expects a clean exit.
+    fn interrupt(mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "`up` exited with {status} on Ctrl-C");
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "`up` did not stop on Ctrl-C; it printed:\n{}",
+                self.seen.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get_json(url: &str) -> Value {
+    let response = reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert!(
+        response.status().is_success(),
+        "GET {url}: {}",
+        response.status()
+    );
+    response
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+async fn get_text(url: &str) -> String {
+    let response = reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert!(
+        response.status().is_success(),
+        "GET {url}: {}",
+        response.status()
+    );
+    response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+const DEMO_CREATORS: [&str; 3] = ["Mira Okafor", "Tarmac Collective", "Ines Duarte"];
+
+/// What the directory at `directory` must show after the demo.
+async fn shows_the_demo(directory: &str) {
+    let creators = get_json(&format!("{directory}/api/v1/creators")).await;
+    let mut names: Vec<&str> = creators["creators"]
+        .as_array()
+        .expect("creators")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    let mut expected = DEMO_CREATORS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    let home = get_text(&format!("{directory}/")).await;
+    for name in DEMO_CREATORS {
+        assert!(home.contains(name), "the home page shows {name}");
+    }
+    let project = get_json(&format!("{directory}/api/v1/projects/0")).await;
+    let statuses: Vec<&str> = project["invoices"]
+        .as_array()
+        .expect("invoices")
+        .iter()
+        .filter_map(|i| i["status"].as_str())
+        .collect();
+    assert!(statuses.contains(&"paid"), "one invoice is paid: {project}");
+    assert!(
+        statuses.contains(&"open"),
+        "one invoice waits on its time-lock: {project}"
+    );
+    let ledger = get_json(&format!("{directory}/api/v1/ledger?kind=stream&limit=10")).await;
+    assert!(
+        !ledger["movements"]
+            .as_array()
+            .expect("movements")
+            .is_empty(),
+        "a month of pledges streamed"
+    );
+}
+
+async fn up_demo_then_resume(extra: &[&str]) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data_dir = dir.path().join("stack");
+
+    let mut up = Up::start(&data_dir, extra);
+    let node = up.url("rollup node");
+    let directory = up.url("directory");
+    up.line("(new)");
+    up.line("bootstrap1  tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx");
+    up.line("The demo is ready");
+    shows_the_demo(&directory).await;
+    let head: Value = get_json(&format!("{node}/global/block/head/level")).await;
+    let level_before = head.as_u64().expect("a level");
+    up.interrupt();
+
+    let mut again = Up::start(&data_dir, extra);
+    let node = again.url("rollup node");
+    let directory = again.url("directory");
+    again.line("(resumed)");
+    again.line("The demo is already on this rollup");
+    let head: Value = get_json(&format!("{node}/global/block/head/level")).await;
+    assert!(
+        head.as_u64().expect("a level") >= level_before,
+        "the rollup resumed where it stopped"
+    );
+    shows_the_demo(&directory).await;
+    again.interrupt();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_demo_on_sqlite_then_resume() {
+    up_demo_then_resume(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_demo_on_postgres_then_resume() {
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let schema = format!("up_test_{}", std::process::id());
+    up_demo_then_resume(&["--database-url", &url, "--database-schema", &schema]).await;
+    pledgeroll_indexer::db::drop_schema(&url, &schema)
+        .await
+        .expect("the test's schema is dropped");
+}
