@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::format::Assets;
 use super::store::{
-    AssetRow, AssetSum, Balance, Count, Creator, CreatorSummary, Day, Funder, Head, Invoice,
-    Membership, Meta, Movement, Param, Pledge, Project, Store, Ticket, Tier,
+    AssetRow, AssetSum, Balance, Count, Creator, CreatorSummary, Day, Funder, Head, HolderIncome,
+    Invoice, Membership, Meta, Movement, Param, Pledge, Project, Store, Ticket, Tier,
 };
 use super::Error;
 
@@ -280,6 +280,7 @@ pub async fn creators(store: &Store, query: &CreatorsQuery) -> Result<CreatorsPa
     ));
     params.push(Param::Int(limit + 1));
     let mut creators: Vec<CreatorSummary> = store.all(&sql, &params).await?;
+    add_incomes(store, &mut creators).await?;
     let next = if creators.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
         creators.truncate(usize::try_from(limit).unwrap_or(0));
         creators.last().map(|c| {
@@ -293,6 +294,39 @@ pub async fn creators(store: &Store, query: &CreatorsQuery) -> Result<CreatorsPa
         None
     };
     Ok(CreatorsPage { creators, next })
+}
+
+/// Fills in each creator's monthly income in every asset, in one query.
+async fn add_incomes(store: &Store, creators: &mut [CreatorSummary]) -> Result<(), Error> {
+    if creators.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=creators.len()).map(|i| format!("${i}")).collect();
+    let params: Vec<Param> = creators
+        .iter()
+        .map(|c| Param::Text(c.address.clone()))
+        .collect();
+    let incomes: Vec<HolderIncome> = store
+        .all(
+            &format!(
+                "SELECT holder, asset_id, CAST(monthly_in_units AS BIGINT) AS units FROM balances \
+                 WHERE monthly_in_units > 0 AND holder IN ({}) ORDER BY asset_id",
+                placeholders.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    for c in creators.iter_mut() {
+        c.monthly_income = incomes
+            .iter()
+            .filter(|i| i.holder == c.address)
+            .map(|i| AssetSum {
+                asset_id: i.asset_id,
+                units: i.units,
+            })
+            .collect();
+    }
+    Ok(())
 }
 
 /// The home page's lists.
@@ -311,18 +345,20 @@ pub struct Home {
 /// Reads the home page.
 pub async fn home(store: &Store, ctx: &Context) -> Result<Home, Error> {
     let totals = totals(store, ctx).await?;
-    let newest = store
+    let mut newest = store
         .all(
             &format!("{SUMMARY_COLS} ORDER BY c.created_level DESC, c.address LIMIT 5"),
             &[Param::Int(0)],
         )
         .await?;
-    let most_supported = store
+    let mut most_supported = store
         .all(
             &format!("{SUMMARY_COLS} ORDER BY c.active_patrons DESC, c.address LIMIT 5"),
             &[Param::Int(0)],
         )
         .await?;
+    add_incomes(store, &mut newest).await?;
+    add_incomes(store, &mut most_supported).await?;
     let recent = store
         .all(
             &format!("{MOVEMENT_COLS} ORDER BY level DESC, idx DESC LIMIT 10"),

@@ -120,6 +120,22 @@ fn movements_table(assets: &Assets, movements: &[Movement]) -> Markup {
     }
 }
 
+/// A creator's monthly income: the list's asset first, then the others
+/// they are paid in.
+fn monthly_income(assets: &Assets, c: &super::store::CreatorSummary, asset: i64) -> String {
+    let mut parts = vec![assets.amount_i64(asset, c.income)];
+    parts.extend(
+        c.monthly_income
+            .iter()
+            .filter(|i| i.asset_id != asset)
+            .map(|i| assets.amount_i64(i.asset_id, i.units)),
+    );
+    if c.income == 0 && parts.len() > 1 {
+        parts.remove(0);
+    }
+    parts.join(" + ")
+}
+
 fn creator_cards(assets: &Assets, creators: &[super::store::CreatorSummary], asset: i64) -> Markup {
     html! {
         @if creators.is_empty() {
@@ -133,7 +149,7 @@ fn creator_cards(assets: &Assets, creators: &[super::store::CreatorSummary], ass
                         p.desc { (c.description) }
                         p.muted {
                             (active_patrons(c.active_patrons)) " · "
-                            (assets.amount_i64(asset, c.income)) " a month"
+                            (monthly_income(assets, c, asset)) " a month"
                         }
                     }
                 }

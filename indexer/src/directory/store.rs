@@ -174,7 +174,7 @@ pub struct Meta {
 }
 
 /// A per-asset figure.
-#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, FromRow, ToSchema)]
 pub struct AssetSum {
     /// The asset.
     pub asset_id: i64,
@@ -208,6 +208,20 @@ pub struct CreatorSummary {
     pub created_level: i64,
     /// Monthly income in the list's asset, base units.
     pub income: i64,
+    /// Monthly income in every asset the creator is paid in, base units.
+    #[sqlx(skip)]
+    pub monthly_income: Vec<AssetSum>,
+}
+
+/// A holder's monthly income in one asset.
+#[derive(Debug, Clone, FromRow)]
+pub struct HolderIncome {
+    /// The holder.
+    pub holder: String,
+    /// The asset.
+    pub asset_id: i64,
+    /// Base units per 30 days.
+    pub units: i64,
 }
 
 /// A creator's profile.
