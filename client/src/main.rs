@@ -18,7 +18,7 @@ use pledgeroll_contracts::escrow::{Budget, Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::{PledgeStatus, Profile};
 use pledgeroll_contracts::{
-    Address, AssetId, Decode, Encode, Holder, Operation, PledgeId, ProjectId, RollupAddress,
+    Address, AssetId, Decode, Encode, Event, Holder, Operation, PledgeId, ProjectId, RollupAddress,
     SignedOperation, TierId, FINE_PER_UNIT,
 };
 use serde_json::json;
@@ -627,6 +627,208 @@ fn how_long(secs: u64) -> String {
     }
 }
 
+/// What an operation made, as its level's events tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Made {
+    /// A tier.
+    Tier(TierId),
+    /// A pledge, to a tier or a project.
+    Pledge(PledgeId),
+    /// A project escrow.
+    Project(ProjectId),
+    /// A ticket in a project.
+    Ticket(ProjectId, u32),
+    /// An invoice in a project.
+    Invoice(ProjectId, u32),
+}
+
+impl Made {
+    /// What happened, e.g. `tier 7 added at level 12`.
+    fn line(made: Option<Made>, level: u32) -> String {
+        match made {
+            None => format!("applied at level {level}"),
+            Some(Made::Tier(t)) => format!("tier {} added at level {level}", t.0),
+            Some(Made::Pledge(p)) => format!("pledge {} started at level {level}", p.0),
+            Some(Made::Project(p)) => format!("project {} created at level {level}", p.0),
+            Some(Made::Ticket(p, n)) => {
+                format!("ticket {n} opened in project {} at level {level}", p.0)
+            }
+            Some(Made::Invoice(p, n)) => {
+                format!("invoice {n} raised in project {} at level {level}", p.0)
+            }
+        }
+    }
+
+    /// Adds the made thing's ids to a JSON object.
+    fn add_to(made: Option<Made>, value: &mut serde_json::Value) {
+        let ids = match made {
+            None => return,
+            Some(Made::Tier(t)) => json!({ "tier": t.0 }),
+            Some(Made::Pledge(p)) => json!({ "pledge": p.0 }),
+            Some(Made::Project(p)) => json!({ "project": p.0 }),
+            Some(Made::Ticket(p, n)) => json!({ "project": p.0, "ticket": n }),
+            Some(Made::Invoice(p, n)) => json!({ "project": p.0, "invoice": n }),
+        };
+        if let (Some(into), serde_json::Value::Object(ids)) = (value.as_object_mut(), ids) {
+            into.extend(ids);
+        }
+    }
+}
+
+/// Whether `op`, once applied, has made something with an id of its own.
+fn makes_something(op: &Operation) -> bool {
+    matches!(
+        op,
+        Operation::AddTier { .. }
+            | Operation::Pledge { .. }
+            | Operation::Project {
+                op: ProjectOperation::Create { .. }
+                    | ProjectOperation::Pledge { .. }
+                    | ProjectOperation::OpenTicket { .. }
+                    | ProjectOperation::RaiseInvoice { .. }
+            }
+    )
+}
+
+/// Finds what `op`, signed by `signer`, made among the events of the level
+/// that applied it.
+///
+/// Events are not tied to the operation that caused them, so this picks the
+/// creation events that match the operation's signer and content. Ids grow
+/// with each creation, so when an older record that looks the same changed
+/// in the same level, the newest id is the one this operation made; two
+/// identical operations applied in one level made interchangeable records.
+fn made_by(op: &Operation, signer: &Address, events: &[Event]) -> Option<Made> {
+    use pledgeroll_contracts::escrow::InvoiceChange;
+    use pledgeroll_contracts::event::PledgeChange;
+    let found = events.iter().filter_map(|event| match (op, event) {
+        (
+            Operation::AddTier {
+                title,
+                perks,
+                asset,
+                amount_per_period,
+                period,
+                patron_limit,
+            },
+            Event::TierUpdated { tier, record },
+        ) => (record.creator == *signer
+            && record.title == *title
+            && record.perks == *perks
+            && record.asset == *asset
+            && record.amount_per_period == *amount_per_period
+            && record.period == *period
+            && record.patron_limit == *patron_limit)
+            .then_some(Made::Tier(*tier)),
+        (
+            Operation::Pledge {
+                tier,
+                amount,
+                end,
+                cap,
+            },
+            Event::PledgeUpdated {
+                pledge,
+                change: PledgeChange::Started,
+                record,
+            },
+        ) => (record.patron == *signer
+            && record.tier == Some(*tier)
+            && amount.is_none_or(|a| record.amount_per_period == a)
+            && record.end == *end
+            && record.cap == *cap)
+            .then_some(Made::Pledge(*pledge)),
+        (
+            Operation::Project {
+                op: ProjectOperation::Pledge { project, .. },
+            },
+            Event::PledgeUpdated {
+                pledge,
+                change: PledgeChange::Started,
+                record,
+            },
+        ) => (record.patron == *signer && record.payee == Holder::Project(*project))
+            .then_some(Made::Pledge(*pledge)),
+        (
+            Operation::Project {
+                op:
+                    ProjectOperation::Create {
+                        title,
+                        commissioners,
+                        refund_deadline,
+                        ..
+                    },
+            },
+            Event::ProjectUpdated { project, record },
+        ) => (record.creator == *signer
+            && record.title == *title
+            && record.commissioners == *commissioners
+            && record.refund_deadline == *refund_deadline)
+            .then_some(Made::Project(*project)),
+        (
+            Operation::Project {
+                op: ProjectOperation::OpenTicket { project, title, .. },
+            },
+            Event::TicketUpdated {
+                project: p,
+                ticket,
+                record,
+            },
+        ) => (p == project
+            && record.opened_by == *signer
+            && record.title == *title
+            && !record.closed)
+            .then_some(Made::Ticket(*p, *ticket)),
+        (
+            Operation::Project {
+                op:
+                    ProjectOperation::RaiseInvoice {
+                        project,
+                        ticket,
+                        beneficiary,
+                        asset,
+                        amount,
+                    },
+            },
+            Event::InvoiceUpdated {
+                project: p,
+                invoice,
+                change: InvoiceChange::Raised,
+                record,
+            },
+        ) => (p == project
+            && record.raised_by == *signer
+            && record.ticket == *ticket
+            && record.beneficiary == *beneficiary
+            && record.asset == *asset
+            && record.amount == *amount)
+            .then_some(Made::Invoice(*p, *invoice)),
+        _ => None,
+    });
+    found.max_by_key(|made| match *made {
+        Made::Tier(t) => (0, t.0),
+        Made::Pledge(p) => (0, p.0),
+        Made::Project(p) => (0, p.0),
+        Made::Ticket(p, n) | Made::Invoice(p, n) => (p.0, u64::from(n)),
+    })
+}
+
+/// What `op`, applied at `level`, made; `None` when it makes nothing with
+/// an id, or when the level's events cannot be read (the operation applied
+/// all the same, so that is a warning, not a failure).
+async fn made_at(w: &Wallet, op: &Operation, signer: &Address, level: u32) -> Option<Made> {
+    if !makes_something(op) {
+        return None;
+    }
+    match w.node.events(level).await {
+        Ok(events) => made_by(op, signer, &events),
+        Err(e) => {
+            eprintln!("warning: applied, but the events of level {level} cannot be read: {e}");
+            None
+        }
+    }
+}
+
 /// Sends `op` as `send.signer`, or prints it with `--dry-run`.
 async fn run_op(ctx: &Ctx, w: &Wallet, send: &Send, op: Operation) -> Result<()> {
     let key = ctx.key(&send.signer)?;
@@ -652,12 +854,17 @@ async fn run_op(ctx: &Ctx, w: &Wallet, send: &Send, op: Operation) -> Result<()>
         );
         return Ok(());
     }
-    let done = w.send(&key, op, !send.no_wait).await?;
+    let done = w.send(&key, op.clone(), !send.no_wait).await?;
     match done.level {
-        Some(level) => ctx.print(
-            format!("applied at level {level} (operation {})", done.hash),
-            json!({ "status": "applied", "level": level, "hash": done.hash }),
-        ),
+        Some(level) => {
+            let made = made_at(w, &op, &address, level).await;
+            let mut value = json!({ "status": "applied", "level": level, "hash": done.hash });
+            Made::add_to(made, &mut value);
+            ctx.print(
+                format!("{} (operation {})", Made::line(made, level), done.hash),
+                value,
+            );
+        }
         None => ctx.print(
             format!(
                 "sent (operation {}); not waiting for the receipt",
@@ -791,17 +998,20 @@ async fn run(cli: Cli) -> Result<()> {
                 .context("the signed operation is not hex")?;
             let op = SignedOperation::from_bytes(&bytes)
                 .map_err(|e| anyhow!("not a signed operation: {e}"))?;
+            let signer = op.signer.address();
+            let operation = op.operation.clone();
             let done = w.submit(vec![op], !no_wait).await?;
             for d in done {
-                ctx.print(
-                    format!(
-                        "operation {}: {}",
-                        d.hash,
-                        d.level
-                            .map_or("sent".into(), |l| format!("applied at level {l}"))
-                    ),
-                    json!({ "hash": d.hash, "level": d.level }),
-                );
+                let mut value = json!({ "hash": d.hash, "level": d.level });
+                let line = match d.level {
+                    Some(level) => {
+                        let made = made_at(&w, &operation, &signer, level).await;
+                        Made::add_to(made, &mut value);
+                        Made::line(made, level)
+                    }
+                    None => "sent".to_owned(),
+                };
+                ctx.print(format!("operation {}: {line}", d.hash), value);
             }
             Ok(())
         }
@@ -1428,7 +1638,9 @@ async fn status(ctx: &Ctx, who: Option<String>, warn_days: u64) -> Result<()> {
         let incoming = w.pledges_to(&Holder::Account(a)).await?;
         if !incoming.is_empty() {
             let active = incoming.iter().filter(|(_, p)| p.is_active()).count();
-            lines.push(format!("  {} pledges in ({active} active)", incoming.len()));
+            let n = incoming.len();
+            let plural = if n == 1 { "" } else { "s" };
+            lines.push(format!("  {n} pledge{plural} in ({active} active)"));
         }
         out.push(json!({ "name": name, "address": a.to_string(), "balances": balances, "pledges_out": outgoing, "pledges_in": incoming.len() }));
     }
@@ -1482,7 +1694,181 @@ async fn sandbox(ctx: &Ctx, command: SandboxCommand) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::how_long;
+    use super::{how_long, made_by, makes_something, Made};
+    use pledgeroll_contracts::encoding::{List, Text};
+    use pledgeroll_contracts::escrow::{Invoice, InvoiceChange, InvoiceStatus, ProjectOperation};
+    use pledgeroll_contracts::event::PledgeChange;
+    use pledgeroll_contracts::state::{Pledge, PledgeStatus, Tier};
+    use pledgeroll_contracts::{
+        Address, AssetId, Event, Holder, Operation, PledgeId, ProjectId, TierId,
+    };
+
+    fn alice() -> Address {
+        "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx"
+            .parse()
+            .expect("valid")
+    }
+
+    fn bob() -> Address {
+        "tz1gjaF81ZRRvdzjobyfVNsAeSC6PScjfQwN"
+            .parse()
+            .expect("valid")
+    }
+
+    fn add_tier(title: &str) -> Operation {
+        Operation::AddTier {
+            title: Text::new(title).expect("short"),
+            perks: Text::default(),
+            asset: AssetId(0),
+            amount_per_period: 5_000_000,
+            period: 2_592_000,
+            patron_limit: None,
+        }
+    }
+
+    fn tier_event(id: u64, creator: Address, title: &str, patrons: u32) -> Event {
+        Event::TierUpdated {
+            tier: TierId(id),
+            record: Tier {
+                creator,
+                title: Text::new(title).expect("short"),
+                perks: Text::default(),
+                asset: AssetId(0),
+                amount_per_period: 5_000_000,
+                period: 2_592_000,
+                patron_limit: None,
+                patrons,
+                retired: false,
+            },
+        }
+    }
+
+    fn pledge_event(id: u64, patron: Address, tier: u64, change: PledgeChange) -> Event {
+        Event::PledgeUpdated {
+            pledge: PledgeId(id),
+            change,
+            record: Pledge {
+                patron,
+                payee: Holder::Account(alice()),
+                tier: Some(TierId(tier)),
+                asset: AssetId(0),
+                amount_per_period: 5_000_000,
+                period: 2_592_000,
+                rate: 1,
+                end: None,
+                cap: None,
+                status: PledgeStatus::Active,
+                created_at: 0,
+                streamed: 0,
+                since: 0,
+                end_scheduled: None,
+            },
+        }
+    }
+
+    fn invoice_event(invoice: u32, raised_by: Address, change: InvoiceChange) -> Event {
+        Event::InvoiceUpdated {
+            project: ProjectId(0),
+            invoice,
+            change,
+            record: Invoice {
+                ticket: 1,
+                raised_by,
+                beneficiary: bob(),
+                asset: AssetId(0),
+                amount: 3_000_000,
+                approvals: List::default(),
+                vetoes: List::default(),
+                raised_at: 0,
+                unlocks_at: 0,
+                status: InvoiceStatus::Open,
+                settled_at: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_new_tier_is_the_newest_matching_one_of_its_creator() {
+        let events = [
+            // An older tier that looks the same lost a patron this level.
+            tier_event(2, alice(), "Supporter", 0),
+            tier_event(7, alice(), "Supporter", 0),
+            // Someone else's tier with the same terms.
+            tier_event(8, bob(), "Supporter", 0),
+            tier_event(9, alice(), "Sponsor", 0),
+        ];
+        assert_eq!(
+            made_by(&add_tier("Supporter"), &alice(), &events),
+            Some(Made::Tier(TierId(7)))
+        );
+    }
+
+    #[test]
+    fn no_matching_event_means_no_id() {
+        let events = [tier_event(8, bob(), "Supporter", 0)];
+        assert_eq!(made_by(&add_tier("Supporter"), &alice(), &events), None);
+        let pause = Operation::PauseCreator;
+        assert!(!makes_something(&pause));
+        assert_eq!(made_by(&pause, &alice(), &events), None);
+    }
+
+    #[test]
+    fn a_pledge_is_the_one_its_patron_started_on_that_tier() {
+        let op = Operation::Pledge {
+            tier: TierId(7),
+            amount: None,
+            end: None,
+            cap: None,
+        };
+        let events = [
+            pledge_event(3, bob(), 7, PledgeChange::Paused),
+            pledge_event(4, alice(), 7, PledgeChange::Started),
+            pledge_event(5, bob(), 6, PledgeChange::Started),
+            pledge_event(6, bob(), 7, PledgeChange::Started),
+        ];
+        assert!(makes_something(&op));
+        assert_eq!(
+            made_by(&op, &bob(), &events),
+            Some(Made::Pledge(PledgeId(6)))
+        );
+        assert_eq!(made_by(&op, &bob(), &events[..3]), None);
+    }
+
+    #[test]
+    fn an_invoice_is_the_one_raised_not_one_approved() {
+        let op = Operation::Project {
+            op: ProjectOperation::RaiseInvoice {
+                project: ProjectId(0),
+                ticket: 1,
+                beneficiary: bob(),
+                asset: AssetId(0),
+                amount: 3_000_000,
+            },
+        };
+        let events = [
+            invoice_event(4, alice(), InvoiceChange::Approved),
+            invoice_event(2, alice(), InvoiceChange::Raised),
+        ];
+        assert_eq!(
+            made_by(&op, &alice(), &events),
+            Some(Made::Invoice(ProjectId(0), 2))
+        );
+        assert_eq!(made_by(&op, &alice(), &events[..1]), None);
+    }
+
+    #[test]
+    fn ids_join_the_json_and_the_line() {
+        let mut value = serde_json::json!({ "status": "applied", "level": 12 });
+        Made::add_to(Some(Made::Ticket(ProjectId(0), 3)), &mut value);
+        assert_eq!(value["project"], 0);
+        assert_eq!(value["ticket"], 3);
+        assert_eq!(value["level"], 12);
+        assert_eq!(
+            Made::line(Some(Made::Tier(TierId(7))), 12),
+            "tier 7 added at level 12"
+        );
+        assert_eq!(Made::line(None, 12), "applied at level 12");
+    }
 
     #[test]
     fn durations_read_in_their_two_largest_units() {

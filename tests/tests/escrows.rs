@@ -12,8 +12,7 @@ use pledgeroll_contracts::escrow::{Budget, InvoiceStatus, Mode, ProjectOperation
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Address, Operation, ProjectId};
 use pledgeroll_tests::{
-    address, contract, in_all_four_stacks, int, key, text, Database, Kernel, Stack, DAY, UNIT,
-    USD,
+    address, contract, in_all_four_stacks, int, key, text, Database, Kernel, Stack, DAY, UNIT, USD,
 };
 use serde_json::Value;
 
@@ -159,7 +158,10 @@ async fn escrows(database: Database, kernel: Kernel) {
     let view = stack.api(&format!("/api/v1/projects/{}", public.0)).await;
     let paid = invoice_view(&view, first);
     assert_eq!(paid["status"], "paid");
-    assert_eq!(paid["approvals"].as_str().map(|a| a.matches("tz1").count()), Some(2));
+    assert_eq!(
+        paid["approvals"].as_str().map(|a| a.matches("tz1").count()),
+        Some(2)
+    );
     assert_eq!(stack.balance(&w, USD).await, 120_000_000);
 
     // Invoice 1 has only its raiser's approval: it pays when the time-lock
@@ -227,9 +229,14 @@ async fn escrows(database: Database, kernel: Kernel) {
     assert_eq!(record.status, InvoiceStatus::Open);
     let view = stack.api(&format!("/api/v1/projects/{}", private.0)).await;
     let shown = invoice_view(&view, vetoed);
-    assert_eq!(shown["status"], "open", "the veto window passed without paying");
+    assert_eq!(
+        shown["status"], "open",
+        "the veto window passed without paying"
+    );
     assert!(
-        shown["vetoes"].as_str().is_some_and(|v| v.contains(&f.to_string())),
+        shown["vetoes"]
+            .as_str()
+            .is_some_and(|v| v.contains(&f.to_string())),
         "the directory shows the patron's veto: {shown}"
     );
     assert_eq!(stack.balance(&w, USD).await, 200_000_000);
@@ -239,11 +246,17 @@ async fn escrows(database: Database, kernel: Kernel) {
     // after it, they get every unit.
     let before = stack.balance(&f, USD).await;
     stack
-        .refused(&funder, project(ProjectOperation::Reclaim { project: private }))
+        .refused(
+            &funder,
+            project(ProjectOperation::Reclaim { project: private }),
+        )
         .await;
     stack.advance(2 * DAY).await;
     stack
-        .send(&funder, project(ProjectOperation::Reclaim { project: private }))
+        .send(
+            &funder,
+            project(ProjectOperation::Reclaim { project: private }),
+        )
         .await;
     assert_eq!(stack.balance(&f, USD).await, before + 200_000_000);
     let view = stack.api(&format!("/api/v1/projects/{}", private.0)).await;
