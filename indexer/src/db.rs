@@ -130,6 +130,21 @@ pub async fn drop_schema(url: &str, schema: &str) -> Result<(), IndexError> {
     Ok(())
 }
 
+/// [`drop_schema`] from code that may be inside a runtime or outside any,
+/// such as `Drop`: it runs on a thread of its own and waits for it.
+pub fn drop_schema_blocking(url: &str, schema: &str) -> Result<(), IndexError> {
+    let (url, schema) = (url.to_owned(), schema.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| IndexError::Config(format!("cannot start a runtime: {e}")))?
+            .block_on(drop_schema(&url, &schema))
+    })
+    .join()
+    .map_err(|_| IndexError::Config("the thread dropping the schema panicked".to_owned()))?
+}
+
 impl Db {
     /// Connects (creating the SQLite file or the Postgres schema if needed).
     pub async fn connect(config: &DbConfig) -> Result<Db, IndexError> {

@@ -111,20 +111,19 @@ pub async fn present(node_url: &str) -> Result<bool, DemoError> {
     Ok(wallet
         .creator(&MIRA.address())
         .await
-        .map_err(|source| DemoError::Step {
-            step: "reading the demo creator",
-            source,
-        })?
+        .map_err(at("reading the demo creator"))?
         .is_some())
 }
 
 async fn connect(node_url: &str) -> Result<Wallet, DemoError> {
     Wallet::connect(node_url, AssetBook::default())
         .await
-        .map_err(|source| DemoError::Step {
-            step: "connecting to the node",
-            source,
-        })
+        .map_err(at("connecting to the node"))
+}
+
+/// Names the step a wallet error happened in.
+fn at(step: &'static str) -> impl Fn(WalletError) -> DemoError {
+    move |source| DemoError::Step { step, source }
 }
 
 fn text<const N: usize>(s: &str) -> Result<Text<N>, DemoError> {
@@ -211,20 +210,20 @@ impl<'a> Sender<'a> {
         step: &'static str,
         ops: Vec<(DemoAccount, Operation)>,
     ) -> Result<(), DemoError> {
-        let fail = |source| DemoError::Step { step, source };
+        let fail = at(step);
         let mut batch: Vec<SignedOperation> = Vec::new();
         for (who, op) in ops {
-            let signed = self.sign(&who.secret_key(), op).await.map_err(fail)?;
+            let signed = self.sign(&who.secret_key(), op).await.map_err(&fail)?;
             batch.push(signed);
             if !fits(&batch) {
                 let last = batch.pop();
                 let full = std::mem::take(&mut batch);
-                self.wallet.submit(full, true).await.map_err(fail)?;
+                self.wallet.submit(full, true).await.map_err(&fail)?;
                 batch.extend(last);
             }
         }
         if !batch.is_empty() {
-            self.wallet.submit(batch, true).await.map_err(fail)?;
+            self.wallet.submit(batch, true).await.map_err(&fail)?;
         }
         Ok(())
     }
@@ -272,10 +271,7 @@ pub async fn fill(node_url: &str) -> Result<DemoSummary, DemoError> {
     let first_tier = wallet
         .counters()
         .await
-        .map_err(|source| DemoError::Step {
-            step: "reading counters",
-            source,
-        })?
+        .map_err(at("reading counters"))?
         .tier;
     let t = |n: u64| TierId(first_tier + n);
     sender
@@ -339,20 +335,10 @@ pub async fn fill(node_url: &str) -> Result<DemoSummary, DemoError> {
         wallet
             .counters()
             .await
-            .map_err(|source| DemoError::Step {
-                step: "reading counters",
-                source,
-            })?
+            .map_err(at("reading counters"))?
             .project,
     );
-    let now = wallet
-        .clock()
-        .await
-        .map_err(|source| DemoError::Step {
-            step: "reading the clock",
-            source,
-        })?
-        .now;
+    let now = wallet.clock().await.map_err(at("reading the clock"))?.now;
     let commissioners = List::new(vec![TARMAC.address(), MIRA.address(), INES.address()])
         .map_err(|_| DemoError::Text("commissioners".to_owned()))?;
     sender
@@ -506,10 +492,7 @@ pub async fn fill(node_url: &str) -> Result<DemoSummary, DemoError> {
     let invoice = wallet
         .invoice(project_id, 1)
         .await
-        .map_err(|source| DemoError::Step {
-            step: "reading the waiting invoice",
-            source,
-        })?;
+        .map_err(at("reading the waiting invoice"))?;
     Ok(DemoSummary {
         creators: CREATORS.iter().map(|c| (c.name, c.address())).collect(),
         project: project_id,

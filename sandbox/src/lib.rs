@@ -40,5 +40,26 @@ pub mod wasm;
 /// root.
 pub const KERNEL_WASM: &str = "target/kernel/kernel.wasm";
 
+/// `kernel.wasm` of the workspace at `workspace`, built first with its
+/// `scripts/build-kernel` if it is missing (for tests and benchmarks).
+pub fn kernel_wasm_or_build(workspace: &std::path::Path) -> Result<Vec<u8>, String> {
+    let path = workspace.join(KERNEL_WASM);
+    if !path.exists() {
+        let script = workspace.join("scripts/build-kernel");
+        let status = std::process::Command::new(&script)
+            .current_dir(workspace)
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if !status.success() {
+            return Err(format!(
+                "{} failed ({status}); kernel.wasm is needed at {}",
+                script.display(),
+                path.display()
+            ));
+        }
+    }
+    std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 pub use node::{start, RunningSandbox, Sandbox, SandboxConfig, SandboxError};
 pub use rollup::{KernelSource, Rollup, RollupConfig, RollupError};

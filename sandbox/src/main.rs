@@ -4,7 +4,7 @@
 //! (`up`).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -38,9 +38,8 @@ struct UpArgs {
     /// resumes (default: ~/.pledgeroll/stack).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// The rollup node's RPC address.
-    #[arg(long, default_value = "127.0.0.1:8932")]
-    rpc_addr: SocketAddr,
+    #[command(flatten)]
+    node: NodeArgs,
     /// The directory's address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     directory_addr: SocketAddr,
@@ -51,16 +50,6 @@ struct UpArgs {
     /// The Postgres schema to keep the mirror in (created if missing).
     #[arg(long, requires = "database_url")]
     database_schema: Option<String>,
-    /// Seconds between levels (fractions allowed).
-    #[arg(long, default_value_t = 1.0)]
-    block_time: f64,
-    /// The kernel to run (default: target/kernel/kernel.wasm if it is
-    /// there, the native kernel otherwise).
-    #[arg(long, conflicts_with = "native")]
-    kernel: Option<PathBuf>,
-    /// Runs the kernel linked into the sandbox even if kernel.wasm is there.
-    #[arg(long)]
-    native: bool,
     /// Fills a fresh rollup with demo creators, patrons and a project.
     #[arg(long)]
     demo: bool,
@@ -71,14 +60,22 @@ struct RunArgs {
     /// Where the rollup's data lives; a restart resumes from it.
     #[arg(long, default_value = "sandbox-data")]
     data_dir: PathBuf,
-    /// The RPC address.
+    #[command(flatten)]
+    node: NodeArgs,
+}
+
+/// How the rollup node runs, for `run` and `up` alike.
+#[derive(Debug, Args)]
+struct NodeArgs {
+    /// The rollup node's RPC address.
     #[arg(long, default_value = "127.0.0.1:8932")]
     rpc_addr: SocketAddr,
-    /// Seconds between levels (fractions allowed); 0 makes levels only on
-    /// demand (`POST /sandbox/produce-level`).
+    /// Seconds between levels (fractions allowed); with `run`, 0 makes
+    /// levels only on demand (`POST /sandbox/produce-level`).
     #[arg(long, default_value_t = 1.0)]
     block_time: f64,
-    /// The kernel to run (default: target/kernel/kernel.wasm).
+    /// The kernel to run (default: target/kernel/kernel.wasm; `up` runs
+    /// the native kernel when that file is not there).
     #[arg(long, conflicts_with = "native")]
     kernel: Option<PathBuf>,
     /// Runs the kernel linked into the sandbox instead of kernel.wasm.
@@ -89,8 +86,33 @@ struct RunArgs {
     preimages: Option<PathBuf>,
 }
 
+impl NodeArgs {
+    /// The kernel to run and its name for people: kernel.wasm, or the
+    /// native kernel when asked for, or (with `native_if_missing`) when
+    /// the default kernel.wasm is not built.
+    fn kernel(&self, native_if_missing: bool) -> anyhow::Result<(KernelSource, Option<PathBuf>)> {
+        let path = match (&self.kernel, self.native) {
+            (_, true) => None,
+            (Some(path), false) => Some(path.clone()),
+            (None, false) => {
+                Some(PathBuf::from(KERNEL_WASM)).filter(|p| !native_if_missing || p.is_file())
+            }
+        };
+        let Some(path) = path else {
+            return Ok((KernelSource::Native, None));
+        };
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read the kernel at {}; build it with scripts/build-kernel, pass --kernel PATH, or use --native",
+                path.display()
+            )
+        })?;
+        Ok((KernelSource::Wasm(bytes), Some(path)))
+    }
+}
+
 /// The one line a person reads when the sandbox cannot run.
-fn explain(e: &SandboxError, args: &RunArgs, kernel: Option<&PathBuf>) -> String {
+fn explain(e: &SandboxError, data_dir: &Path, kernel: Option<&PathBuf>) -> String {
     match e {
         SandboxError::Bind { addr, reason } => format!(
             "cannot listen on {addr} ({reason}); is another sandbox running? pick another port with --rpc-addr"
@@ -101,46 +123,33 @@ fn explain(e: &SandboxError, args: &RunArgs, kernel: Option<&PathBuf>) -> String
         ),
         SandboxError::Rollup(RollupError::Store(s)) => format!(
             "cannot use the data directory {}: {s}; stop the other sandbox using it, or remove the directory to start afresh",
-            args.data_dir.display()
+            data_dir.display()
         ),
         SandboxError::Rollup(RollupError::Inconsistent(m)) => format!(
             "the data directory {} is damaged ({m}); remove it to start afresh",
-            args.data_dir.display()
+            data_dir.display()
         ),
         other => other.to_string(),
     }
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
-    if !args.block_time.is_finite() || args.block_time < 0.0 {
+    let block_time = args.node.block_time;
+    if !block_time.is_finite() || block_time < 0.0 {
         anyhow::bail!("--block-time must be a number of seconds, 0 or more");
     }
-    let (kernel, kernel_path) = if args.native {
-        (KernelSource::Native, None)
-    } else {
-        let path = args
-            .kernel
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(KERNEL_WASM));
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!(
-                "cannot read the kernel at {}; build it with scripts/build-kernel, pass --kernel PATH, or use --native",
-                path.display()
-            )
-        })?;
-        (KernelSource::Wasm(bytes), Some(path))
-    };
+    let (kernel, kernel_path) = args.node.kernel(false)?;
     let config = SandboxConfig {
         data_dir: args.data_dir.clone(),
-        rpc_addr: args.rpc_addr,
-        block_time: (args.block_time > 0.0).then(|| Duration::from_secs_f64(args.block_time)),
+        rpc_addr: args.node.rpc_addr,
+        block_time: (block_time > 0.0).then(|| Duration::from_secs_f64(block_time)),
         kernel,
         genesis_timestamp: None,
-        preimages: args.preimages.clone(),
+        preimages: args.node.preimages.clone(),
     };
     let running = match start(config).await {
         Ok(r) => r,
-        Err(e) => anyhow::bail!(explain(&e, &args, kernel_path.as_ref())),
+        Err(e) => anyhow::bail!(explain(&e, &args.data_dir, kernel_path.as_ref())),
     };
     println!(
         "pledgeroll sandbox: RPC at {} for rollup {}; Ctrl-C stops it",
@@ -172,52 +181,31 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The kernel `up` runs, and how to name it.
-fn up_kernel(args: &UpArgs) -> anyhow::Result<(KernelSource, String)> {
-    let path = match (&args.kernel, args.native) {
-        (_, true) => None,
-        (Some(path), false) => Some(path.clone()),
-        (None, false) => Some(PathBuf::from(KERNEL_WASM)).filter(|p| p.is_file()),
-    };
-    let Some(path) = path else {
-        return Ok((KernelSource::Native, "the native kernel".to_owned()));
-    };
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "cannot read the kernel at {}; build it with scripts/build-kernel, or use --native",
-            path.display()
-        )
-    })?;
-    Ok((KernelSource::Wasm(bytes), path.display().to_string()))
-}
-
 async fn up(args: UpArgs) -> anyhow::Result<()> {
-    if !args.block_time.is_finite() || args.block_time <= 0.0 {
+    let block_time = args.node.block_time;
+    if !block_time.is_finite() || block_time <= 0.0 {
         anyhow::bail!("--block-time must be a positive number of seconds");
     }
     let data_dir = match args.data_dir.clone() {
         Some(dir) => dir,
         None => stack::default_data_dir().context("no home directory: give --data-dir")?,
     };
-    let (kernel, kernel_name) = up_kernel(&args)?;
+    let (kernel, kernel_path) = args.node.kernel(true)?;
+    let kernel_name = kernel_path.as_ref().map_or_else(
+        || "the native kernel".to_owned(),
+        |p| p.display().to_string(),
+    );
     let mut config = StackConfig::local(data_dir.clone(), kernel);
-    config.rpc_addr = args.rpc_addr;
+    config.rpc_addr = args.node.rpc_addr;
     config.directory_addr = args.directory_addr;
     config.database_url = args.database_url.clone();
     config.database_schema = args.database_schema.clone();
-    config.block_time = Some(Duration::from_secs_f64(args.block_time));
+    config.block_time = Some(Duration::from_secs_f64(block_time));
+    config.preimages = args.node.preimages.clone();
     let running = match stack::start(config).await {
         Ok(running) => running,
         Err(StackError::Sandbox(e)) => {
-            let run_args = RunArgs {
-                data_dir: data_dir.join("rollup"),
-                rpc_addr: args.rpc_addr,
-                block_time: args.block_time,
-                kernel: args.kernel.clone(),
-                native: args.native,
-                preimages: None,
-            };
-            anyhow::bail!(explain(&e, &run_args, args.kernel.as_ref()))
+            anyhow::bail!(explain(&e, &data_dir.join("rollup"), kernel_path.as_ref()))
         }
         Err(StackError::Directory(e)) => anyhow::bail!(
             "{e}; is another directory running? pick another port with --directory-addr"

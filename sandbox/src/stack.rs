@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pledgeroll_indexer::directory::{self, RunningDirectory};
-use pledgeroll_indexer::{DbConfig, IndexError, IndexerConfig, RunningIndexer};
+use pledgeroll_indexer::{Db, DbConfig, IndexError, IndexerConfig, Mirror, RunningIndexer};
 
 use crate::node::{start as start_sandbox, RunningSandbox, SandboxConfig, SandboxError};
 use crate::rollup::KernelSource;
@@ -174,39 +174,48 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     })
 }
 
-/// Opens the mirror, refusing one that holds another chain, and starts
-/// following the sandbox.
+/// Opens the mirror, refusing one that holds another chain before
+/// anything follows into it, and starts following the sandbox.
 async fn start_indexer(
     config: &StackConfig,
     database: &DbConfig,
     sandbox: &RunningSandbox,
 ) -> Result<RunningIndexer, StackError> {
+    check_mirror(database, sandbox).await?;
     let mut indexer_config = IndexerConfig::new(sandbox.url(), database.url.clone());
     indexer_config.database = database.clone();
     indexer_config.metrics_addr = config.metrics_addr;
     indexer_config.poll_interval = Duration::from_millis(200);
-    let indexer = pledgeroll_indexer::start(indexer_config).await?;
-    if let Some(cursor) = indexer.status().cursor {
-        let found = sandbox
-            .sandbox()
-            .store()
-            .block(cursor.level)
-            .map_err(|e| SandboxError::Rollup(e.into()))?
-            .map(|b| b.hash);
-        if found.as_deref() != Some(cursor.hash.as_str()) {
-            let _ = indexer.stop().await;
-            return Err(StackError::ForeignMirror {
-                database: without_credentials(&database.url),
-                level: cursor.level,
-                mirror_hash: cursor.hash,
-                found: found.map_or_else(
-                    || "has not reached".to_owned(),
-                    |h| format!("has as block {h}"),
-                ),
-            });
-        }
+    Ok(pledgeroll_indexer::start(indexer_config).await?)
+}
+
+/// Fails unless the mirror is empty or its last block is the sandbox's
+/// block at that level.
+async fn check_mirror(database: &DbConfig, sandbox: &RunningSandbox) -> Result<(), StackError> {
+    let mirror = Mirror::open(Db::connect(database).await?).await?;
+    let cursor = mirror.cursor().await;
+    mirror.db().close().await;
+    let Some(cursor) = cursor? else {
+        return Ok(());
+    };
+    let found = sandbox
+        .sandbox()
+        .store()
+        .block(cursor.level)
+        .map_err(|e| SandboxError::Rollup(e.into()))?
+        .map(|b| b.hash);
+    if found.as_deref() == Some(cursor.hash.as_str()) {
+        return Ok(());
     }
-    Ok(indexer)
+    Err(StackError::ForeignMirror {
+        database: without_credentials(&database.url),
+        level: cursor.level,
+        mirror_hash: cursor.hash,
+        found: found.map_or_else(
+            || "has not reached".to_owned(),
+            |h| format!("has as block {h}"),
+        ),
+    })
 }
 
 /// A database URL fit to print: any password replaced by `***`.

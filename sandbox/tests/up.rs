@@ -120,21 +120,7 @@ impl Drop for Up {
     }
 }
 
-async fn get_json(url: &str) -> Value {
-    let response = reqwest::get(url)
-        .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    assert!(
-        response.status().is_success(),
-        "GET {url}: {}",
-        response.status()
-    );
-    response
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-}
-
+/// `GET url`, expecting `200 OK`; returns the body.
 async fn get_text(url: &str) -> String {
     let response = reqwest::get(url)
         .await
@@ -148,6 +134,12 @@ async fn get_text(url: &str) -> String {
         .text()
         .await
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// `GET url`, expecting `200 OK` and JSON.
+async fn get_json(url: &str) -> Value {
+    let body = get_text(url).await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: {e}: {body}"))
 }
 
 const DEMO_CREATORS: [&str; 3] = ["Mira Okafor", "Tarmac Collective", "Ines Duarte"];
@@ -234,4 +226,58 @@ async fn up_demo_on_postgres_then_resume() {
     pledgeroll_indexer::db::drop_schema(&url, &schema)
         .await
         .expect("the test's schema is dropped");
+}
+
+/// A mirror that holds another rollup's blocks is refused with a clear
+/// error, and left as it was, instead of being mixed with this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mirror_of_another_sandbox_is_refused() {
+    use pledgeroll_sandbox::stack::{self, StackConfig, StackError};
+    use pledgeroll_sandbox::KernelSource;
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let database = format!(
+        "sqlite://{}",
+        dir.path().join("shared-mirror.sqlite").display()
+    );
+    let config = |name: &str, genesis: i64| {
+        let mut c = StackConfig::local(dir.path().join(name), KernelSource::Native);
+        c.database_url = Some(database.clone());
+        c.genesis_timestamp = Some(genesis);
+        c
+    };
+
+    let first = stack::start(config("first", 1_767_225_600))
+        .await
+        .expect("the first stack starts");
+    for _ in 0..3 {
+        first
+            .sandbox()
+            .sandbox()
+            .produce_level()
+            .await
+            .expect("a level");
+    }
+    let mirrored = first
+        .mirrored(WAIT)
+        .await
+        .expect("the mirror catches up");
+    first.stop().await.expect("the first stack stops");
+
+    match stack::start(config("second", 1_800_000_000)).await {
+        Err(StackError::ForeignMirror { level, .. }) => assert_eq!(level, mirrored),
+        Err(e) => panic!("expected a refusal of the foreign mirror, got {e}"),
+        Ok(_) => panic!("a mirror of another sandbox was accepted"),
+    }
+
+    // The first stack resumes on its mirror, untouched.
+    let again = stack::start(config("first", 1_767_225_600))
+        .await
+        .expect("the first stack resumes");
+    assert!(again.resumed());
+    again
+        .mirrored(WAIT)
+        .await
+        .expect("the mirror follows on");
+    again.stop().await.expect("the first stack stops again");
 }

@@ -12,7 +12,6 @@
 #![allow(clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -24,7 +23,7 @@ use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Address, AssetId, Contract, Operation};
 use pledgeroll_sandbox::stack::{self, RunningStack, StackConfig};
-use pledgeroll_sandbox::{KernelSource, KERNEL_WASM};
+use pledgeroll_sandbox::KernelSource;
 use serde_json::Value;
 
 /// The sandbox's tez, asset 0.
@@ -102,21 +101,8 @@ pub fn kernel_wasm() -> Vec<u8> {
     static KERNEL: OnceLock<Vec<u8>> = OnceLock::new();
     KERNEL
         .get_or_init(|| {
-            let path = workspace().join(KERNEL_WASM);
-            if !path.exists() {
-                let script = workspace().join("scripts/build-kernel");
-                let status = Command::new(&script)
-                    .current_dir(workspace())
-                    .status()
-                    .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-                assert!(
-                    status.success(),
-                    "{} failed ({status}); the wasm tests need {}",
-                    script.display(),
-                    path.display()
-                );
-            }
-            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+            pledgeroll_sandbox::kernel_wasm_or_build(&workspace())
+                .unwrap_or_else(|e| panic!("the wasm tests need kernel.wasm: {e}"))
         })
         .clone()
 }
@@ -291,26 +277,9 @@ impl Stack {
             .unwrap_or_else(|e| panic!("the mirror catches up: {e}"));
     }
 
-    /// `GET` a directory API path (`/api/v1/…`) once the mirror has caught
-    /// up with the node, expecting `200 OK` and JSON.
-    pub async fn api(&self, path: &str) -> Value {
-        self.mirrored().await;
-        let url = format!("{}{path}", self.directory_url());
-        let response = reqwest::get(&url)
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        let status = response.status();
-        let body = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        assert!(status.is_success(), "GET {url}: {status} {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: {e}: {body}"))
-    }
-
-    /// `GET` a directory page once the mirror has caught up, expecting
-    /// `200 OK` and HTML; returns its text.
-    pub async fn page(&self, path: &str) -> String {
+    /// `GET` a directory path once the mirror has caught up with the node,
+    /// expecting `200 OK`; returns the content type and the body.
+    async fn get(&self, path: &str) -> (String, String) {
         self.mirrored().await;
         let url = format!("{}{path}", self.directory_url());
         let response = reqwest::get(&url)
@@ -328,9 +297,21 @@ impl Stack {
             .await
             .unwrap_or_else(|e| panic!("GET {url}: {e}"));
         assert!(status.is_success(), "GET {url}: {status} {body}");
+        (content_type, body)
+    }
+
+    /// `GET` a directory API path (`/api/v1/…`), expecting JSON.
+    pub async fn api(&self, path: &str) -> Value {
+        let (_, body) = self.get(path).await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// `GET` a directory page, expecting HTML; returns its text.
+    pub async fn page(&self, path: &str) -> String {
+        let (content_type, body) = self.get(path).await;
         assert!(
             content_type.starts_with("text/html"),
-            "GET {url}: {content_type}"
+            "GET {path}: {content_type}"
         );
         body
     }
@@ -385,21 +366,9 @@ impl Stack {
 impl Drop for Stack {
     // A failed test still removes its Postgres schema.
     fn drop(&mut self) {
-        let Some((url, schema)) = self.schema.take() else {
-            return;
-        };
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let _ = pledgeroll_indexer::db::drop_schema(&url, &schema).await;
-            });
-        })
-        .join();
+        if let Some((url, schema)) = self.schema.take() {
+            let _ = pledgeroll_indexer::db::drop_schema_blocking(&url, &schema);
+        }
     }
 }
 

@@ -104,20 +104,7 @@ impl Drop for TestDb {
         let Some(schema) = self.config.schema.clone() else {
             return;
         };
-        let url = self.config.url.clone();
-        // Dropping runs outside any runtime the test may be inside.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let _ = pledgeroll_indexer::db::drop_schema(&url, &schema).await;
-            });
-        })
-        .join();
+        let _ = pledgeroll_indexer::db::drop_schema_blocking(&self.config.url, &schema);
     }
 }
 

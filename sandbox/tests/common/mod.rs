@@ -5,7 +5,6 @@
 #![allow(dead_code, clippy::indexing_slicing, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use pledgeroll_contracts::encoding::{List, Text};
@@ -33,22 +32,7 @@ pub fn kernel_wasm() -> Vec<u8> {
     static KERNEL: OnceLock<Vec<u8>> = OnceLock::new();
     KERNEL
         .get_or_init(|| {
-            let path = workspace().join(pledgeroll_sandbox::KERNEL_WASM);
-            if !path.exists() {
-                let script = workspace().join("scripts/build-kernel");
-                let status = Command::new(&script)
-                    .current_dir(workspace())
-                    .status()
-                    .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-                assert!(
-                    status.success(),
-                    "{} failed ({status}); kernel.wasm is needed at {}",
-                    script.display(),
-                    path.display()
-                );
-            }
-            std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("cannot read {} after building it: {e}", path.display()))
+            pledgeroll_sandbox::kernel_wasm_or_build(&workspace()).unwrap_or_else(|e| panic!("{e}"))
         })
         .clone()
 }
