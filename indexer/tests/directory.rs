@@ -657,7 +657,11 @@ async fn api_answers_what_pages_show(backend: Backend) {
     assert_eq!(patron["runway"][0]["balance_units"], 0);
 
     let projects = site.json("/api/v1/projects").await;
-    assert_eq!(projects[0]["project"]["title"], "Engine repairs");
+    assert_eq!(
+        projects["projects"][0]["project"]["title"],
+        "Engine repairs"
+    );
+    assert_eq!(projects["next"], serde_json::Value::Null);
     let project = site.json("/api/v1/projects/0").await;
     assert_eq!(project["project"]["threshold"], 2);
     assert_eq!(project["tickets"][0]["url"], "https://example.org/issues/7");
@@ -785,6 +789,8 @@ async fn bad_parameters_are_400s_that_say_why(backend: Backend) {
         ("/api/v1/ledger?before=1", "cursor"),
         ("/api/v1/ledger?account=a%20b", "address"),
         ("/api/v1/projects/zero", "id"),
+        ("/api/v1/projects?limit=101", "limit"),
+        ("/api/v1/projects?before=newest", "before"),
         ("/api/v1/patrons/%3Cx%3E", "address"),
         (
             "/api/v1/creators/{ada}/patrons/{bob}?min_tier=2",
@@ -916,6 +922,7 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         ),
         ("/api/v1/ledger", "LedgerPage"),
         ("/api/v1/patrons/{address}", "PatronView"),
+        ("/api/v1/projects", "ProjectsPage"),
         ("/api/v1/projects/{id}", "ProjectView"),
         ("/api/v1/totals", "Totals"),
     ] {

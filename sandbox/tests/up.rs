@@ -258,10 +258,7 @@ async fn a_mirror_of_another_sandbox_is_refused() {
             .await
             .expect("a level");
     }
-    let mirrored = first
-        .mirrored(WAIT)
-        .await
-        .expect("the mirror catches up");
+    let mirrored = first.mirrored(WAIT).await.expect("the mirror catches up");
     first.stop().await.expect("the first stack stops");
 
     match stack::start(config("second", 1_800_000_000)).await {
@@ -275,9 +272,6 @@ async fn a_mirror_of_another_sandbox_is_refused() {
         .await
         .expect("the first stack resumes");
     assert!(again.resumed());
-    again
-        .mirrored(WAIT)
-        .await
-        .expect("the mirror follows on");
+    again.mirrored(WAIT).await.expect("the mirror follows on");
     again.stop().await.expect("the first stack stops again");
 }

@@ -272,6 +272,24 @@ async fn escrows(database: Database, kernel: Kernel) {
         .collect();
     assert_eq!(refunds, vec![200_000_000]);
 
+    // The projects list pages newest first.
+    let newest = stack.api("/api/v1/projects?limit=1").await;
+    assert_eq!(
+        int(&newest["projects"][0]["project"]["project_id"]),
+        i128::from(private.0)
+    );
+    assert_eq!(int(&newest["next"]), i128::from(private.0));
+    let older = stack
+        .api(&format!("/api/v1/projects?limit=1&before={}", private.0))
+        .await;
+    assert_eq!(
+        int(&older["projects"][0]["project"]["project_id"]),
+        i128::from(public.0)
+    );
+    assert_eq!(older["next"], Value::Null);
+    let listed = stack.page("/projects?limit=1").await;
+    assert!(listed.contains("A commissioned mural") && listed.contains("Older"));
+
     // The worker's pay reaches layer 1.
     let wallet_contract = contract("worker-wallet");
     stack

@@ -13,7 +13,8 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::data::{
     self, About, Context, CreatorView, CreatorsPage, CreatorsQuery, LedgerPage, LedgerQuery,
-    MembershipAnswer, MembershipQuery, PatronView, ProjectSummary, ProjectView, Totals,
+    MembershipAnswer, MembershipQuery, PatronView, ProjectView, ProjectsPage, ProjectsQuery,
+    Totals,
 };
 use super::{Error, Shared};
 
@@ -152,12 +153,17 @@ pub async fn patron(
     Ok(Json(data::patron(&s.store, &ctx, &address).await?))
 }
 
-/// `GET /api/v1/projects`.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "directory",
-    responses((status = 200, description = "Projects, newest first", body = Vec<ProjectSummary>)))]
-pub async fn projects(State(s): State<Shared>) -> ApiResult<Vec<ProjectSummary>> {
+/// `GET /api/v1/projects?before=&limit=`.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "directory", params(ProjectsQuery),
+    responses((status = 200, description = "A page of projects, newest first", body = ProjectsPage),
+        (status = 400, description = "A parameter is invalid", body = ErrorBody)))]
+pub async fn projects(
+    State(s): State<Shared>,
+    query: Result<Query<ProjectsQuery>, QueryRejection>,
+) -> ApiResult<ProjectsPage> {
+    let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
-    Ok(Json(data::projects(&s.store, &ctx).await?))
+    Ok(Json(data::projects(&s.store, &ctx, &query).await?))
 }
 
 /// `GET /api/v1/projects/{id}`.

@@ -551,20 +551,60 @@ async fn escrow(store: &Store, ctx: &Context, id: i64) -> Result<Vec<AssetSum>, 
         .collect())
 }
 
-/// The projects, newest first (at most 100).
-pub async fn projects(store: &Store, ctx: &Context) -> Result<Vec<ProjectSummary>, Error> {
-    let projects: Vec<Project> = store
-        .all(
-            &format!("{PROJECT_COLS} ORDER BY project_id DESC LIMIT 100"),
-            &[],
-        )
-        .await?;
+/// The projects list's query string, as given.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectsQuery {
+    /// The previous page's `next`: list projects older than this one.
+    #[serde(default, deserialize_with = "blank_is_none")]
+    pub before: Option<i64>,
+    /// Projects per page, 1 to 100.
+    pub limit: Option<u32>,
+}
+
+/// A page of projects, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectsPage {
+    /// The projects.
+    pub projects: Vec<ProjectSummary>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next: Option<i64>,
+}
+
+/// A page of projects, newest first, cursor-paginated.
+pub async fn projects(
+    store: &Store,
+    ctx: &Context,
+    query: &ProjectsQuery,
+) -> Result<ProjectsPage, Error> {
+    let limit = check_limit(query.limit)?;
+    let (sql, params) = match query.before {
+        Some(before) => (
+            format!("{PROJECT_COLS} WHERE project_id < $1 ORDER BY project_id DESC LIMIT $2"),
+            vec![Param::Int(before), Param::Int(limit + 1)],
+        ),
+        None => (
+            format!("{PROJECT_COLS} ORDER BY project_id DESC LIMIT $1"),
+            vec![Param::Int(limit + 1)],
+        ),
+    };
+    let mut projects: Vec<Project> = store.all(&sql, &params).await?;
+    let next = if projects.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+        projects.truncate(usize::try_from(limit).unwrap_or(0));
+        projects.last().map(|p| p.project_id)
+    } else {
+        None
+    };
     let mut out = Vec::with_capacity(projects.len());
     for project in projects {
         let escrow = escrow(store, ctx, project.project_id).await?;
         out.push(ProjectSummary { project, escrow });
     }
-    Ok(out)
+    Ok(ProjectsPage {
+        projects: out,
+        next,
+    })
 }
 
 /// A project's page.

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::data::{self, Context, CreatorsQuery, LedgerQuery, Sort, KINDS};
+use super::data::{self, Context, CreatorsQuery, LedgerQuery, ProjectsQuery, Sort, KINDS};
 use super::format::{self, json_list, Assets};
 use super::store::{Day, Movement, Pledge};
 use super::{Error, Shared};
@@ -427,21 +427,28 @@ pub async fn patron(
 }
 
 /// `/projects`: every project with its escrow.
-pub async fn projects(State(s): State<Shared>) -> Result<Markup, Error> {
+pub async fn projects(
+    State(s): State<Shared>,
+    query: Result<Query<ProjectsQuery>, QueryRejection>,
+) -> Result<Markup, Error> {
+    let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
-    let list = data::projects(&s.store, &ctx).await?;
+    let page = data::projects(&s.store, &ctx, &query).await?;
     let a = &ctx.assets;
     Ok(layout(
         "Projects",
         html! {
             h1 { "Projects" }
-            @if list.is_empty() { p.muted { "No projects yet." } } @else {
-                ul.cards { @for p in &list { li.card {
+            @if page.projects.is_empty() { p.muted { "No projects yet." } } @else {
+                ul.cards { @for p in &page.projects { li.card {
                     a.name href={ "/projects/" (p.project.project_id) } { (p.project.title) }
                     " " span.badge { (p.project.status) }
                     p.desc { (p.project.description) }
                     p.muted { "Escrow: " (sums(a, &p.escrow)) " · " (p.project.tickets) " tickets · " (p.project.invoices) " invoices" }
                 } } }
+            }
+            @if let Some(next) = page.next {
+                p.pager { a href={ "/projects?before=" (next) } { "Older →" } }
             }
         },
     ))
