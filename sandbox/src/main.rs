@@ -242,8 +242,16 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     println!("The wallet talks to {node} (set PLEDGEROLL_NODE for another node).");
     println!("Ctrl-C stops everything; `up` again on the same data directory resumes.");
 
+    let mut indexer_status = running.indexer().subscribe();
     let outcome = tokio::select! {
         () = shutdown_signal() => Ok(()),
+        failed = indexer_status.wait_for(|s| s.failed.is_some()) => {
+            let why = failed
+                .ok()
+                .and_then(|s| s.failed.clone())
+                .unwrap_or_else(|| "its task ended".to_owned());
+            Err(anyhow::anyhow!("the indexer stopped for good: {why}"))
+        }
         result = async {
             if args.demo {
                 run_demo(&running, &directory).await?;
@@ -252,11 +260,10 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         } => result,
     };
     println!("stopping…");
-    running
-        .stop()
-        .await
-        .context("the stack did not stop cleanly")?;
-    outcome
+    let stopped = running.stop().await;
+    // What made `up` stop comes first; a failed part also fails its stop.
+    outcome?;
+    stopped.context("the stack did not stop cleanly")
 }
 
 /// Fills a fresh rollup with the demo and waits for the mirror to show it.
