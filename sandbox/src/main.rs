@@ -15,6 +15,15 @@ use pledgeroll_sandbox::{
     demo, start, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
 };
 
+/// Prints a line on stdout; a closed stdout (`up | head`) must not stop
+/// the stack uncleanly, so write errors are ignored.
+macro_rules! say {
+    ($($line:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($line)*);
+    }};
+}
+
 /// A local pledgeroll rollup node with a simulated layer 1.
 #[derive(Debug, Parser)]
 #[command(name = "pledgeroll-sandbox", version)]
@@ -151,7 +160,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         Ok(r) => r,
         Err(e) => anyhow::bail!(explain(&e, &args.data_dir, kernel_path.as_ref())),
     };
-    println!(
+    say!(
         "pledgeroll sandbox: RPC at {} for rollup {}; Ctrl-C stops it",
         running.url(),
         running.sandbox().address()
@@ -191,10 +200,14 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         None => stack::default_data_dir().context("no home directory: give --data-dir")?,
     };
     let (kernel, kernel_path) = args.node.kernel(true)?;
-    let kernel_name = kernel_path.as_ref().map_or_else(
-        || "the native kernel".to_owned(),
-        |p| p.display().to_string(),
-    );
+    let kernel_name = match (&kernel, &kernel_path) {
+        (KernelSource::Wasm(code), Some(path)) => format!(
+            "{} (blake2b-256 {})",
+            path.display(),
+            hex::encode(pledgeroll_contracts::crypto::blake2b_256(code))
+        ),
+        _ => "the native kernel".to_owned(),
+    };
     let mut config = StackConfig::local(data_dir.clone(), kernel);
     config.rpc_addr = args.node.rpc_addr;
     config.directory_addr = args.directory_addr;
@@ -214,33 +227,35 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     };
     let node = running.node_url();
     let directory = running.directory_url();
-    println!("pledgeroll is up, running {kernel_name}");
-    println!(
+    say!("pledgeroll is up, running {kernel_name}");
+    say!(
         "  rollup node  {node}  (rollup {})",
         running.sandbox().sandbox().address()
     );
-    println!("  directory    {directory}");
-    println!(
+    say!("  directory    {directory}");
+    say!(
         "  mirror       {}",
         stack::without_credentials(&running.database().url)
     );
-    println!(
+    say!(
         "  data         {} ({})",
         data_dir.display(),
         if running.resumed() { "resumed" } else { "new" }
     );
-    println!();
-    println!("Bootstrap accounts, funded with 10,000 tez and 10,000 usd on a new rollup");
-    println!("(sandbox keys: their secrets are public):");
+    say!();
+    say!("Bootstrap accounts, funded with 10,000 tez and 10,000 usd on a new rollup");
+    say!("(sandbox keys: their secrets are public):");
     for account in &BOOTSTRAP_ACCOUNTS {
-        println!(
+        say!(
             "  {}  {}  unencrypted:{}",
-            account.name, account.address, account.secret_key
+            account.name,
+            account.address,
+            account.secret_key
         );
     }
-    println!();
-    println!("The wallet talks to {node} (set PLEDGEROLL_NODE for another node).");
-    println!("Ctrl-C stops everything; `up` again on the same data directory resumes.");
+    say!();
+    say!("The wallet talks to {node} (set PLEDGEROLL_NODE for another node).");
+    say!("Ctrl-C stops everything; `up` again on the same data directory resumes.");
 
     let mut indexer_status = running.indexer().subscribe();
     let outcome = tokio::select! {
@@ -259,7 +274,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
             std::future::pending::<anyhow::Result<()>>().await
         } => result,
     };
-    println!("stopping…");
+    say!("stopping…");
     let stopped = running.stop().await;
     // What made `up` stop comes first; a failed part also fails its stop.
     outcome?;
@@ -270,22 +285,22 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
 async fn run_demo(running: &stack::RunningStack, directory: &str) -> anyhow::Result<()> {
     let node = running.node_url();
     if demo::present(&node).await? {
-        println!();
-        println!("The demo is already on this rollup: {directory}/creators");
+        say!();
+        say!("The demo is already on this rollup: {directory}/creators");
         return Ok(());
     }
-    println!();
-    println!("Filling in the demo (creators, pledges, a month of streaming, a project)…");
+    say!();
+    say!("Filling in the demo (creators, pledges, a month of streaming, a project)…");
     let summary = demo::fill(&node).await.context("the demo failed")?;
     running
         .mirrored(Duration::from_secs(120))
         .await
         .context("the mirror did not catch up with the demo")?;
-    println!("The demo is ready:");
+    say!("The demo is ready:");
     for (name, address) in &summary.creators {
-        println!("  {name:<18} {directory}/creators/{address}");
+        say!("  {name:<18} {directory}/creators/{address}");
     }
-    println!(
+    say!(
         "  project            {directory}/projects/{} (an invoice waits on its time-lock until {})",
         summary.project.0,
         humanize_time(summary.invoice_unlocks_at)
