@@ -18,7 +18,7 @@ use pledgeroll_contracts::{
     AssetId, Holder, Operation, PledgeId, RollupAddress, TierId, FINE_PER_UNIT,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 const ACCOUNTS: usize = 4;
 /// Projects made by the prelude: one public, one private.
@@ -425,7 +425,13 @@ fn invariants_hold_after_every_step() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(48);
-    let mut runner = TestRunner::new(Config::with_cases(cases));
+    let mut config = Config::with_cases(cases);
+    // A fixed seed makes the coverage asserted below a property of the code
+    // rather than of the draw; PROPTEST_RNG_SEED=<n> explores other runs.
+    if config.rng_seed == RngSeed::Random {
+        config.rng_seed = RngSeed::Fixed(0x706c_6564_6765);
+    }
+    let mut runner = TestRunner::new(config);
     let cov = std::cell::RefCell::new(Coverage::default());
     let result = runner.run(
         &proptest::collection::vec(step_strategy(), 1..80),
