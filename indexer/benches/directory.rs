@@ -13,19 +13,19 @@
 
 use std::process::Command;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::chain::Script;
+
 use pledgeroll_contracts::asset::Ticket;
 use pledgeroll_contracts::crypto::{Contract, Curve};
 use pledgeroll_contracts::encoding::{List, Text};
-use pledgeroll_contracts::event::Outcome;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::{
-    Address, AssetId, MemoryStore, Operation, Protocol, RollupAddress, SignedOperation, TierId,
-};
+use pledgeroll_contracts::{Address, AssetId, Operation, TierId};
 use pledgeroll_indexer::{Db, DbConfig, LevelData, Mirror};
-use pledgeroll_kernel::LevelRecord;
 
-const ROLLUP: RollupAddress = RollupAddress([0x5a; 20]);
 const PATRONS: u32 = 10_000;
 const CREATORS: u32 = 1_000;
 const OPS_PER_LEVEL: usize = 1_000;
@@ -40,81 +40,16 @@ fn text<const N: usize>(s: &str) -> Text<N> {
     Text::new(s).expect("short text")
 }
 
-struct Builder {
-    store: Option<MemoryStore>,
-    level: u32,
-    now: i64,
-    hash: String,
-    levels: Vec<LevelData>,
-}
-
-impl Builder {
-    fn level(&mut self, deposits: &[Address], ops: &[(SecretKey, Operation)]) {
-        self.level += 1;
-        self.now += 60;
-        let tez = Ticket {
-            ticketer: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g"
-                .parse::<Contract>()
-                .expect("KT1"),
-            token_id: 0,
-            metadata: None,
-        };
-        let mut p = Protocol::new(self.store.take().unwrap_or_default(), ROLLUP);
-        let mut events = p.begin_level(self.level, self.now).expect("no fault");
-        for a in deposits {
-            events.extend(
-                p.deposit(*a, tez.clone(), 1_000_000_000)
-                    .expect("no fault")
-                    .expect("credited"),
-            );
-        }
-        let mut receipts = Vec::new();
-        for (k, op) in ops {
-            let account = p.account(&k.public_key().address()).expect("read");
-            let signed: SignedOperation = k.sign_operation(
-                &ROLLUP,
-                account.next_nonce,
-                op.clone(),
-                account.public_key.is_none(),
-            );
-            let applied = p.apply(&signed).expect("no fault");
-            if let Outcome::Failed { reason } = &applied.receipt.outcome {
-                panic!("{op:?} failed: {reason:?}");
-            }
-            events.extend(applied.events);
-            receipts.push(applied.receipt);
-        }
-        let state_hash = p.state_hash().expect("hash");
-        let time = p.clock().expect("clock").now;
-        self.store = Some(p.into_store());
-        let hash = format!("B{}", self.level);
-        let predecessor = std::mem::replace(&mut self.hash, hash.clone());
-        self.levels.push(LevelData {
-            level: self.level,
-            hash,
-            predecessor,
-            time: Some(time),
-            record: Some(LevelRecord {
-                number: self.level,
-                events,
-                receipts,
-                notices: Vec::new(),
-                state_hash,
-                fault: None,
-            }),
-        });
-    }
-}
-
 /// Levels where creator 0 gains 10,000 patrons and 999 more creators
 /// publish a profile and a tier.
 fn levels() -> (Vec<LevelData>, Address) {
-    let mut b = Builder {
-        store: Some(MemoryStore::new()),
-        level: 0,
-        now: 1_700_000_000,
-        hash: "B0".to_owned(),
-        levels: Vec::new(),
+    let mut b = Script::default();
+    let tez = Ticket {
+        ticketer: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g"
+            .parse::<Contract>()
+            .expect("KT1"),
+        token_id: 0,
+        metadata: None,
     };
     let creators: Vec<SecretKey> = (0..CREATORS).map(key).collect();
     let patrons: Vec<SecretKey> = (CREATORS..CREATORS + PATRONS).map(key).collect();
@@ -142,10 +77,15 @@ fn levels() -> (Vec<LevelData>, Address) {
     // Deposits first: they register the asset the tiers are priced in.
     let addresses: Vec<Address> = patrons.iter().map(|k| k.public_key().address()).collect();
     for chunk in addresses.chunks(OPS_PER_LEVEL) {
-        b.level(chunk, &[]);
+        let deposits: Vec<_> = chunk
+            .iter()
+            .map(|a| (*a, tez.clone(), 1_000_000_000))
+            .collect();
+        b.level(60, &deposits, &[]);
     }
     for chunk in setup.chunks(OPS_PER_LEVEL) {
-        b.level(&[], chunk);
+        let ops: Vec<_> = chunk.iter().map(|(k, op)| (k, op.clone())).collect();
+        b.level(60, &[], &ops);
     }
     let pledges: Vec<(SecretKey, Operation)> = patrons
         .iter()
@@ -162,7 +102,8 @@ fn levels() -> (Vec<LevelData>, Address) {
         })
         .collect();
     for chunk in pledges.chunks(OPS_PER_LEVEL) {
-        b.level(&[], chunk);
+        let ops: Vec<_> = chunk.iter().map(|(k, op)| (k, op.clone())).collect();
+        b.level(60, &[], &ops);
     }
     (b.levels, star)
 }

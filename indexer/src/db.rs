@@ -93,6 +93,17 @@ impl DbConfig {
     }
 }
 
+/// Runs `$body` with `$tx` bound to the transaction, whichever database it
+/// is on: the same sqlx calls compile for both.
+macro_rules! on_tx {
+    ($self:expr, $tx:ident => $body:block) => {
+        match $self {
+            Tx::Postgres($tx) => $body,
+            Tx::Sqlite($tx) => $body,
+        }
+    };
+}
+
 /// A connection pool to the mirror's database.
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -102,7 +113,9 @@ pub enum Db {
     Sqlite(SqlitePool),
 }
 
-fn valid_schema(name: &str) -> bool {
+/// Whether `name` is a schema name the mirror accepts: lower-case letters,
+/// digits and `_`, not starting with a digit, at most 63 bytes.
+pub(crate) fn valid_schema(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -422,62 +435,51 @@ impl Tx {
     ) -> Result<Vec<Vec<Value>>, IndexError> {
         let exprs = select_list(def, self.backend());
         let keys = quoted(def.key_columns());
-        let filter = match (above, self.backend()) {
-            (None, _) => String::new(),
-            (Some(_), Backend::Postgres) => " WHERE \"level\" > $1".to_owned(),
-            (Some(_), Backend::Sqlite) => " WHERE \"level\" > ?".to_owned(),
+        let filter = if above.is_some() {
+            " WHERE \"level\" > $1"
+        } else {
+            ""
         };
         let sql = format!(
             "SELECT {exprs} FROM \"{}\"{filter} ORDER BY {keys}",
             def.name
         );
-        match self {
-            Tx::Postgres(tx) => {
-                let mut q = sqlx::query(&sql);
-                if let Some(level) = above {
-                    q = q.bind(level);
-                }
-                let rows = q.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| decode(def, r)).collect()
+        let mut rows = Vec::new();
+        on_tx!(self, tx => {
+            let mut q = sqlx::query(&sql);
+            if let Some(level) = above {
+                q = q.bind(level);
             }
-            Tx::Sqlite(tx) => {
-                let mut q = sqlx::query(&sql);
-                if let Some(level) = above {
-                    q = q.bind(level);
-                }
-                let rows = q.fetch_all(&mut **tx).await?;
-                rows.iter().map(|r| decode(def, r)).collect()
+            for r in q.fetch_all(&mut **tx).await? {
+                rows.push(decode(def, &r)?);
             }
-        }
+        });
+        Ok(rows)
     }
 
     /// Deletes the rows of levels above `level` (tables keyed by level first).
     pub async fn delete_above(&mut self, def: &TableDef, level: i64) -> Result<(), IndexError> {
-        match self {
-            Tx::Postgres(tx) => {
-                let sql = format!("DELETE FROM \"{}\" WHERE \"level\" > $1", def.name);
-                sqlx::query(&sql).bind(level).execute(&mut **tx).await?;
-            }
-            Tx::Sqlite(tx) => {
-                let sql = format!("DELETE FROM \"{}\" WHERE \"level\" > ?", def.name);
-                sqlx::query(&sql).bind(level).execute(&mut **tx).await?;
-            }
-        }
-        Ok(())
+        self.delete_levels(def, ">", level).await
     }
 
     /// Deletes the rows of levels below `level` (tables keyed by level first).
     pub async fn delete_below(&mut self, def: &TableDef, level: i64) -> Result<(), IndexError> {
-        match self {
-            Tx::Postgres(tx) => {
-                let sql = format!("DELETE FROM \"{}\" WHERE \"level\" < $1", def.name);
-                sqlx::query(&sql).bind(level).execute(&mut **tx).await?;
-            }
-            Tx::Sqlite(tx) => {
-                let sql = format!("DELETE FROM \"{}\" WHERE \"level\" < ?", def.name);
-                sqlx::query(&sql).bind(level).execute(&mut **tx).await?;
-            }
-        }
+        self.delete_levels(def, "<", level).await
+    }
+
+    async fn delete_levels(
+        &mut self,
+        def: &TableDef,
+        comparison: &str,
+        level: i64,
+    ) -> Result<(), IndexError> {
+        let sql = format!(
+            "DELETE FROM \"{}\" WHERE \"level\" {comparison} $1",
+            def.name
+        );
+        on_tx!(self, tx => {
+            sqlx::query(&sql).bind(level).execute(&mut **tx).await?;
+        });
         Ok(())
     }
 

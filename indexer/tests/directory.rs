@@ -13,25 +13,20 @@ mod common;
 
 use std::net::SocketAddr;
 
+use common::chain::{Script, ROLLUP};
 use common::TestDb;
 use pledgeroll_contracts::asset::Ticket;
 use pledgeroll_contracts::crypto::{Contract, Curve};
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
-use pledgeroll_contracts::event::Outcome;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::{
-    Address, AssetId, Holder, MemoryStore, Operation, ProjectId, Protocol, RollupAddress, TierId,
-};
+use pledgeroll_contracts::{Address, AssetId, Holder, Operation, ProjectId, TierId};
 use pledgeroll_indexer::directory::store::{Count, Store};
 use pledgeroll_indexer::directory::{serve, RunningDirectory};
-use pledgeroll_indexer::{Backend, LevelData};
-use pledgeroll_kernel::LevelRecord;
+use pledgeroll_indexer::Backend;
 use serde_json::Value;
 
-const ROLLUP: RollupAddress = RollupAddress([0x5a; 20]);
-const START: i64 = 1_700_000_000;
 const DAY: i64 = 86_400;
 const TEZ: AssetId = AssetId(0);
 const USD: AssetId = AssetId(1);
@@ -58,14 +53,10 @@ const XSS: usize = 3;
 const DRY: usize = 4;
 const GRACE: usize = 5;
 
-/// Levels of real protocol execution, collected for the mirror.
+/// The scenario's people and the levels they made.
 struct Scenario {
-    store: Option<MemoryStore>,
     keys: Vec<SecretKey>,
-    level: u32,
-    now: i64,
-    hash: String,
-    levels: Vec<LevelData>,
+    script: Script,
 }
 
 impl Scenario {
@@ -74,12 +65,8 @@ impl Scenario {
             .map(|i| SecretKey::from_bytes(Curve::Ed25519, [i + 1; 32]).expect("valid key"))
             .collect();
         Scenario {
-            store: Some(MemoryStore::new()),
             keys,
-            level: 0,
-            now: START,
-            hash: "B0".to_owned(),
-            levels: Vec::new(),
+            script: Script::default(),
         }
     }
 
@@ -90,53 +77,15 @@ impl Scenario {
     /// One level `dt` seconds after the last: deposits, then operations,
     /// each of which must apply.
     fn level(&mut self, dt: i64, deposits: &[(usize, &str, u64)], ops: Vec<(usize, Operation)>) {
-        self.level += 1;
-        self.now += dt;
-        let mut p = Protocol::new(self.store.take().unwrap_or_default(), ROLLUP);
-        let mut events = p.begin_level(self.level, self.now).expect("no fault");
-        for (who, ticketer, amount) in deposits {
-            let got = p
-                .deposit(self.addr(*who), ticket(ticketer), *amount)
-                .expect("no fault")
-                .expect("credited");
-            events.extend(got);
-        }
-        let mut receipts = Vec::new();
-        for (who, op) in ops {
-            let what = format!("{op:?}");
-            let account = p.account(&self.addr(who)).expect("read");
-            let signed = self.keys[who].sign_operation(
-                &ROLLUP,
-                account.next_nonce,
-                op,
-                account.public_key.is_none(),
-            );
-            let applied = p.apply(&signed).expect("no fault");
-            if let Outcome::Failed { reason } = &applied.receipt.outcome {
-                panic!("{what} failed: {reason:?}");
-            }
-            events.extend(applied.events);
-            receipts.push(applied.receipt);
-        }
-        let state_hash = p.state_hash().expect("hash");
-        let time = p.clock().expect("clock").now;
-        self.store = Some(p.into_store());
-        let hash = format!("B{}", self.level);
-        let predecessor = std::mem::replace(&mut self.hash, hash.clone());
-        self.levels.push(LevelData {
-            level: self.level,
-            hash,
-            predecessor,
-            time: Some(time),
-            record: Some(LevelRecord {
-                number: self.level,
-                events,
-                receipts,
-                notices: Vec::new(),
-                state_hash,
-                fault: None,
-            }),
-        });
+        let deposits: Vec<_> = deposits
+            .iter()
+            .map(|(who, ticketer, amount)| (self.addr(*who), ticket(ticketer), *amount))
+            .collect();
+        let ops: Vec<_> = ops
+            .into_iter()
+            .map(|(who, op)| (&self.keys[who], op))
+            .collect();
+        self.script.level(dt, &deposits, &ops);
     }
 }
 
@@ -239,7 +188,7 @@ fn scenario() -> Scenario {
         ],
     );
     let p = ProjectId(0);
-    let now = s.now;
+    let now = s.script.now;
     s.level(
         60,
         &[],
@@ -349,7 +298,10 @@ impl Site {
             .check_rollup(&ROLLUP.to_string())
             .await
             .expect("rollup");
-        mirror.apply(&s.levels, 0).await.expect("levels apply");
+        mirror
+            .apply(&s.script.levels, 0)
+            .await
+            .expect("levels apply");
         mirror.db().close().await;
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
         let directory = serve(&db.config.url, db.config.schema.as_deref(), addr)

@@ -33,15 +33,6 @@ pub enum Store {
     Sqlite(SqlitePool),
 }
 
-fn valid_schema(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && name.len() <= 63
-}
-
 impl Store {
     /// Opens the mirror at `url` for reading only: SQLite in read-only
     /// mode, Postgres with `default_transaction_read_only` on (and the
@@ -52,7 +43,7 @@ impl Store {
                 .map_err(|e| Error::Config(format!("invalid Postgres URL: {e}")))?;
             let mut settings = vec![("default_transaction_read_only", "on".to_owned())];
             if let Some(schema) = schema {
-                if !valid_schema(schema) {
+                if !crate::db::valid_schema(schema) {
                     return Err(Error::Config(format!(
                         "invalid schema name {schema:?}: use lower-case letters, digits and _"
                     )));
@@ -107,27 +98,21 @@ impl Store {
     where
         T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
     {
+        macro_rules! bound {
+            ($pool:expr) => {{
+                let mut q = sqlx::query_as::<_, T>(sql);
+                for p in params {
+                    q = match p {
+                        Param::Int(v) => q.bind(*v),
+                        Param::Text(v) => q.bind(v.clone()),
+                    };
+                }
+                q.fetch_all($pool).await?
+            }};
+        }
         Ok(match self {
-            Store::Postgres(pool) => {
-                let mut q = sqlx::query_as::<_, T>(sql);
-                for p in params {
-                    q = match p {
-                        Param::Int(v) => q.bind(*v),
-                        Param::Text(v) => q.bind(v.clone()),
-                    };
-                }
-                q.fetch_all(pool).await?
-            }
-            Store::Sqlite(pool) => {
-                let mut q = sqlx::query_as::<_, T>(sql);
-                for p in params {
-                    q = match p {
-                        Param::Int(v) => q.bind(*v),
-                        Param::Text(v) => q.bind(v.clone()),
-                    };
-                }
-                q.fetch_all(pool).await?
-            }
+            Store::Postgres(pool) => bound!(pool),
+            Store::Sqlite(pool) => bound!(pool),
         })
     }
 

@@ -14,8 +14,8 @@ use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
-    Address, AssetId, Holder, MemoryStore, Operation, PledgeId, ProjectId, Protocol, RollupAddress,
-    TierId,
+    Address, AssetId, Event, Holder, MemoryStore, Operation, Outcome, PledgeId, ProjectId,
+    Protocol, Receipt, RollupAddress, TierId,
 };
 use pledgeroll_indexer::LevelData;
 use pledgeroll_kernel::LevelRecord;
@@ -56,6 +56,103 @@ impl Default for Shape {
             jump: 0.15,
             creators: 4,
         }
+    }
+}
+
+/// Ends a level of `p`: the record the kernel writes for it, as the mirror
+/// reads it, and the store to go on from.
+fn close_level(
+    p: Protocol<MemoryStore>,
+    level: u32,
+    hash: String,
+    predecessor: String,
+    events: Vec<Event>,
+    receipts: Vec<Receipt>,
+) -> (MemoryStore, LevelData) {
+    let state_hash = p.state_hash().expect("hash");
+    let time = p.clock().expect("clock").now;
+    let data = LevelData {
+        level,
+        hash,
+        predecessor,
+        time: Some(time),
+        record: Some(LevelRecord {
+            number: level,
+            events,
+            receipts,
+            notices: Vec::new(),
+            state_hash,
+            fault: None,
+        }),
+    };
+    (p.into_store(), data)
+}
+
+/// Levels of real protocol execution from scripted deposits and
+/// operations, each of which must apply.
+pub struct Script {
+    store: Option<MemoryStore>,
+    level: u32,
+    /// The time of the last level.
+    pub now: i64,
+    hash: String,
+    /// The levels so far.
+    pub levels: Vec<LevelData>,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script {
+            store: Some(MemoryStore::new()),
+            level: 0,
+            now: START,
+            hash: "B0".to_owned(),
+            levels: Vec::new(),
+        }
+    }
+}
+
+impl Script {
+    /// One level `dt` seconds after the last: the deposits, then the
+    /// operations, signed at each account's next nonce.
+    pub fn level(
+        &mut self,
+        dt: i64,
+        deposits: &[(Address, Ticket, u64)],
+        ops: &[(&SecretKey, Operation)],
+    ) {
+        self.level += 1;
+        self.now += dt;
+        let mut p = Protocol::new(self.store.take().unwrap_or_default(), ROLLUP);
+        let mut events = p.begin_level(self.level, self.now).expect("no fault");
+        for (to, ticket, amount) in deposits {
+            let got = p
+                .deposit(*to, ticket.clone(), *amount)
+                .expect("no fault")
+                .expect("credited");
+            events.extend(got);
+        }
+        let mut receipts = Vec::new();
+        for (key, op) in ops {
+            let account = p.account(&key.public_key().address()).expect("read");
+            let signed = key.sign_operation(
+                &ROLLUP,
+                account.next_nonce,
+                op.clone(),
+                account.public_key.is_none(),
+            );
+            let applied = p.apply(&signed).expect("no fault");
+            if let Outcome::Failed { reason } = &applied.receipt.outcome {
+                panic!("{op:?} failed: {reason:?}");
+            }
+            events.extend(applied.events);
+            receipts.push(applied.receipt);
+        }
+        let hash = format!("B{}", self.level);
+        let predecessor = std::mem::replace(&mut self.hash, hash.clone());
+        let (store, data) = close_level(p, self.level, hash, predecessor, events, receipts);
+        self.store = Some(store);
+        self.levels.push(data);
     }
 }
 
@@ -176,25 +273,11 @@ impl Chain {
                 }
             }
         }
-        let state_hash = p.state_hash().expect("hash");
-        let time = p.clock().expect("clock").now;
-        self.store = Some(p.into_store());
         let hash = format!("B{}-{}", self.level, self.fork);
         let predecessor = std::mem::replace(&mut self.hash, hash.clone());
-        LevelData {
-            level: self.level,
-            hash,
-            predecessor,
-            time: Some(time),
-            record: Some(LevelRecord {
-                number: self.level,
-                events,
-                receipts,
-                notices: Vec::new(),
-                state_hash,
-                fault: None,
-            }),
-        }
+        let (store, data) = close_level(p, self.level, hash, predecessor, events, receipts);
+        self.store = Some(store);
+        data
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
