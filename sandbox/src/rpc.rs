@@ -300,14 +300,19 @@ fn durable_key(q: &KeyQuery) -> RpcResult<String> {
         .map_err(|e| RpcError::BadRequest(format!("invalid durable key {text:?}: {e}")))
 }
 
+/// The durable value the query names, in the block `id` names.
+fn durable_at(s: &Sandbox, id: &str, q: &KeyQuery) -> RpcResult<Option<Vec<u8>>> {
+    let key = durable_key(q)?;
+    let b = resolve(s, id)?;
+    Ok(s.store().value_at(&key, b.level)?)
+}
+
 async fn durable_value(
     State(s): State<Sandbox>,
     Path(id): Path<String>,
     Query(q): Query<KeyQuery>,
 ) -> RpcResult<Json<Option<String>>> {
-    let key = durable_key(&q)?;
-    let b = resolve(&s, &id)?;
-    Ok(Json(s.store().value_at(&key, b.level)?.map(hex::encode)))
+    Ok(Json(durable_at(&s, &id, &q)?.map(hex::encode)))
 }
 
 async fn durable_length(
@@ -315,13 +320,7 @@ async fn durable_length(
     Path(id): Path<String>,
     Query(q): Query<KeyQuery>,
 ) -> RpcResult<Json<Option<String>>> {
-    let key = durable_key(&q)?;
-    let b = resolve(&s, &id)?;
-    Ok(Json(
-        s.store()
-            .value_at(&key, b.level)?
-            .map(|v| v.len().to_string()),
-    ))
+    Ok(Json(durable_at(&s, &id, &q)?.map(|v| v.len().to_string())))
 }
 
 async fn durable_subkeys(

@@ -175,10 +175,11 @@ const SUMMARY_COLS: &str = "SELECT c.address, c.name, c.description, c.paused, c
      c.active_patrons, c.created_level, CAST(COALESCE(b.monthly_in_units, 0) AS BIGINT) AS income \
      FROM creators c LEFT JOIN balances b ON b.holder = c.address AND b.asset_id = $1";
 
-const MOVEMENT_COLS: &str = "SELECT level, idx, happened_at, kind, from_holder, to_holder, \
+pub(crate) const MOVEMENT_COLS: &str =
+    "SELECT level, idx, happened_at, kind, from_holder, to_holder, \
      asset_id, units, pledge_id, project_id, memo FROM ledger";
 
-const PLEDGE_COLS: &str = "SELECT pledge_id, patron, payee, tier_id, asset_id, \
+pub(crate) const PLEDGE_COLS: &str = "SELECT pledge_id, patron, payee, tier_id, asset_id, \
      CAST(amount_per_period AS TEXT) AS amount_per_period, period, monthly_units, status, \
      reason, created_at FROM pledges";
 
@@ -391,20 +392,24 @@ pub struct CreatorView {
     pub tips: Vec<Movement>,
 }
 
-/// Reads a creator's page; `None` if `address` has no profile.
-pub async fn creator(store: &Store, address: &str) -> Result<Option<CreatorView>, Error> {
+/// A creator's profile and counts alone, if `address` is a creator.
+pub async fn creator_profile(store: &Store, address: &str) -> Result<Option<Creator>, Error> {
     check_address(address)?;
-    let who = [Param::Text(address.to_owned())];
-    let Some(creator) = store
+    store
         .one::<Creator>(
             "SELECT address, name, description, links, paused, patrons, active_patrons, \
              created_level FROM creators WHERE address = $1",
-            &who,
+            &[Param::Text(address.to_owned())],
         )
-        .await?
-    else {
+        .await
+}
+
+/// Reads a creator's page; `None` if `address` has no profile.
+pub async fn creator(store: &Store, address: &str) -> Result<Option<CreatorView>, Error> {
+    let Some(creator) = creator_profile(store, address).await? else {
         return Ok(None);
     };
+    let who = [Param::Text(address.to_owned())];
     let tiers = store
         .all(
             "SELECT tier_id, creator, title, perks, asset_id, \

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
-use super::data::{self, Context};
+use super::data::{self, Context, MOVEMENT_COLS, PLEDGE_COLS};
 use super::format::{self, Assets};
 use super::store::{Movement, Param, Pledge};
 use super::{Error, Shared};
@@ -108,11 +108,14 @@ fn respond(mut feed: Feed, mut entries: Vec<Entry>) -> Response {
         .into_response()
 }
 
-const MOVEMENTS: &str = "SELECT level, idx, happened_at, kind, from_holder, to_holder, asset_id, \
-     units, pledge_id, project_id, memo FROM ledger";
-const PLEDGES: &str = "SELECT pledge_id, patron, payee, tier_id, asset_id, \
-     CAST(amount_per_period AS TEXT) AS amount_per_period, period, monthly_units, status, reason, \
-     created_at FROM pledges";
+/// The entries for `movements` and `pledges`, newest movements first.
+fn entries(base: &str, assets: &Assets, movements: &[Movement], pledges: &[Pledge]) -> Vec<Entry> {
+    movements
+        .iter()
+        .map(|m| movement_entry(base, assets, m))
+        .chain(pledges.iter().map(|p| pledge_entry(base, assets, p)))
+        .collect()
+}
 
 /// `/feed.atom`: the directory's latest movements and pledges.
 pub async fn directory(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Error> {
@@ -122,22 +125,18 @@ pub async fn directory(State(s): State<Shared>, headers: HeaderMap) -> Result<Re
     let movements: Vec<Movement> = s
         .store
         .all(
-            &format!("{MOVEMENTS} ORDER BY level DESC, idx DESC LIMIT $1"),
+            &format!("{MOVEMENT_COLS} ORDER BY level DESC, idx DESC LIMIT $1"),
             &limit,
         )
         .await?;
     let pledges: Vec<Pledge> = s
         .store
         .all(
-            &format!("{PLEDGES} ORDER BY pledge_id DESC LIMIT $1"),
+            &format!("{PLEDGE_COLS} ORDER BY pledge_id DESC LIMIT $1"),
             &limit,
         )
         .await?;
-    let mut entries: Vec<Entry> = movements
-        .iter()
-        .map(|m| movement_entry(&base, &ctx.assets, m))
-        .collect();
-    entries.extend(pledges.iter().map(|p| pledge_entry(&base, &ctx.assets, p)));
+    let entries = entries(&base, &ctx.assets, &movements, &pledges);
     let feed = Feed {
         title: Text::plain("pledgeroll directory: activity"),
         id: "urn:pledgeroll:directory".to_owned(),
@@ -164,7 +163,7 @@ pub async fn creator(
 ) -> Result<Response, Error> {
     let Path(address) = address?;
     let ctx = Context::load(&s.store).await?;
-    let Some(view) = data::creator(&s.store, &address).await? else {
+    let Some(creator) = data::creator_profile(&s.store, &address).await? else {
         return Err(Error::NotFound(format!(
             "No creator has published a profile at {address}."
         )));
@@ -175,7 +174,7 @@ pub async fn creator(
         .store
         .all(
             &format!(
-                "{MOVEMENTS} WHERE from_holder = $1 OR to_holder = $1 \
+                "{MOVEMENT_COLS} WHERE from_holder = $1 OR to_holder = $1 \
                  ORDER BY level DESC, idx DESC LIMIT $2"
             ),
             &params,
@@ -184,26 +183,22 @@ pub async fn creator(
     let pledges: Vec<Pledge> = s
         .store
         .all(
-            &format!("{PLEDGES} WHERE payee = $1 ORDER BY pledge_id DESC LIMIT $2"),
+            &format!("{PLEDGE_COLS} WHERE payee = $1 ORDER BY pledge_id DESC LIMIT $2"),
             &params,
         )
         .await?;
-    let mut entries: Vec<Entry> = movements
-        .iter()
-        .map(|m| movement_entry(&base, &ctx.assets, m))
-        .collect();
-    entries.extend(pledges.iter().map(|p| pledge_entry(&base, &ctx.assets, p)));
+    let entries = entries(&base, &ctx.assets, &movements, &pledges);
     let page = format!("{base}/creators/{address}");
     let feed = Feed {
-        title: Text::plain(format!("{} on pledgeroll", view.creator.name)),
+        title: Text::plain(format!("{} on pledgeroll", creator.name)),
         id: format!("urn:pledgeroll:creator:{address}"),
         updated: stamp(ctx.now()),
         authors: vec![Person {
-            name: view.creator.name.clone(),
+            name: creator.name.clone(),
             uri: Some(page.clone()),
             ..Person::default()
         }],
-        subtitle: Some(Text::plain(view.creator.description.clone())),
+        subtitle: Some(Text::plain(creator.description.clone())),
         links: vec![
             link(format!("{page}/feed.atom"), "self"),
             link(page, "alternate"),
