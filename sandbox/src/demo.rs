@@ -105,9 +105,8 @@ pub struct DemoSummary {
     pub invoice_unlocks_at: u64,
 }
 
-/// Whether the demo already ran on the rollup at `node_url`.
-pub async fn present(node_url: &str) -> Result<bool, DemoError> {
-    let wallet = connect(node_url).await?;
+/// Whether the demo already ran on the rollup `wallet` is connected to.
+pub async fn present(wallet: &Wallet) -> Result<bool, DemoError> {
     Ok(wallet
         .creator(&MIRA.address())
         .await
@@ -115,7 +114,8 @@ pub async fn present(node_url: &str) -> Result<bool, DemoError> {
         .is_some())
 }
 
-async fn connect(node_url: &str) -> Result<Wallet, DemoError> {
+/// A wallet on the node at `node_url`, for [`present`] and [`fill`].
+pub async fn connect(node_url: &str) -> Result<Wallet, DemoError> {
     Wallet::connect(node_url, AssetBook::default())
         .await
         .map_err(at("connecting to the node"))
@@ -236,12 +236,12 @@ fn fits(ops: &[SignedOperation]) -> bool {
     ops.len() <= MAX_BATCH_OPERATIONS && Batch { operations }.to_bytes().len() <= MAX_BATCH_BYTES
 }
 
-/// Fills the rollup at `node_url` with the demo scenario. It moves the
-/// sandbox's clock 30 days forward, so that pledges have streamed a month.
-pub async fn fill(node_url: &str) -> Result<DemoSummary, DemoError> {
-    let wallet = connect(node_url).await?;
+/// Fills the rollup `wallet` is connected to with the demo scenario. It
+/// moves the sandbox's clock 30 days forward, so that pledges have streamed
+/// a month.
+pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
     let node = &wallet.node;
-    let mut sender = Sender::new(&wallet);
+    let mut sender = Sender::new(wallet);
 
     // Layer-1 deposits fund every demo account; Sam only a little.
     let mut deposits = Vec::new();

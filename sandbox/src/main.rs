@@ -284,14 +284,15 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
 /// Fills a fresh rollup with the demo and waits for the mirror to show it.
 async fn run_demo(running: &stack::RunningStack, directory: &str) -> anyhow::Result<()> {
     let node = running.node_url();
-    if demo::present(&node).await? {
+    let wallet = demo::connect(&node).await?;
+    if demo::present(&wallet).await? {
         say!();
         say!("The demo is already on this rollup: {directory}/creators");
         return Ok(());
     }
     say!();
     say!("Filling in the demo (creators, pledges, a month of streaming, a project)…");
-    let summary = demo::fill(&node).await.context("the demo failed")?;
+    let summary = demo::fill(&wallet).await.context("the demo failed")?;
     running
         .mirrored(Duration::from_secs(120))
         .await
