@@ -7,12 +7,12 @@
 
 pub mod assets;
 pub mod backup;
+pub mod created;
 pub mod keystore;
-pub mod node;
 pub mod sandbox;
 pub mod wallet;
 
 pub use assets::{AssetBook, AssetInfo};
 pub use keystore::{Keystore, KeystoreError};
-pub use node::{Node, NodeError};
+pub use pledgeroll_interface::{node, Node, NodeError};
 pub use wallet::{Submitted, Wallet, WalletError};

@@ -18,7 +18,8 @@ use pledgeroll_contracts::{
 use thiserror::Error;
 
 use crate::assets::{AssetBook, AssetInfo};
-use crate::node::{Node, NodeError};
+use pledgeroll_interface::frame::FrameError;
+use pledgeroll_interface::{Node, NodeError};
 
 /// Why a wallet step failed.
 #[derive(Debug, Error)]
@@ -48,15 +49,8 @@ pub struct Submitted {
 /// Frames a batch as a targeted external message for `rollup` (the bytes to
 /// give the rollup node's batcher, which adds the external-message tag).
 pub fn frame(rollup: &RollupAddress, batch: &Batch) -> Result<Vec<u8>, WalletError> {
-    let payload = batch.to_bytes();
-    if payload.len() > pledgeroll_contracts::operation::MAX_BATCH_BYTES {
-        return Err(WalletError::TooLarge(payload.len()));
-    }
-    let mut out = Vec::with_capacity(21 + payload.len());
-    out.push(0); // targeted frame
-    out.extend_from_slice(&rollup.0);
-    out.extend_from_slice(&payload);
-    Ok(out)
+    pledgeroll_interface::frame::batch(rollup, batch)
+        .map_err(|FrameError::TooLarge(len)| WalletError::TooLarge(len))
 }
 
 /// A wallet connected to a rollup node.

@@ -1,6 +1,6 @@
 //! What can go wrong while indexing, and which failures are worth retrying.
 
-use pledgeroll_client::NodeError;
+use pledgeroll_interface::NodeError;
 use thiserror::Error;
 
 /// Why indexing, verifying or opening the mirror failed.

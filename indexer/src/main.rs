@@ -1,14 +1,15 @@
 //! `pledgeroll-indexer`: mirrors a pledgeroll rollup into Postgres or SQLite
-//! (`run`), checks a mirror against the node (`verify`), and serves the
-//! directory over a mirror (`serve`).
+//! (`run`) and checks a mirror against the node (`verify`);
+//! `pledgeroll-directory` serves the directory over the mirror.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use pledgeroll_indexer::cli::{shutdown_signal, MirrorArgs};
 use pledgeroll_indexer::{start, verify, DbConfig, Follow, IndexerConfig, Mirror, Source};
 use tracing_subscriber::EnvFilter;
 
@@ -30,18 +31,6 @@ enum Command {
     /// Compares the mirror with the node's state at the mirror's level;
     /// exits with status 1 on any difference.
     Verify(DbArgs),
-    /// Serves the directory: a read-only website and JSON API over the
-    /// mirror.
-    Serve(ServeArgs),
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    #[command(flatten)]
-    db: DbArgs,
-    /// Where to serve the directory.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
 }
 
 #[derive(Args, Clone)]
@@ -49,40 +38,13 @@ struct DbArgs {
     /// The rollup node's RPC.
     #[arg(long, env = "PLEDGEROLL_NODE", default_value = "http://127.0.0.1:8932")]
     node: String,
-    /// The mirror's database: postgres://… or sqlite:… (default: a SQLite
-    /// file in --data-dir).
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: Option<String>,
-    /// Where the default SQLite mirror lives (default: ~/.pledgeroll/indexer).
-    #[arg(long, env = "PLEDGEROLL_INDEXER_DIR")]
-    data_dir: Option<PathBuf>,
-    /// The Postgres schema to keep the mirror in (created if missing).
-    #[arg(long)]
-    schema: Option<String>,
+    #[command(flatten)]
+    mirror: MirrorArgs,
 }
 
 impl DbArgs {
     fn database(&self) -> anyhow::Result<DbConfig> {
-        let url = match &self.database_url {
-            Some(url) => url.clone(),
-            None => {
-                let dir = match &self.data_dir {
-                    Some(d) => d.clone(),
-                    None => std::env::var_os("HOME")
-                        .map(|h| PathBuf::from(h).join(".pledgeroll").join("indexer"))
-                        .ok_or_else(|| {
-                            anyhow!("no home directory: give --data-dir or --database-url")
-                        })?,
-                };
-                std::fs::create_dir_all(&dir).with_context(|| {
-                    format!("cannot create the data directory {}", dir.display())
-                })?;
-                format!("sqlite://{}", dir.join("mirror.sqlite").display())
-            }
-        };
-        let mut config = DbConfig::new(url);
-        config.schema = self.schema.clone();
-        Ok(config)
+        Ok(self.mirror.database()?)
     }
 }
 
@@ -128,28 +90,6 @@ struct RunArgs {
     poll_ms: u64,
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut config = IndexerConfig::new(args.db.node.clone(), String::new());
     config.database = args.db.database()?;
@@ -191,17 +131,6 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         _ = status.wait_for(|s| s.failed.is_some()) => {}
     }
     indexer.stop().await?;
-    Ok(())
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let db = args.db.database()?;
-    let directory =
-        pledgeroll_indexer::directory::serve(&db.url, db.schema.as_deref(), args.addr).await?;
-    tracing::info!(url = %directory.url(), "serving the directory");
-    shutdown_signal().await;
-    tracing::info!("stopping");
-    directory.stop().await?;
     Ok(())
 }
 
@@ -253,7 +182,6 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(args).await.map(|()| true),
             Command::Verify(args) => check(args).await,
-            Command::Serve(args) => serve(args).await.map(|()| true),
         }
     });
     match result {

@@ -3,16 +3,17 @@
 //! record and clock from durable storage read *by block hash*, so every
 //! part of a level comes from one block even while the node reorganises.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use pledgeroll_client::{Node, NodeError};
+use pledgeroll_interface::{Node, NodeError};
 use pledgeroll_contracts::keys;
 use pledgeroll_contracts::state::Clock;
 use pledgeroll_contracts::Decode;
-use pledgeroll_kernel::level::decode_list;
-use pledgeroll_kernel::{paths, LevelRecord};
+use pledgeroll_interface::record::RecordError;
+use pledgeroll_interface::{paths, rpc, Backoff, LevelRecord};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokio::sync::{watch, Notify};
@@ -99,7 +100,7 @@ impl Source {
     /// The hash of the node's block at `level`, if it has one.
     pub async fn block_hash(&self, level: u32) -> Result<Option<String>, IndexError> {
         match self
-            .get::<String>(&format!("/global/block/{level}/hash"))
+            .get::<String>(&rpc::block_hash(&level.to_string()))
             .await
         {
             Ok(hash) => Ok(Some(hash)),
@@ -138,7 +139,7 @@ impl Source {
 
     /// Values stored under `key` in block `hash`, by their last step.
     async fn values(&self, hash: &str, key: &str) -> Result<Vec<(String, Vec<u8>)>, IndexError> {
-        let path = format!("/global/block/{hash}/durable/wasm_2_0_0/values?key={key}");
+        let path = rpc::durable_values(hash, key);
         let items: Vec<KeyValue> = match self.get(&path).await {
             Err(e) if not_found(&e) => {
                 return Err(IndexError::BlockGone {
@@ -176,7 +177,7 @@ impl Source {
     /// Reads level `level`: its block, the kernel's record of it and the
     /// protocol's clock after it.
     pub async fn fetch(&self, level: u32) -> Result<LevelData, IndexError> {
-        let block: Block = self.get(&format!("/global/block/{level}")).await?;
+        let block: Block = self.get(&rpc::block(&level.to_string())).await?;
         if block.level != level {
             return Err(bad(level, format!("the node gave block {}", block.level)));
         }
@@ -205,47 +206,33 @@ impl Source {
 /// The kernel's record of `level` from the values under `/pledgeroll/level`;
 /// `None` if the kernel wrote none at this level.
 fn record(level: u32, parts: Vec<(String, Vec<u8>)>) -> Result<Option<LevelRecord>, IndexError> {
-    let part = |name: &str| {
-        parts
-            .iter()
-            .find(|(step, _)| step == name)
-            .map(|(_, v)| v.as_slice())
-    };
-    let Some(number) = part("number") else {
+    let mut parts: HashMap<String, Vec<u8>> = parts.into_iter().collect();
+    let record = LevelRecord::from_parts(|path| {
+        let step = path.to_string();
+        let step = step.rsplit('/').next().unwrap_or_default();
+        Ok::<_, RecordError>(parts.remove(step))
+    })
+    .map_err(|e| bad(level, e.to_string()))?;
+    let Some(record) = record else {
         return Ok(None);
     };
-    let number = u32::from_bytes(number)
-        .map_err(|e| bad(level, format!("the record's level does not decode: {e}")))?;
-    if number < level {
+    if record.number < level {
         // The kernel did not run at this level: what is stored is an older
         // level's record, and the state did not change.
         tracing::warn!(
             level,
-            record = number,
+            record = record.number,
             "the kernel wrote no record at this level"
         );
         return Ok(None);
     }
-    if number > level {
+    if record.number > level {
         return Err(bad(
             level,
-            format!("its block holds the record of level {number}"),
+            format!("its block holds the record of level {}", record.number),
         ));
     }
-    let required =
-        |name: &str| part(name).ok_or_else(|| bad(level, format!("the record has no {name}")));
-    let decode = |name: &str, e: pledgeroll_contracts::DecodeError| {
-        bad(level, format!("the record's {name} do not decode: {e}"))
-    };
-    Ok(Some(LevelRecord {
-        number,
-        events: decode_list(required("events")?).map_err(|e| decode("events", e))?,
-        receipts: decode_list(required("receipts")?).map_err(|e| decode("receipts", e))?,
-        notices: decode_list(required("notices")?).map_err(|e| decode("notices", e))?,
-        state_hash: <[u8; 32]>::from_bytes(required("state_hash")?)
-            .map_err(|e| decode("state hash", e))?,
-        fault: part("fault").map(|f| String::from_utf8_lossy(f).into_owned()),
-    }))
+    Ok(Some(record))
 }
 
 /// Wakes `notify` whenever the node announces a block on
@@ -255,8 +242,8 @@ pub async fn watch_blocks(url: String, notify: Arc<Notify>, mut stop: watch::Rec
         .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap_or_default();
-    let url = format!("{}/global/monitor_blocks", url.trim_end_matches('/'));
-    let mut pause = Duration::from_millis(200);
+    let url = format!("{}{}", url.trim_end_matches('/'), rpc::MONITOR_BLOCKS);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     loop {
         let attempt = async {
             let response = http.get(&url).send().await.ok()?;
@@ -271,12 +258,14 @@ pub async fn watch_blocks(url: String, notify: Arc<Notify>, mut stop: watch::Rec
         };
         tokio::select! {
             done = attempt => {
-                pause = if done.is_some() { Duration::from_millis(200) } else { (pause * 2).min(Duration::from_secs(10)) };
+                if done.is_some() {
+                    backoff.reset();
+                }
             }
             _ = stop.wait_for(|s| *s) => return,
         }
         tokio::select! {
-            () = tokio::time::sleep(pause) => {}
+            () = tokio::time::sleep(backoff.pause()) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }
@@ -286,7 +275,7 @@ pub async fn watch_blocks(url: String, notify: Arc<Notify>, mut stop: watch::Rec
 mod tests {
     use super::*;
     use pledgeroll_contracts::{Address, AssetId, Event};
-    use pledgeroll_kernel::level::encode_list;
+    use pledgeroll_interface::record::encode_list;
 
     fn parts(number: u32) -> Vec<(String, Vec<u8>)> {
         let alice: Address = "tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx"
@@ -306,7 +295,7 @@ mod tests {
             ),
             (
                 "notices".into(),
-                encode_list::<pledgeroll_kernel::Notice>(&[]),
+                encode_list::<pledgeroll_interface::Notice>(&[]),
             ),
             ("state_hash".into(), vec![7; 32]),
         ]

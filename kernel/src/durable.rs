@@ -6,76 +6,34 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use pledgeroll_contracts::{Store, StoreError};
-use tezos_smart_rollup_core::MAX_FILE_CHUNK_SIZE;
 use tezos_smart_rollup_host::path::{OwnedPath, Path};
 use tezos_smart_rollup_host::runtime::{Runtime, RuntimeError, ValueType};
 
 use crate::error::Abort;
-use crate::paths;
+use pledgeroll_interface::paths;
 
-/// Why a durable value could not be read or written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DurableError {
-    /// The host refused the call.
-    Host(RuntimeError),
-    /// The value ended before its announced size while being read.
-    Truncated,
-}
+/// Why a durable value could not be read or written: the host refused
+/// the call.
+pub type DurableError = RuntimeError;
 
-impl core::fmt::Display for DurableError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            DurableError::Host(e) => write!(f, "host error {e}"),
-            DurableError::Truncated => f.write_str("value shorter than its size"),
-        }
-    }
-}
-
-impl From<RuntimeError> for DurableError {
-    fn from(e: RuntimeError) -> Self {
-        DurableError::Host(e)
-    }
-}
-
-/// The value at `path`, read in chunks of at most the host's 2,048 bytes,
-/// or `None` if the path holds no value.
+/// The value at `path`, or `None` if the path holds no value (only
+/// subkeys, or nothing). The SDK reads it in host-sized chunks.
 pub fn read_value(host: &impl Runtime, path: &impl Path) -> Result<Option<Vec<u8>>, DurableError> {
     match host.store_has(path)? {
-        None | Some(ValueType::Subtree) => return Ok(None),
-        Some(ValueType::Value | ValueType::ValueWithSubtree) => {}
+        None | Some(ValueType::Subtree) => Ok(None),
+        Some(ValueType::Value | ValueType::ValueWithSubtree) => host.store_read_all(path).map(Some),
     }
-    let size = host.store_value_size(path)?;
-    let mut value = vec![0u8; size];
-    let mut offset = 0;
-    while offset < size {
-        let end = size.min(offset.saturating_add(MAX_FILE_CHUNK_SIZE));
-        let chunk = value.get_mut(offset..end).ok_or(DurableError::Truncated)?;
-        let read = host.store_read_slice(path, offset, chunk)?;
-        if read == 0 {
-            return Err(DurableError::Truncated);
-        }
-        offset += read;
-    }
-    Ok(Some(value))
 }
 
-/// Replaces the value at `path` with `value`, written in chunks of at most
-/// the host's 2,048 bytes. Subkeys of `path` are kept.
+/// Replaces the value at `path` with `value`; the SDK writes it in
+/// host-sized chunks after removing the old value, so a shorter value
+/// never keeps an old tail. Subkeys of `path` are kept.
 pub fn write_value(
     host: &mut impl Runtime,
     path: &impl Path,
     value: &[u8],
 ) -> Result<(), DurableError> {
-    // A shorter value written over a longer one would keep the old tail.
-    host.store_delete_value(path)?;
-    if value.is_empty() {
-        host.store_write(path, value, 0)?;
-        return Ok(());
-    }
-    for (i, chunk) in value.chunks(MAX_FILE_CHUNK_SIZE).enumerate() {
-        host.store_write(path, chunk, i * MAX_FILE_CHUNK_SIZE)?;
-    }
-    Ok(())
+    host.store_write_all(path, value)
 }
 
 /// Removes the value at `path`, keeping its subkeys; a missing value is fine.

@@ -10,9 +10,11 @@ use crate::budget::{self, Budget};
 use crate::durable::{DurableStore, Pending};
 use crate::error::Abort;
 use crate::inbox::{self, DepositParameter, Input};
-use crate::level::{Notice, NoticeKind, Progress, RecordError, StoredList};
-use crate::outbox::{self, MAX_OUTBOX_PER_LEVEL};
-use crate::paths;
+use crate::level::{read_progress, write_progress, StoredList};
+use crate::outbox;
+use pledgeroll_interface::paths;
+use pledgeroll_interface::pvm::MAX_OUTBOX_PER_LEVEL;
+use pledgeroll_interface::record::{Notice, NoticeKind, Progress, RecordError};
 
 /// Runs the kernel over the current inbox level, or over as much of it as
 /// one run can take.
@@ -142,7 +144,7 @@ impl Level {
     /// The level an earlier run left unfinished, or a new one.
     fn resume<H: Runtime>(host: &H, rollup: RollupAddress) -> Self {
         let mut level = Level::new(rollup);
-        let progress = Progress::read(host).and_then(|progress| match progress {
+        let progress = read_progress(host).and_then(|progress| match progress {
             Some(p) => {
                 let fault = crate::durable::read_value(host, &paths::LEVEL_FAULT)
                     .map_err(|e| RecordError::Storage(e.to_string()))?;
@@ -464,13 +466,13 @@ impl Level {
             if last {
                 pending.remove(&paths::LEVEL_PROGRESS);
             } else {
-                Progress {
+                let progress = Progress {
                     level: number,
                     runs: self.runs.saturating_add(1),
                     next_message: self.next_message,
                     begun: self.begun,
-                }
-                .write(pending);
+                };
+                write_progress(&progress, pending);
             }
         }
         let messages = core::mem::take(&mut self.outbox);

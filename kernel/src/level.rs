@@ -1,143 +1,23 @@
-//! The record of one level, kept under [`paths::LEVEL`] and replaced at every
-//! level: its events, operation receipts, notices about unusable messages,
-//! the state hash after it, and why it aborted if it did.
-//!
-//! A rollup node keeps durable storage per block, so an indexer reads level
-//! `L`'s record from block `L` without scanning the state, and the record
-//! never grows beyond one level's inbox.
-//!
-//! A level too big for one kernel run is spread over several: each run
-//! writes the record so far, the later ones adding to it through
-//! [`StoredList`], and leaves its [`Progress`] for the next.
+//! The kernel's side of the level record (its codec is
+//! [`pledgeroll_interface::record`]): reading and writing it in durable
+//! storage, and the record's lists kept encoded while a level spans several
+//! kernel runs, so a later run adds its items to those earlier runs wrote
+//! without decoding them.
 
-use pledgeroll_contracts::encoding::{Reader, Text, Writer};
-use pledgeroll_contracts::{Decode, DecodeError, Encode, Event, Receipt};
+use pledgeroll_contracts::encoding::{Reader, Writer};
+use pledgeroll_contracts::{Decode, Encode};
+use pledgeroll_interface::paths;
+use pledgeroll_interface::record::{LevelRecord, Progress, RecordError};
 use tezos_smart_rollup_host::path::RefPath;
 use tezos_smart_rollup_host::runtime::Runtime;
 
 use crate::durable::{read_value, Pending};
-use crate::paths;
 
-/// Longest notice detail, in bytes.
-pub const MAX_DETAIL: usize = 200;
-
-/// What happened to an inbox message the kernel could not use as sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeKind {
-    /// Not a message this kernel understands (garbage, a truncated frame, a
-    /// transfer of another type).
-    Unrecognised,
-    /// A batch for this rollup that does not decode; none of it applied.
-    BatchRejected,
-    /// A batch for this rollup dropped because the level aborted; its
-    /// operations can be sent again with the same nonces.
-    BatchDropped,
-    /// A deposit that was not credited; its ticket goes back to the sender.
-    DepositRefunded,
-    /// A deposit that was not credited and whose ticket cannot be sent back.
-    DepositDropped,
+fn read(host: &impl Runtime, path: &RefPath<'static>) -> Result<Option<Vec<u8>>, RecordError> {
+    read_value(host, path).map_err(|e| RecordError::Storage(e.to_string()))
 }
 
-impl NoticeKind {
-    fn tag(self) -> u8 {
-        match self {
-            NoticeKind::Unrecognised => 0,
-            NoticeKind::BatchRejected => 1,
-            NoticeKind::BatchDropped => 2,
-            NoticeKind::DepositRefunded => 3,
-            NoticeKind::DepositDropped => 4,
-        }
-    }
-}
-
-/// A note about one inbox message of the level.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The message's index in the level's inbox.
-    pub message: u32,
-    /// What happened to it.
-    pub kind: NoticeKind,
-    /// Why, in words.
-    pub detail: Text<MAX_DETAIL>,
-}
-
-impl Notice {
-    /// A notice, its detail cut to [`MAX_DETAIL`] bytes.
-    pub fn new(message: u32, kind: NoticeKind, detail: &str) -> Self {
-        let mut cut = detail.len().min(MAX_DETAIL);
-        while !detail.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        Notice {
-            message,
-            kind,
-            detail: Text::new(detail.get(..cut).unwrap_or_default()).unwrap_or_default(),
-        }
-    }
-}
-
-impl Encode for Notice {
-    fn encode(&self, w: &mut Writer) {
-        w.u32(self.message);
-        w.u8(self.kind.tag());
-        self.detail.encode(w);
-    }
-}
-
-impl Decode for Notice {
-    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let message = r.u32("notice message")?;
-        let kind = match r.u8("notice kind")? {
-            0 => NoticeKind::Unrecognised,
-            1 => NoticeKind::BatchRejected,
-            2 => NoticeKind::BatchDropped,
-            3 => NoticeKind::DepositRefunded,
-            4 => NoticeKind::DepositDropped,
-            tag => {
-                return Err(DecodeError::UnknownTag {
-                    what: "notice kind",
-                    tag,
-                })
-            }
-        };
-        Ok(Notice {
-            message,
-            kind,
-            detail: r.get()?,
-        })
-    }
-}
-
-/// Encodes a level list: a `u32` little-endian count, then each item's
-/// canonical encoding.
-pub fn encode_list<T: Encode>(items: &[T]) -> Vec<u8> {
-    let mut w = Writer::with_capacity(4 + items.len() * 64);
-    w.u32(u32::try_from(items.len()).unwrap_or(u32::MAX));
-    for item in items {
-        item.encode(&mut w);
-    }
-    w.into_bytes()
-}
-
-/// Decodes a level list written by [`encode_list`].
-pub fn decode_list<T: Decode>(bytes: &[u8]) -> Result<Vec<T>, DecodeError> {
-    let mut r = Reader::new(bytes);
-    let count = usize::try_from(r.u32("count")?).unwrap_or(usize::MAX);
-    // Every item takes at least one byte: a count above what is left is
-    // refused before allocating for it.
-    if count > r.remaining() {
-        return Err(DecodeError::UnexpectedEnd("list"));
-    }
-    let mut items = Vec::with_capacity(count);
-    for _ in 0..count {
-        items.push(T::decode(&mut r)?);
-    }
-    r.finish()?;
-    Ok(items)
-}
-
-/// A level list as stored, kept encoded: a later run of the level adds its
-/// items to those earlier runs wrote without decoding them.
+/// A level list as stored, kept encoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredList {
     count: u32,
@@ -148,13 +28,14 @@ impl StoredList {
     /// The list at `path`, empty if there is none. Only its count is
     /// checked: the items are the kernel's own earlier writes.
     pub fn read(host: &impl Runtime, path: &RefPath<'static>) -> Result<Self, RecordError> {
-        let Some(bytes) =
-            read_value(host, path).map_err(|e| RecordError::Storage(e.to_string()))?
-        else {
+        let Some(bytes) = read(host, path)? else {
             return Ok(Self::default());
         };
         let mut r = Reader::new(&bytes);
-        let count = r.u32("count")?;
+        let count = r.u32("count").map_err(|error| RecordError::Decode {
+            part: path.to_string(),
+            error,
+        })?;
         let items = bytes.get(4..).unwrap_or_default().to_vec();
         Ok(StoredList { count, items })
     }
@@ -169,7 +50,8 @@ impl StoredList {
         self.items.len()
     }
 
-    /// The list with `more` after its items, as [`encode_list`] writes it.
+    /// The list with `more` after its items, as
+    /// [`pledgeroll_interface::record::encode_list`] writes it.
     pub fn with<T: Encode>(&self, more: &[T]) -> Vec<u8> {
         let more_count = u32::try_from(more.len()).unwrap_or(u32::MAX);
         let mut w = Writer::with_capacity(4 + self.items.len() + more.len() * 64);
@@ -182,139 +64,47 @@ impl StoredList {
     }
 }
 
-/// Where an unfinished level stands between two kernel runs. It is kept
-/// at [`paths::LEVEL_PROGRESS`] from a run that stops before the level's
-/// inbox is read until the level's last run removes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// The inbox level.
-    pub level: u32,
-    /// The level's runs so far.
-    pub runs: u32,
-    /// The index of the next inbox message to read.
-    pub next_message: u32,
-    /// Whether the protocol's level has begun (its due tasks ran).
-    pub begun: bool,
+/// Records where an unfinished level stands, as part of the run's writes.
+pub fn write_progress(progress: &Progress, pending: &mut Pending) {
+    pending.write(&paths::LEVEL_PROGRESS, &progress.to_bytes());
 }
 
-impl Encode for Progress {
-    fn encode(&self, w: &mut Writer) {
-        w.u32(self.level);
-        w.u32(self.runs);
-        w.u32(self.next_message);
-        w.u8(u8::from(self.begun));
+/// Where the unfinished level stands, or `None` when no level is
+/// unfinished.
+pub fn read_progress(host: &impl Runtime) -> Result<Option<Progress>, RecordError> {
+    match read(host, &paths::LEVEL_PROGRESS)? {
+        Some(bytes) => {
+            Progress::from_bytes(&bytes)
+                .map(Some)
+                .map_err(|error| RecordError::Decode {
+                    part: paths::LEVEL_PROGRESS.to_string(),
+                    error,
+                })
+        }
+        None => Ok(None),
     }
 }
 
-impl Decode for Progress {
-    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Progress {
-            level: r.u32("progress level")?,
-            runs: r.u32("progress runs")?,
-            next_message: r.u32("progress next message")?,
-            begun: r.bool("progress begun")?,
-        })
-    }
-}
-
-impl Progress {
-    /// Records the progress, as part of the run's writes.
-    pub fn write(&self, pending: &mut Pending) {
-        pending.write(&paths::LEVEL_PROGRESS, &self.to_bytes());
-    }
-
-    /// The progress in durable storage, or `None` when no level is
-    /// unfinished.
-    pub fn read(host: &impl Runtime) -> Result<Option<Self>, RecordError> {
-        match read_value(host, &paths::LEVEL_PROGRESS)
-            .map_err(|e| RecordError::Storage(e.to_string()))?
-        {
-            Some(bytes) => Ok(Some(Self::from_bytes(&bytes)?)),
-            None => Ok(None),
+/// Replaces the stored record with `record`, as part of the level's writes.
+pub fn write_record(record: &LevelRecord, pending: &mut Pending) {
+    for (path, value) in record.parts() {
+        match value {
+            Some(bytes) => pending.write(&path, &bytes),
+            None => pending.remove(&path),
         }
     }
 }
 
-/// One level's record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LevelRecord {
-    /// The inbox level.
-    pub number: u32,
-    /// Every state change, in order: scheduled tasks first, then messages.
-    pub events: Vec<Event>,
-    /// One receipt per signed operation, in order.
-    pub receipts: Vec<Receipt>,
-    /// Notes about messages the kernel could not use, by message index.
-    pub notices: Vec<Notice>,
-    /// The protocol's state hash after the level (after its latest run,
-    /// while it is unfinished).
-    pub state_hash: [u8; 32],
-    /// Why the level aborted, if it did. The operations and deposits of
-    /// the runs before the one that failed stand; nothing from that run on
-    /// changed the state.
-    pub fault: Option<String>,
-}
-
-impl LevelRecord {
-    /// Replaces the record with this one, as part of the level's writes.
-    pub fn write(&self, pending: &mut Pending) {
-        pending.write(&paths::LEVEL_NUMBER, &self.number.to_le_bytes());
-        pending.write(&paths::LEVEL_EVENTS, &encode_list(&self.events));
-        pending.write(&paths::LEVEL_RECEIPTS, &encode_list(&self.receipts));
-        pending.write(&paths::LEVEL_NOTICES, &encode_list(&self.notices));
-        pending.write(&paths::LEVEL_STATE_HASH, &self.state_hash);
-        match &self.fault {
-            Some(fault) => pending.write(&paths::LEVEL_FAULT, fault.as_bytes()),
-            None => pending.remove(&paths::LEVEL_FAULT),
-        }
-    }
-
-    /// The record in durable storage, or `None` before the first level.
-    pub fn read(host: &impl Runtime) -> Result<Option<Self>, RecordError> {
-        let read = |path: &RefPath<'static>| {
-            read_value(host, path).map_err(|e| RecordError::Storage(e.to_string()))
-        };
-        let Some(number) = read(&paths::LEVEL_NUMBER)? else {
-            return Ok(None);
-        };
-        let part = |path: RefPath<'static>| -> Result<Vec<u8>, RecordError> {
-            read(&path)?.ok_or(RecordError::Missing(path.to_string()))
-        };
-        let number = u32::from_bytes(&number)?;
-        let events = decode_list(&part(paths::LEVEL_EVENTS)?)?;
-        let receipts = decode_list(&part(paths::LEVEL_RECEIPTS)?)?;
-        let notices = decode_list(&part(paths::LEVEL_NOTICES)?)?;
-        let state_hash = <[u8; 32]>::from_bytes(&part(paths::LEVEL_STATE_HASH)?)?;
-        let fault = read(&paths::LEVEL_FAULT)?.map(|f| String::from_utf8_lossy(&f).into_owned());
-        Ok(Some(LevelRecord {
-            number,
-            events,
-            receipts,
-            notices,
-            state_hash,
-            fault,
-        }))
-    }
-}
-
-/// Why a stored level record could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RecordError {
-    /// Durable storage failed.
-    #[error("cannot read the level record: {0}")]
-    Storage(String),
-    /// A part of the record is missing.
-    #[error("level record part {0} is missing")]
-    Missing(String),
-    /// A part does not decode.
-    #[error("level record does not decode: {0}")]
-    Decode(#[from] DecodeError),
+/// The stored record, or `None` before the first level.
+pub fn read_record(host: &impl Runtime) -> Result<Option<LevelRecord>, RecordError> {
+    LevelRecord::from_parts(|path| read(host, path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pledgeroll_contracts::{Address, AssetId, Outcome};
+    use pledgeroll_contracts::{Address, AssetId, Event, Outcome, Receipt};
+    use pledgeroll_interface::record::{decode_list, encode_list, Notice, NoticeKind};
     use tezos_smart_rollup_mock::MockHost;
 
     fn alice() -> Address {
@@ -322,92 +112,24 @@ mod tests {
     }
 
     #[test]
-    fn notices_round_trip_and_reject_unknown_kinds() {
-        for kind in [
-            NoticeKind::Unrecognised,
-            NoticeKind::BatchRejected,
-            NoticeKind::BatchDropped,
-            NoticeKind::DepositRefunded,
-            NoticeKind::DepositDropped,
-        ] {
-            let n = Notice::new(3, kind, "why");
-            assert_eq!(Notice::from_bytes(&n.to_bytes()), Ok(n));
-        }
-        let mut bytes = Notice::new(3, NoticeKind::Unrecognised, "x").to_bytes();
-        bytes[4] = 9;
-        assert!(Notice::from_bytes(&bytes).is_err());
-    }
-
-    #[test]
-    fn long_details_are_cut_on_a_character_boundary() {
-        let n = Notice::new(0, NoticeKind::Unrecognised, &"é".repeat(150));
-        assert_eq!(n.detail.as_str().len(), MAX_DETAIL);
-        let n = Notice::new(
-            0,
-            NoticeKind::Unrecognised,
-            &format!("a{}", "é".repeat(150)),
-        );
-        assert_eq!(n.detail.as_str().len(), MAX_DETAIL - 1);
-    }
-
-    #[test]
-    fn lists_round_trip_and_refuse_bad_counts() {
-        let events = vec![
-            Event::Deposited {
-                account: alice(),
-                asset: AssetId(0),
-                amount: 5,
-            },
-            Event::Deposited {
-                account: alice(),
-                asset: AssetId(1),
-                amount: 7,
-            },
-        ];
-        let bytes = encode_list(&events);
-        assert_eq!(bytes.get(..4), Some(&2u32.to_le_bytes()[..]));
-        assert_eq!(decode_list::<Event>(&bytes), Ok(events));
-        assert_eq!(decode_list::<Event>(&encode_list::<Event>(&[])), Ok(vec![]));
-
-        let mut lying = bytes.clone();
-        lying[0] = 0xff;
-        assert!(decode_list::<Event>(&lying).is_err());
-        let mut trailing = bytes;
-        trailing.push(0);
-        assert_eq!(
-            decode_list::<Event>(&trailing),
-            Err(DecodeError::TrailingBytes(1))
-        );
-        assert!(decode_list::<Event>(&[1, 0]).is_err());
-    }
-
-    #[test]
-    fn progress_round_trips_and_refuses_bad_bytes() {
+    fn progress_is_kept_between_runs_and_bad_bytes_are_refused() {
         let p = Progress {
             level: 9,
             runs: 2,
             next_message: 1_234,
             begun: true,
         };
-        let bytes = p.to_bytes();
-        assert_eq!(bytes.len(), 13);
-        assert_eq!(bytes.get(..4), Some(&9u32.to_le_bytes()[..]));
-        assert_eq!(Progress::from_bytes(&bytes), Ok(p));
-        let not_begun = Progress { begun: false, ..p };
-        assert_eq!(Progress::from_bytes(&not_begun.to_bytes()), Ok(not_begun));
-        let mut bad_flag = bytes.clone();
-        bad_flag[12] = 2;
-        assert!(Progress::from_bytes(&bad_flag).is_err());
-        assert!(Progress::from_bytes(&bytes[..12]).is_err());
-
         let mut host = MockHost::default();
-        assert_eq!(Progress::read(&host), Ok(None));
+        assert_eq!(read_progress(&host), Ok(None));
         let mut run = Pending::default();
-        p.write(&mut run);
+        write_progress(&p, &mut run);
         run.commit(&mut host).unwrap();
-        assert_eq!(Progress::read(&host), Ok(Some(p)));
+        assert_eq!(read_progress(&host), Ok(Some(p)));
         crate::durable::write_value(&mut host, &paths::LEVEL_PROGRESS, &[1, 2]).unwrap();
-        assert!(matches!(Progress::read(&host), Err(RecordError::Decode(_))));
+        assert!(matches!(
+            read_progress(&host),
+            Err(RecordError::Decode { .. })
+        ));
     }
 
     #[test]
@@ -452,18 +174,18 @@ mod tests {
             ..LevelRecord::default()
         };
         let mut level = Pending::default();
-        first.write(&mut level);
+        write_record(&first, &mut level);
         level.commit(&mut host).unwrap();
-        assert_eq!(LevelRecord::read(&host).unwrap(), Some(first));
+        assert_eq!(read_record(&host).unwrap(), Some(first));
 
         let second = LevelRecord {
             number: 8,
             ..LevelRecord::default()
         };
         let mut level = Pending::default();
-        second.write(&mut level);
+        write_record(&second, &mut level);
         level.commit(&mut host).unwrap();
-        assert_eq!(LevelRecord::read(&host).unwrap(), Some(second));
-        assert_eq!(LevelRecord::read(&MockHost::default()).unwrap(), None);
+        assert_eq!(read_record(&host).unwrap(), Some(second));
+        assert_eq!(read_record(&MockHost::default()).unwrap(), None);
     }
 }

@@ -10,8 +10,9 @@
 //! administrator and no upgrade path: it never writes `/kernel/boot.wasm`,
 //! and only signed operations change accounts.
 //!
-//! Durable paths are listed in [`paths`]; `docs/state-layout.md` gives their
-//! encodings.
+//! Durable paths and the level record's codec are in
+//! `pledgeroll-interface`, which readers of the rollup share;
+//! `docs/state-layout.md` gives their encodings.
 
 pub mod budget;
 pub mod durable;
@@ -20,12 +21,10 @@ pub mod inbox;
 mod kernel;
 pub mod level;
 pub mod outbox;
-pub mod paths;
 
 pub use durable::DurableStore;
 pub use error::Abort;
 pub use kernel::run;
-pub use level::{LevelRecord, Notice, NoticeKind, Progress};
 
 #[cfg(target_arch = "wasm32")]
 tezos_smart_rollup_entrypoint::kernel_entry!(run);

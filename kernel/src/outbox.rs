@@ -19,10 +19,9 @@ use tezos_smart_rollup_host::runtime::Runtime;
 
 use crate::durable::Pending;
 use crate::error::Abort;
-use crate::paths;
+use pledgeroll_interface::paths;
 
-/// Most outbox messages the rollup can write in one level.
-pub const MAX_OUTBOX_PER_LEVEL: usize = 100;
+pub use pledgeroll_interface::pvm::MAX_OUTBOX_PER_LEVEL;
 
 /// The layer-1 form of a protocol contract, as a ticket's ticketer.
 pub fn l1_contract(c: &Contract) -> L1Contract {

@@ -10,8 +10,8 @@ mod common;
 use common::*;
 use pledgeroll_contracts::operation::signed_bytes;
 use pledgeroll_contracts::{Event, Holder, Outcome, SignedOperation, Signer};
+use pledgeroll_interface::{paths, NoticeKind};
 use pledgeroll_kernel::outbox::MAX_OUTBOX_PER_LEVEL;
-use pledgeroll_kernel::{paths, NoticeKind};
 use tezos_smart_rollup_encoding::contract::Contract as L1Contract;
 use tezos_smart_rollup_encoding::michelson::{MichelsonContract, MichelsonPair};
 use tezos_smart_rollup_encoding::smart_rollup::SmartRollupAddress;
@@ -400,7 +400,7 @@ fn the_level_record_describes_only_the_latest_level() {
     );
 }
 
-fn scenario(h: &mut Harness) -> Vec<([u8; 32], pledgeroll_kernel::LevelRecord)> {
+fn scenario(h: &mut Harness) -> Vec<([u8; 32], pledgeroll_interface::LevelRecord)> {
     let (creator, patron) = h.creator_and_patron(500);
     let mut out = vec![(h.state_hash(), h.record())];
     h.send(vec![(&patron, withdraw(7)), (&creator, withdraw(1))]);

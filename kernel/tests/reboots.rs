@@ -13,8 +13,8 @@ use common::*;
 use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Address, Event, Operation, Outcome, SignedOperation};
-use pledgeroll_kernel::level::Progress;
-use pledgeroll_kernel::{paths, LevelRecord, NoticeKind};
+use pledgeroll_interface::Progress;
+use pledgeroll_interface::{paths, LevelRecord, NoticeKind};
 
 /// Accounts that send the level's transfers.
 const SENDERS: u32 = 16;
@@ -339,7 +339,7 @@ fn a_level_left_unfinished_gives_way_to_the_next() {
         begun: true,
     };
     let mut writes = pledgeroll_kernel::durable::Pending::default();
-    stale.write(&mut writes);
+    pledgeroll_kernel::level::write_progress(&stale, &mut writes);
     writes.commit(&mut h.host).unwrap();
     pledgeroll_kernel::durable::write_value(&mut h.host, &paths::LEVEL_FAULT, b"old").unwrap();
 
@@ -354,5 +354,10 @@ fn a_level_left_unfinished_gives_way_to_the_next() {
     assert_eq!(h.balance(&addr(&key(2))), 25);
     assert_eq!(h.protocol().clock().unwrap().level, level);
     assert_eq!(h.durable("/pledgeroll/level/progress"), None);
-    assert_eq!(LevelRecord::read(&h.host).unwrap().unwrap(), record);
+    assert_eq!(
+        pledgeroll_kernel::level::read_record(&h.host)
+            .unwrap()
+            .unwrap(),
+        record
+    );
 }

@@ -16,8 +16,7 @@ use crate::durable::{Key, Tree};
 /// Largest inbox message or outbox message, in bytes.
 pub const MAX_MESSAGE_SIZE: usize = tezos_smart_rollup_core::MAX_INPUT_MESSAGE_SIZE;
 
-/// Most outbox messages one level may write.
-pub const MAX_OUTBOX_PER_LEVEL: usize = 100;
+pub use pledgeroll_interface::pvm::{KERNEL_BOOT, MAX_OUTBOX_PER_LEVEL};
 
 /// Size of the metadata `reveal_metadata` writes: the rollup address and
 /// the origination level.
@@ -114,8 +113,6 @@ pub const REBOOT_COUNTER: &str = "/readonly/kernel/env/reboot_counter";
 pub const STUCK_FLAG: &str = "/readonly/kernel/env/stuck";
 /// Present when the kernel asked for more reboots than a level allows.
 pub const TOO_MANY_REBOOT_FLAG: &str = "/readonly/kernel/env/too_many_reboot";
-/// The kernel's code.
-pub const KERNEL_BOOT: &str = "/kernel/boot.wasm";
 /// The PVM version string.
 pub const WASM_VERSION: &str = "/readonly/wasm_version";
 /// The version of the WASM PVM this host follows.

@@ -5,11 +5,10 @@
 
 use num_bigint::BigInt;
 use tezos_crypto_rs::hash::{BlockHash, ContractKt1Hash, SmartRollupHash};
-use tezos_data_encoding::enc::BinWriter;
 use tezos_data_encoding::types::Zarith;
 use tezos_smart_rollup_encoding::contract::Contract;
 use tezos_smart_rollup_encoding::inbox::{
-    ExternalMessageFrame, InboxMessage, InfoPerLevel, InternalInboxMessage, Transfer,
+    InboxMessage, InfoPerLevel, InternalInboxMessage, Transfer,
 };
 use tezos_smart_rollup_encoding::michelson::ticket::FA2_1Ticket;
 use tezos_smart_rollup_encoding::michelson::{
@@ -18,6 +17,8 @@ use tezos_smart_rollup_encoding::michelson::{
 use tezos_smart_rollup_encoding::public_key_hash::PublicKeyHash;
 use tezos_smart_rollup_encoding::smart_rollup::SmartRollupAddress;
 use tezos_smart_rollup_encoding::timestamp::Timestamp;
+
+use pledgeroll_interface::frame;
 
 use crate::host::MAX_MESSAGE_SIZE;
 
@@ -75,28 +76,14 @@ pub fn external(payload: &[u8]) -> Result<Vec<u8>, InboxError> {
     Ok(out)
 }
 
-/// The targeted frame for the rollup at `rollup` around `contents`.
-pub fn targeted_frame(rollup: [u8; 20], contents: &[u8]) -> Vec<u8> {
-    let frame = ExternalMessageFrame::Targetted {
-        address: SmartRollupAddress::new(SmartRollupHash(rollup.to_vec())),
-        contents,
-    };
-    let mut out = Vec::with_capacity(contents.len() + 21);
-    // Writing a frame into a vector cannot fail.
-    let _ = frame.bin_write(&mut out);
-    out
-}
-
 /// An L2 message as the batcher sends it: kept as it is if it already is
 /// framed for `rollup`, framed for it otherwise, then made an external
 /// message.
 pub fn batcher_message(rollup: [u8; 20], l2_message: &[u8]) -> Result<Vec<u8>, InboxError> {
-    let framed_already =
-        l2_message.first() == Some(&0) && l2_message.get(1..21) == Some(&rollup[..]);
-    if framed_already {
+    if frame::is_targeted_at(l2_message, &rollup) {
         external(l2_message)
     } else {
-        external(&targeted_frame(rollup, l2_message))
+        external(&frame::targeted(&rollup, l2_message))
     }
 }
 

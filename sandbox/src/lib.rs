@@ -12,16 +12,14 @@
 //!   says how.
 //! - [`accounts::BOOTSTRAP_ACCOUNTS`] are Octez's `bootstrap1`…`5`, funded
 //!   on the rollup at the first level with the [`assets::ASSETS`].
-//! - [`stack`] runs the sandbox with the indexer and the directory over
-//!   its mirror (`pledgeroll-sandbox up`); [`demo`] fills a fresh rollup
-//!   with a believable scenario.
+//! - The `pledgeroll-sandbox` binary, and `up` with the indexer and the
+//!   directory beside the node, are the `pledgeroll-devstack` crate.
 //! - [`host::HostState`] holds the host semantics once; [`wasm`] and
 //!   [`native`] put the kernel on top of it.
 
 pub mod accounts;
 pub mod assets;
 pub mod b58;
-pub mod demo;
 pub mod durable;
 pub mod host;
 pub mod inbox;
@@ -32,7 +30,6 @@ pub mod outbox;
 pub mod pvm;
 pub mod rollup;
 pub mod rpc;
-pub mod stack;
 pub mod store;
 pub mod wasm;
 

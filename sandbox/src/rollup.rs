@@ -14,7 +14,7 @@ use crate::durable::{digest, Tree};
 use crate::host::{key, HostState, KERNEL_BOOT};
 use crate::inbox::{self, InboxError};
 use crate::outbox::{Execution, Ledger, LEDGER_PREFIX};
-use crate::pvm::{self, install_pvm_values, Kernel, NativeKernel};
+use crate::pvm::{self, install_pvm_values, Kernel, LevelRun, NativeKernel};
 use crate::store::{BlockRecord, LevelCommit, MessageRecord, PendingMessage, Store, StoreError};
 use crate::wasm::{WasmError, WasmKernel};
 
@@ -23,7 +23,9 @@ use crate::wasm::{WasmError, WasmKernel};
 pub const ORIGINATION_LEVEL: u32 = 1;
 
 /// The durable path of the kernel's code, as steps.
-const KERNEL_STEPS: [&str; 2] = ["kernel", "boot.wasm"];
+fn kernel_steps() -> Vec<&'static str> {
+    KERNEL_BOOT.split('/').filter(|s| !s.is_empty()).collect()
+}
 
 /// Levels behind the head that layer 1 considers final.
 pub const FINALITY: u32 = 2;
@@ -269,38 +271,7 @@ impl Rollup {
             origination_level: ORIGINATION_LEVEL,
             timestamp,
         };
-        let zero = [0u8; 32];
-        let level_bytes = ORIGINATION_LEVEL.to_be_bytes();
-        let hash = hash_parts(
-            "pledgeroll-sandbox:genesis",
-            &[&rollup, &level_bytes, &timestamp.to_be_bytes()],
-        );
-        let state_hash = host.durable.hash_without(&KERNEL_STEPS);
-        let witness = hash_parts("pledgeroll-sandbox:payloads", &[]);
-        let commitment = hash_parts(
-            "pledgeroll-sandbox:commitment",
-            &[&state_hash, &level_bytes, &zero, &0u64.to_be_bytes()],
-        );
-        let block = BlockRecord {
-            level: ORIGINATION_LEVEL,
-            hash: b58::encode(b58::BLOCK, &hash),
-            predecessor: b58::encode(b58::BLOCK, &zero),
-            timestamp,
-            state_hash: b58::encode(b58::STATE, &state_hash),
-            context: b58::encode(b58::CONTEXT, &host.durable.root_hash()),
-            commitment: b58::encode(b58::COMMITMENT, &commitment),
-            previous_commitment: b58::encode(b58::COMMITMENT, &zero),
-            inbox_witness: b58::encode(b58::PAYLOADS, &witness),
-            inbox_hash: b58::encode(
-                b58::INBOX,
-                &hash_parts("pledgeroll-sandbox:inbox", &[&level_bytes, &witness]),
-            ),
-            initial_tick: 0,
-            num_ticks: 0,
-            num_messages: 0,
-            kernel_runs: 0,
-            failures: Vec::new(),
-        };
+        let block = genesis_block(&host, rollup, timestamp);
         let changes = host
             .durable
             .values()
@@ -526,17 +497,7 @@ impl Rollup {
     ) -> Result<BlockRecord, RollupError> {
         let level = self.head.level + 1;
         let predecessor = decode_hash(b58::BLOCK, &self.head.hash)?;
-        let mut inbox = Vec::with_capacity(messages.len() + 3);
-        inbox.push(inbox::start_of_level());
-        inbox.push(inbox::info_per_level(self.head.timestamp, predecessor));
-        let mut included = Vec::new();
-        for (m, id) in messages {
-            if let Some(id) = id {
-                included.push((id, u32::try_from(inbox.len()).unwrap_or(u32::MAX)));
-            }
-            inbox.push(m);
-        }
-        inbox.push(inbox::end_of_level());
+        let (inbox, included) = level_inbox(messages, self.head.timestamp, predecessor);
 
         let durable_before = self.host.durable.clone();
         let ledger_before = self.ledger.clone();
@@ -552,10 +513,38 @@ impl Rollup {
             }
         }
 
+        let changes = self.changes_since(&durable_before, &ledger_before);
+        let block = self.block_record(level, predecessor, timestamp, &inbox, &run)?;
+        let commit = LevelCommit {
+            block: Some(block.clone()),
+            inbox,
+            outbox: run.outbox,
+            changes,
+            consumed,
+            included,
+            meta: vec![(META_ADVANCE.to_owned(), 0u64.to_be_bytes().to_vec())],
+        };
+        if let Err(e) = self.store.commit_level(&commit) {
+            self.host.durable = durable_before;
+            self.ledger = ledger_before;
+            return Err(e.into());
+        }
+        self.advance = 0;
+        self.head = block.clone();
+        Ok(block)
+    }
+
+    /// What the level changed in durable storage and in the layer-1
+    /// ledger, as the store's key-value changes.
+    fn changes_since(
+        &self,
+        durable_before: &Tree,
+        ledger_before: &Ledger,
+    ) -> Vec<(String, Option<Vec<u8>>)> {
         let mut changes: Vec<(String, Option<Vec<u8>>)> = self
             .host
             .durable
-            .changes_since(&durable_before)
+            .changes_since(durable_before)
             .into_iter()
             .map(|(k, v)| (k, v.map(|v| v.to_vec())))
             .collect();
@@ -568,7 +557,19 @@ impl Rollup {
         for k in old.keys().filter(|k| !new.contains_key(*k)) {
             changes.push((k.clone(), None));
         }
+        changes
+    }
 
+    /// The block of the level just run: its hash, state hash, commitment
+    /// and inbox hash chained to the head's.
+    fn block_record(
+        &self,
+        level: u32,
+        predecessor: [u8; 32],
+        timestamp: i64,
+        inbox: &[Vec<u8>],
+        run: &LevelRun,
+    ) -> Result<BlockRecord, RollupError> {
         let level_bytes = level.to_be_bytes();
         let payloads: Vec<&[u8]> = inbox.iter().map(Vec::as_slice).collect();
         let witness = hash_parts("pledgeroll-sandbox:payloads", &payloads);
@@ -582,7 +583,7 @@ impl Rollup {
                 &witness,
             ],
         );
-        let state_hash = self.host.durable.hash_without(&KERNEL_STEPS);
+        let state_hash = self.host.durable.hash_without(&kernel_steps());
         let previous_commitment = decode_hash(b58::COMMITMENT, &self.head.commitment)?;
         let commitment = hash_parts(
             "pledgeroll-sandbox:commitment",
@@ -594,7 +595,7 @@ impl Rollup {
             ],
         );
         let previous_inbox = decode_hash(b58::INBOX, &self.head.inbox_hash)?;
-        let block = BlockRecord {
+        Ok(BlockRecord {
             level,
             hash: b58::encode(b58::BLOCK, &hash),
             predecessor: self.head.hash.clone(),
@@ -615,25 +616,8 @@ impl Rollup {
             num_ticks: run.ticks,
             num_messages: u32::try_from(inbox.len()).unwrap_or(u32::MAX),
             kernel_runs: run.runs,
-            failures: run.failures,
-        };
-        let commit = LevelCommit {
-            block: Some(block.clone()),
-            inbox,
-            outbox: run.outbox,
-            changes,
-            consumed,
-            included,
-            meta: vec![(META_ADVANCE.to_owned(), 0u64.to_be_bytes().to_vec())],
-        };
-        if let Err(e) = self.store.commit_level(&commit) {
-            self.host.durable = durable_before;
-            self.ledger = ledger_before;
-            return Err(e.into());
-        }
-        self.advance = 0;
-        self.head = block.clone();
-        Ok(block)
+            failures: run.failures.clone(),
+        })
     }
 
     /// Replaces the last `depth` levels: runs their inboxes again, at their
@@ -689,4 +673,62 @@ impl Rollup {
         }
         Ok(out)
     }
+}
+
+/// The rollup's first block, at its origination: nothing before it.
+fn genesis_block(host: &HostState, rollup: [u8; 20], timestamp: i64) -> BlockRecord {
+    let zero = [0u8; 32];
+    let level_bytes = ORIGINATION_LEVEL.to_be_bytes();
+    let hash = hash_parts(
+        "pledgeroll-sandbox:genesis",
+        &[&rollup, &level_bytes, &timestamp.to_be_bytes()],
+    );
+    let state_hash = host.durable.hash_without(&kernel_steps());
+    let witness = hash_parts("pledgeroll-sandbox:payloads", &[]);
+    let commitment = hash_parts(
+        "pledgeroll-sandbox:commitment",
+        &[&state_hash, &level_bytes, &zero, &0u64.to_be_bytes()],
+    );
+    BlockRecord {
+        level: ORIGINATION_LEVEL,
+        hash: b58::encode(b58::BLOCK, &hash),
+        predecessor: b58::encode(b58::BLOCK, &zero),
+        timestamp,
+        state_hash: b58::encode(b58::STATE, &state_hash),
+        context: b58::encode(b58::CONTEXT, &host.durable.root_hash()),
+        commitment: b58::encode(b58::COMMITMENT, &commitment),
+        previous_commitment: b58::encode(b58::COMMITMENT, &zero),
+        inbox_witness: b58::encode(b58::PAYLOADS, &witness),
+        inbox_hash: b58::encode(
+            b58::INBOX,
+            &hash_parts("pledgeroll-sandbox:inbox", &[&level_bytes, &witness]),
+        ),
+        initial_tick: 0,
+        num_ticks: 0,
+        num_messages: 0,
+        kernel_runs: 0,
+        failures: Vec::new(),
+    }
+}
+
+/// A level's inbox: start of level, the info message with the
+/// predecessor's time and hash, the messages, end of level; and where each
+/// batcher message with an id landed.
+fn level_inbox(
+    messages: Vec<(Vec<u8>, Option<String>)>,
+    predecessor_timestamp: i64,
+    predecessor: [u8; 32],
+) -> (Vec<Vec<u8>>, Vec<(String, u32)>) {
+    let mut inbox = Vec::with_capacity(messages.len() + 3);
+    inbox.push(inbox::start_of_level());
+    inbox.push(inbox::info_per_level(predecessor_timestamp, predecessor));
+    let mut included = Vec::new();
+    for (m, id) in messages {
+        if let Some(id) = id {
+            included.push((id, u32::try_from(inbox.len()).unwrap_or(u32::MAX)));
+        }
+        inbox.push(m);
+    }
+    inbox.push(inbox::end_of_level());
+    (inbox, included)
 }

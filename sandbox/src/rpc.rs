@@ -3,6 +3,7 @@
 //! `/sandbox`. Errors come as Octez error traces: a JSON list of
 //! `{kind, id, msg}`.
 
+use pledgeroll_interface::rpc;
 use std::collections::HashMap;
 use std::convert::Infallible;
 
@@ -82,38 +83,26 @@ type RpcResult<T> = Result<T, RpcError>;
 /// The sandbox's RPC routes.
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/global/smart_rollup_address", get(rollup_address))
+        .route(rpc::ROLLUP_ADDRESS, get(rollup_address))
         .route("/global/tezos_head", get(tezos_head))
         .route("/global/tezos_level", get(tezos_level))
-        .route("/global/block/{block_id}", get(block))
-        .route("/global/block/{block_id}/hash", get(block_hash))
-        .route("/global/block/{block_id}/level", get(block_level))
+        .route(rpc::BLOCK, get(block))
+        .route(rpc::BLOCK_HASH, get(block_hash))
+        .route(rpc::BLOCK_LEVEL, get(block_level))
         .route("/global/block/{block_id}/state_hash", get(state_hash))
         .route("/global/block/{block_id}/ticks", get(ticks))
         .route("/global/block/{block_id}/total_ticks", get(total_ticks))
         .route("/global/block/{block_id}/num_messages", get(num_messages))
-        .route(
-            "/global/block/{block_id}/durable/wasm_2_0_0/value",
-            get(durable_value),
-        )
-        .route(
-            "/global/block/{block_id}/durable/wasm_2_0_0/values",
-            get(durable_values),
-        )
-        .route(
-            "/global/block/{block_id}/durable/wasm_2_0_0/subkeys",
-            get(durable_subkeys),
-        )
-        .route(
-            "/global/block/{block_id}/durable/wasm_2_0_0/length",
-            get(durable_length),
-        )
+        .route(rpc::DURABLE_VALUE, get(durable_value))
+        .route(rpc::DURABLE_VALUES, get(durable_values))
+        .route(rpc::DURABLE_SUBKEYS, get(durable_subkeys))
+        .route(rpc::DURABLE_LENGTH, get(durable_length))
         .route(
             "/global/block/{block_id}/outbox/{level}/messages",
             get(outbox_messages),
         )
-        .route("/global/monitor_blocks", get(monitor_blocks))
-        .route("/local/batcher/injection", post(inject))
+        .route(rpc::MONITOR_BLOCKS, get(monitor_blocks))
+        .route(rpc::INJECTION, post(inject))
         .route("/local/batcher/queue", get(batcher_queue))
         .route("/local/batcher/queue/{id}", get(batcher_message))
         .route("/health", get(health))

@@ -90,6 +90,14 @@ fn to_i32(n: usize) -> i32 {
 
 /// Registers every `smart_rollup_core` function.
 fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    link_messages(linker)?;
+    link_values(linker)?;
+    link_tree(linker)?;
+    link_reveals(linker)
+}
+
+/// The inbox, the outbox and debug output.
+fn link_messages(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "read_input",
@@ -151,6 +159,11 @@ fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             Ok(())
         },
     )?;
+    Ok(())
+}
+
+/// Durable storage: reading and writing values.
+fn link_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_has",
@@ -209,6 +222,22 @@ fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     )?;
     linker.func_wrap(
         HOST_MODULE,
+        "store_value_size",
+        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
+            let m = memory(&mut c)?;
+            let (mem, host) = m.data_and_store_mut(&mut c);
+            Ok(code(
+                guest_key(mem, path, len).and_then(|k| host.store_value_size(&k)),
+            ))
+        },
+    )?;
+    Ok(())
+}
+
+/// Durable storage: deleting, listing, moving and copying subtrees.
+fn link_tree(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        HOST_MODULE,
         "store_delete",
         |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
@@ -264,6 +293,11 @@ fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             })()))
         },
     )?;
+    Ok(())
+}
+
+/// The reveal channel: preimages and the rollup's metadata.
+fn link_reveals(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "reveal_preimage",
@@ -277,17 +311,6 @@ fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 guest_mut(mem, dst, bytes.len())?.copy_from_slice(&bytes);
                 Ok(to_i32(bytes.len()))
             })()))
-        },
-    )?;
-    linker.func_wrap(
-        HOST_MODULE,
-        "store_value_size",
-        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
-            let m = memory(&mut c)?;
-            let (mem, host) = m.data_and_store_mut(&mut c);
-            Ok(code(
-                guest_key(mem, path, len).and_then(|k| host.store_value_size(&k)),
-            ))
         },
     )?;
     linker.func_wrap(

@@ -15,7 +15,7 @@ use pledgeroll_contracts::{
     Address, AssetId, Holder, MemoryStore, Operation, Outcome, Protocol, Receipt, RollupAddress,
     SignedOperation, Store,
 };
-use pledgeroll_kernel::level::decode_list;
+use pledgeroll_interface::record::decode_list;
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::assets::TEZ;
 use pledgeroll_sandbox::durable::Key;

@@ -10,7 +10,7 @@ use common::*;
 use futures_util::StreamExt;
 use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::{AssetId, Contract, Outcome, Receipt};
-use pledgeroll_kernel::level::decode_list;
+use pledgeroll_interface::record::decode_list;
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::assets::{TEZ, USD};
 use pledgeroll_sandbox::{start, KernelSource};

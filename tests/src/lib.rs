@@ -22,7 +22,7 @@ use pledgeroll_contracts::crypto::{blake2b_256, Curve};
 use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Address, AssetId, Contract, Operation};
-use pledgeroll_sandbox::stack::{self, RunningStack, StackConfig};
+use pledgeroll_devstack::stack::{self, RunningStack, StackConfig};
 use pledgeroll_sandbox::KernelSource;
 use serde_json::Value;
 

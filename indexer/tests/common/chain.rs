@@ -18,7 +18,7 @@ use pledgeroll_contracts::{
     Protocol, Receipt, RollupAddress, TierId,
 };
 use pledgeroll_indexer::LevelData;
-use pledgeroll_kernel::LevelRecord;
+use pledgeroll_interface::LevelRecord;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

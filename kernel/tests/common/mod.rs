@@ -15,8 +15,9 @@ use pledgeroll_contracts::{
     Address, AssetId, Batch, Contract, Encode, Holder, Operation, Protocol, RollupAddress,
     SignedOperation, TierId,
 };
+use pledgeroll_interface::LevelRecord;
 use pledgeroll_kernel::durable::Pending;
-use pledgeroll_kernel::{DurableStore, LevelRecord};
+use pledgeroll_kernel::DurableStore;
 use tezos_data_encoding::enc::{BinResult, BinWriter};
 use tezos_data_encoding::encoding::{Encoding, HasEncoding};
 use tezos_data_encoding::nom::{NomReader, NomResult};
@@ -315,7 +316,9 @@ impl Harness {
 
     /// The stored level record.
     pub fn record(&self) -> LevelRecord {
-        LevelRecord::read(&self.host).unwrap().unwrap()
+        pledgeroll_kernel::level::read_record(&self.host)
+            .unwrap()
+            .unwrap()
     }
 
     /// The protocol over the rollup's durable state, for queries.

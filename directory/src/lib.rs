@@ -1,11 +1,12 @@
-//! The directory: a read-only website and JSON API over the mirror.
+//! The pledgeroll directory: a read-only website and JSON API over the
+//! mirror `pledgeroll-indexer` keeps.
 //!
 //! Every figure comes from the mirror, opened read-only ([`store::Store`]).
 //! Pages are rendered on the server with maud, which escapes everything a
 //! creator wrote; they need no JavaScript. The JSON API lives under
 //! `/api/v1` with its OpenAPI document; Atom feeds and a CSV export of the
-//! ledger sit beside the pages. [`serve`] runs it in-process; `pledgeroll-indexer serve` runs
-//! it from the command line.
+//! ledger sit beside the pages. [`serve`] runs it in-process;
+//! `pledgeroll-directory` runs it from the command line.
 
 pub mod api;
 pub mod data;

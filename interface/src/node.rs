@@ -9,13 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use thiserror::Error;
 
-use pledgeroll_kernel::paths;
-use tezos_smart_rollup_host::path::{Path, RefPath};
-
-/// A kernel path as the RPC's `key` parameter.
-fn key_of(path: &RefPath<'static>) -> String {
-    String::from_utf8_lossy(path.as_bytes()).into_owned()
-}
+use crate::record::decode_list;
+use crate::{paths, rpc};
+use tezos_smart_rollup_host::path::RefPath;
 
 /// Why talking to the node failed.
 #[derive(Debug, Error)]
@@ -146,7 +142,7 @@ impl Node {
 
     /// The rollup's address.
     pub async fn rollup_address(&self) -> Result<RollupAddress, NodeError> {
-        let path = "/global/smart_rollup_address";
+        let path = rpc::ROLLUP_ADDRESS;
         let text: String = self.get_json(path).await?;
         text.parse().map_err(|e| NodeError::Unexpected {
             path: path.to_owned(),
@@ -156,7 +152,7 @@ impl Node {
 
     /// The level of block `block` (`head`, `finalized`, a level or a hash).
     pub async fn level(&self, block: &str) -> Result<u32, NodeError> {
-        self.get_json(&format!("/global/block/{block}/level")).await
+        self.get_json(&rpc::block_level(block)).await
     }
 
     /// The raw durable value at `key` in block `block`, if any.
@@ -165,7 +161,7 @@ impl Node {
         block: &str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, NodeError> {
-        let path = format!("/global/block/{block}/durable/wasm_2_0_0/value?key={key}");
+        let path = rpc::durable_value(block, key);
         let hex_value: Option<String> = self.get_json(&path).await?;
         hex_value
             .map(|h| {
@@ -192,34 +188,37 @@ impl Node {
     }
 
     /// A counted list (`u32` count then items) from the level record of block `block`.
-    async fn level_list<T: Decode>(&self, block: &str, key: &str) -> Result<Vec<T>, NodeError> {
-        match self.durable_value(block, key).await? {
+    async fn level_list<T: Decode>(
+        &self,
+        block: &str,
+        path: &RefPath<'static>,
+    ) -> Result<Vec<T>, NodeError> {
+        let key = path.to_string();
+        match self.durable_value(block, &key).await? {
             None => Ok(Vec::new()),
-            Some(bytes) => {
-                pledgeroll_kernel::level::decode_list(&bytes).map_err(|e| NodeError::Corrupt {
-                    key: key.to_owned(),
-                    reason: e.to_string(),
-                })
-            }
+            Some(bytes) => decode_list(&bytes).map_err(|e| NodeError::Corrupt {
+                key,
+                reason: e.to_string(),
+            }),
         }
     }
 
     /// The receipts of the operations applied at level `level`.
     pub async fn receipts(&self, level: u32) -> Result<Vec<Receipt>, NodeError> {
-        self.level_list(&level.to_string(), &key_of(&paths::LEVEL_RECEIPTS))
+        self.level_list(&level.to_string(), &paths::LEVEL_RECEIPTS)
             .await
     }
 
     /// The events of level `level`.
     pub async fn events(&self, level: u32) -> Result<Vec<Event>, NodeError> {
-        self.level_list(&level.to_string(), &key_of(&paths::LEVEL_EVENTS))
+        self.level_list(&level.to_string(), &paths::LEVEL_EVENTS)
             .await
     }
 
     /// Sends external messages through the node's batcher; returns their ids.
     pub async fn inject(&self, messages: &[Vec<u8>]) -> Result<Vec<String>, NodeError> {
         let hexes: Vec<String> = messages.iter().map(hex::encode).collect();
-        let ids: Injected = self.post_json("/local/batcher/injection", &hexes).await?;
+        let ids: Injected = self.post_json(rpc::INJECTION, &hexes).await?;
         Ok(ids.0)
     }
 

@@ -13,7 +13,7 @@
 
 use std::process::Command;
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../indexer/tests/common/mod.rs"]
 mod common;
 
 use common::chain::Script;
@@ -152,13 +152,10 @@ fn main() {
         let mirror = Mirror::open(db).await.expect("mirror");
         mirror.apply(&levels, u32::MAX).await.expect("applies");
         mirror.db().close().await;
-        let directory = pledgeroll_indexer::directory::serve(
-            &url,
-            None,
-            "127.0.0.1:0".parse().expect("address"),
-        )
-        .await
-        .expect("serves");
+        let directory =
+            pledgeroll_directory::serve(&url, None, "127.0.0.1:0".parse().expect("address"))
+                .await
+                .expect("serves");
         let base = directory.url();
         let check = reqwest::get(format!("{base}/api/v1/creators/{star}"))
             .await

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use pledgeroll_client::assets::AssetBook;
-use pledgeroll_client::node::NodeError;
 use pledgeroll_client::{Wallet, WalletError};
 use pledgeroll_contracts::crypto::{blake2b_256, Curve};
 use pledgeroll_contracts::encoding::{List, Text};
@@ -23,9 +22,10 @@ use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
     Address, AssetId, Batch, Encode, Holder, Operation, ProjectId, SignedOperation, TierId,
 };
+use pledgeroll_interface::NodeError;
 use serde_json::json;
 
-use crate::assets::{TEZ, USD};
+use pledgeroll_sandbox::assets::{TEZ, USD};
 
 const TEZ_ID: AssetId = AssetId(TEZ.asset_id);
 const USD_ID: AssetId = AssetId(USD.asset_id);
@@ -242,8 +242,62 @@ fn fits(ops: &[SignedOperation]) -> bool {
 pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
     let node = &wallet.node;
     let mut sender = Sender::new(wallet);
+    fund_accounts(wallet).await?;
+    // The creators' tiers are numbered from the rollup's next tier id.
+    let first_tier = wallet
+        .counters()
+        .await
+        .map_err(at("reading counters"))?
+        .tier;
+    let t = |n: u64| TierId(first_tier + n);
+    publish_creators(&mut sender).await?;
+    pledge_and_tip(&mut sender, t).await?;
+    let project_id = create_project(wallet, &mut sender).await?;
+    fund_and_open_tickets(&mut sender, project_id).await?;
+    pay_first_ticket(&mut sender, project_id).await?;
 
-    // Layer-1 deposits fund every demo account; Sam only a little.
+    // A month of streaming; Sam runs dry on the way.
+    pledgeroll_client::sandbox::advance(node, u64::from(MONTH)).await?;
+
+    // The second ticket is done; its invoice waits on the time-lock.
+    sender
+        .send(
+            "invoicing the second ticket",
+            vec![
+                (
+                    TARMAC,
+                    project(ProjectOperation::CloseTicket {
+                        project: project_id,
+                        ticket: 1,
+                    }),
+                ),
+                (
+                    TARMAC,
+                    project(ProjectOperation::RaiseInvoice {
+                        project: project_id,
+                        ticket: 1,
+                        beneficiary: TARMAC.address(),
+                        asset: USD_ID,
+                        amount: 150 * UNIT,
+                    }),
+                ),
+            ],
+        )
+        .await?;
+    let invoice = wallet
+        .invoice(project_id, 1)
+        .await
+        .map_err(at("reading the waiting invoice"))?;
+    Ok(DemoSummary {
+        creators: CREATORS.iter().map(|c| (c.name, c.address())).collect(),
+        project: project_id,
+        invoice_unlocks_at: invoice.map_or(0, |i| i.unlocks_at),
+    })
+}
+
+/// Layer-1 deposits fund every demo account; Sam only a little.
+async fn fund_accounts(wallet: &Wallet) -> Result<(), DemoError> {
+    let node = &wallet.node;
     let mut deposits = Vec::new();
     for who in CREATORS.iter().chain(&PATRONS) {
         let tez = if who.name == SAM.name {
@@ -267,13 +321,11 @@ pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
         pledgeroll_client::sandbox::deposit(node, &to, asset, amount).await?;
     }
 
-    // Creators publish their pages and tiers.
-    let first_tier = wallet
-        .counters()
-        .await
-        .map_err(at("reading counters"))?
-        .tier;
-    let t = |n: u64| TierId(first_tier + n);
+    Ok(())
+}
+
+/// Creators publish their pages and tiers.
+async fn publish_creators(sender: &mut Sender<'_>) -> Result<(), DemoError> {
     sender
         .send(
             "publishing the creators",
@@ -302,9 +354,15 @@ pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
                 (INES, tier("Collector", "A signed print of every cover.", TEZ_ID, 15 * UNIT, MONTH, Some(50))?),
             ],
         )
-        .await?;
+        .await?
+}
 
-    // Patrons pledge; Sam's 3 tez last him 18 days at 5 tez a month.
+/// Patrons pledge to the tiers `t` numbers; Sam's 3 tez last him 18 days
+/// at 5 tez a month.
+async fn pledge_and_tip(
+    sender: &mut Sender<'_>,
+    t: impl Fn(u64) -> TierId,
+) -> Result<(), DemoError> {
     sender
         .send(
             "pledging",
@@ -328,9 +386,11 @@ pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
                 ),
             ],
         )
-        .await?;
+        .await?
+}
 
-    // A public project: three commissioners, two must agree.
+/// A public project: three commissioners, two must agree.
+async fn create_project(wallet: &Wallet, sender: &mut Sender<'_>) -> Result<ProjectId, DemoError> {
     let project_id = ProjectId(
         wallet
             .counters()
@@ -359,6 +419,15 @@ pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
             )],
         )
         .await?;
+    Ok(project_id)
+}
+
+/// Funders fund the project, by deposit and by pledge; commissioners open
+/// three tickets.
+async fn fund_and_open_tickets(
+    sender: &mut Sender<'_>,
+    project_id: ProjectId,
+) -> Result<(), DemoError> {
     let open_ticket = |title: &str, url: &str, budget: u64| -> Result<Operation, DemoError> {
         Ok(project(ProjectOperation::OpenTicket {
             project: project_id,
@@ -427,8 +496,11 @@ pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
                 ),
             ],
         )
-        .await?;
-    // The first ticket is done and paid by two commissioners.
+        .await?
+}
+
+/// The first ticket is done and paid by two commissioners.
+async fn pay_first_ticket(sender: &mut Sender<'_>, project_id: ProjectId) -> Result<(), DemoError> {
     sender
         .send(
             "paying the first ticket",
@@ -459,43 +531,5 @@ pub async fn fill(wallet: &Wallet) -> Result<DemoSummary, DemoError> {
                 ),
             ],
         )
-        .await?;
-
-    // A month of streaming; Sam runs dry on the way.
-    pledgeroll_client::sandbox::advance(node, u64::from(MONTH)).await?;
-
-    // The second ticket is done; its invoice waits on the time-lock.
-    sender
-        .send(
-            "invoicing the second ticket",
-            vec![
-                (
-                    TARMAC,
-                    project(ProjectOperation::CloseTicket {
-                        project: project_id,
-                        ticket: 1,
-                    }),
-                ),
-                (
-                    TARMAC,
-                    project(ProjectOperation::RaiseInvoice {
-                        project: project_id,
-                        ticket: 1,
-                        beneficiary: TARMAC.address(),
-                        asset: USD_ID,
-                        amount: 150 * UNIT,
-                    }),
-                ),
-            ],
-        )
-        .await?;
-    let invoice = wallet
-        .invoice(project_id, 1)
-        .await
-        .map_err(at("reading the waiting invoice"))?;
-    Ok(DemoSummary {
-        creators: CREATORS.iter().map(|c| (c.name, c.address())).collect(),
-        project: project_id,
-        invoice_unlocks_at: invoice.map_or(0, |i| i.unlocks_at),
-    })
+        .await?
 }

@@ -7,10 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::data::{self, Context, CreatorsQuery, LedgerQuery, ProjectsQuery, Sort, KINDS};
 use super::format::{self, json_list, Assets};
-use super::store::{Day, Movement, Pledge};
+use super::store::{Day, Funder, Invoice, Movement, Pledge, Ticket};
 use super::{Error, Shared};
 
 /// Most rows a CSV export holds.
@@ -234,17 +235,17 @@ pub async fn creators(
     ))
 }
 
+/// Every byte but RFC 3986's unreserved characters is percent-encoded in a
+/// query-string value.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a query-string value.
 pub fn urlencode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// An SVG line chart of monthly income per asset, one step per day.
@@ -487,65 +488,93 @@ pub async fn project(
             p { "Threshold: " strong { (p.threshold) " of " (commissioners.len()) } " approvals pay an invoice at once." }
             ul { @for c in &commissioners { li { (holder_link(c)) } } }
             p.muted { "Created by " (holder_link(&p.creator)) }
-            h2 { "Tickets" }
-            @if v.tickets.is_empty() { p.muted { "No tickets yet." } } @else {
-                div.scroll { table {
-                    thead { tr { th { "#" } th { "Title" } th { "Budget" } th { "State" } } }
-                    tbody { @for t in &v.tickets { tr {
-                        td { (t.ticket_no) }
-                        td { @match &t.url {
-                            Some(u) if u.starts_with("https://") || u.starts_with("http://") => { a href=(u) rel="nofollow noopener ugc" { (t.title) } }
-                            Some(u) => { (t.title) " (" (u) ")" }
-                            None => { (t.title) }
-                        } }
-                        td { @if let (Some(asset), Some(amount)) = (t.budget_asset_id, &t.budget_amount) { (a.amount_text(asset, amount)) } }
-                        td { @if t.closed { "closed" } @else { "open" } }
-                    } } }
-                } }
-            }
-            h2 { "Open invoices" }
-            @if open.is_empty() { p.muted { "No open invoices." } } @else {
-                div.scroll { table {
-                    thead { tr { th { "#" } th { "Ticket" } th { "To" } th.num { "Amount" } th { "Approvals" } th { "Vetoes" } th { "Time-lock" } } }
-                    tbody { @for i in &open { tr {
-                        td { (i.invoice_no) }
-                        td { (i.ticket_no) }
-                        td { (holder_link(&i.beneficiary)) }
-                        td.num { (a.amount_text(i.asset_id, &i.amount)) }
-                        td { (json_list(&i.approvals).len()) " of " (p.threshold) }
-                        td { (json_list(&i.vetoes).len()) }
-                        td { @if i.unlocks_at > now { "unlocks in " (format::span(i.unlocks_at - now)) } @else { "unlocked" } }
-                    } } }
-                } }
-            }
-            h2 { "Paid and withdrawn invoices" }
-            @if settled.is_empty() { p.muted { "None yet." } } @else {
-                div.scroll { table {
-                    thead { tr { th { "#" } th { "To" } th.num { "Amount" } th { "Status" } th { "When" } } }
-                    tbody { @for i in &settled { tr {
-                        td { (i.invoice_no) }
-                        td { (holder_link(&i.beneficiary)) }
-                        td.num { (a.amount_text(i.asset_id, &i.amount)) }
-                        td { (i.status) }
-                        td { @if let Some(t) = i.settled_at { (format::time(t)) } }
-                    } } }
-                } }
-            }
-            h2 { "Funders" }
-            @if v.funders.is_empty() { p.muted { "No funders yet." } } @else {
-                div.scroll { table {
-                    thead { tr { th { "Funder" } th.num { "One-off funding" } th { "Refund" } } }
-                    tbody { @for f in &v.funders { tr {
-                        td { (holder_link(&f.funder)) }
-                        td.num { @if let (Some(asset), Some(fine)) = (f.asset_id, &f.one_off) {
-                            (a.amount_fine(asset, fine.parse().unwrap_or(0))) } @else { "streams" } }
-                        td { @if f.reclaimed { "reclaimed" } }
-                    } } }
-                } }
-            }
+            (project_tickets(a, &v.tickets))
+            (open_invoices(a, &open, p.threshold, now))
+            (settled_invoices(a, &settled))
+            (project_funders(a, &v.funders))
             p { a href={ "/ledger?account=project-" (p.project_id) } { "All movements →" } }
         },
     ))
+}
+
+/// A project's tickets, with their budgets and state.
+fn project_tickets(a: &Assets, tickets: &[Ticket]) -> Markup {
+    html! {
+    h2 { "Tickets" }
+    @if tickets.is_empty() { p.muted { "No tickets yet." } } @else {
+        div.scroll { table {
+            thead { tr { th { "#" } th { "Title" } th { "Budget" } th { "State" } } }
+            tbody { @for t in tickets { tr {
+                td { (t.ticket_no) }
+                td { @match &t.url {
+                    Some(u) if u.starts_with("https://") || u.starts_with("http://") => { a href=(u) rel="nofollow noopener ugc" { (t.title) } }
+                    Some(u) => { (t.title) " (" (u) ")" }
+                    None => { (t.title) }
+                } }
+                td { @if let (Some(asset), Some(amount)) = (t.budget_asset_id, &t.budget_amount) { (a.amount_text(asset, amount)) } }
+                td { @if t.closed { "closed" } @else { "open" } }
+            } } }
+        } }
+    }
+    }
+}
+
+/// A project's open invoices, with approvals, vetoes and time-locks.
+fn open_invoices(a: &Assets, open: &[&Invoice], threshold: i64, now: i64) -> Markup {
+    html! {
+    h2 { "Open invoices" }
+    @if open.is_empty() { p.muted { "No open invoices." } } @else {
+        div.scroll { table {
+            thead { tr { th { "#" } th { "Ticket" } th { "To" } th.num { "Amount" } th { "Approvals" } th { "Vetoes" } th { "Time-lock" } } }
+            tbody { @for i in open { tr {
+                td { (i.invoice_no) }
+                td { (i.ticket_no) }
+                td { (holder_link(&i.beneficiary)) }
+                td.num { (a.amount_text(i.asset_id, &i.amount)) }
+                td { (json_list(&i.approvals).len()) " of " (threshold) }
+                td { (json_list(&i.vetoes).len()) }
+                td { @if i.unlocks_at > now { "unlocks in " (format::span(i.unlocks_at - now)) } @else { "unlocked" } }
+            } } }
+        } }
+    }
+    }
+}
+
+/// A project's paid and withdrawn invoices.
+fn settled_invoices(a: &Assets, settled: &[&Invoice]) -> Markup {
+    html! {
+    h2 { "Paid and withdrawn invoices" }
+    @if settled.is_empty() { p.muted { "None yet." } } @else {
+        div.scroll { table {
+            thead { tr { th { "#" } th { "To" } th.num { "Amount" } th { "Status" } th { "When" } } }
+            tbody { @for i in settled { tr {
+                td { (i.invoice_no) }
+                td { (holder_link(&i.beneficiary)) }
+                td.num { (a.amount_text(i.asset_id, &i.amount)) }
+                td { (i.status) }
+                td { @if let Some(t) = i.settled_at { (format::time(t)) } }
+            } } }
+        } }
+    }
+    }
+}
+
+/// A project's funders and what they gave at once.
+fn project_funders(a: &Assets, funders: &[Funder]) -> Markup {
+    html! {
+    h2 { "Funders" }
+    @if funders.is_empty() { p.muted { "No funders yet." } } @else {
+        div.scroll { table {
+            thead { tr { th { "Funder" } th.num { "One-off funding" } th { "Refund" } } }
+            tbody { @for f in funders { tr {
+                td { (holder_link(&f.funder)) }
+                td.num { @if let (Some(asset), Some(fine)) = (f.asset_id, &f.one_off) {
+                    (a.amount_fine(asset, fine.parse().unwrap_or(0))) } @else { "streams" } }
+                td { @if f.reclaimed { "reclaimed" } }
+            } } }
+        } }
+    }
+    }
 }
 
 /// `/ledger`: every movement, filtered by account, asset and kind.
@@ -586,13 +615,22 @@ pub async fn ledger(
     ))
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
+/// The columns of `/ledger.csv`.
+const LEDGER_CSV_COLUMNS: [&str; 13] = [
+    "level",
+    "idx",
+    "time",
+    "kind",
+    "from",
+    "to",
+    "asset_id",
+    "asset",
+    "units",
+    "amount",
+    "pledge_id",
+    "project_id",
+    "memo",
+];
 
 /// `/ledger.csv`: the filtered ledger as CSV, newest first, amounts in
 /// base units and in the asset's decimals.
@@ -603,30 +641,40 @@ pub async fn ledger_csv(
     let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
     let page = data::ledger(&s.store, &query, Some(CSV_LIMIT)).await?;
-    let mut out = String::from(
-        "level,idx,time,kind,from,to,asset_id,asset,units,amount,pledge_id,project_id,memo\n",
-    );
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+        out.write_record(record)
+            .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
+    };
+    write(&mut out, &LEDGER_CSV_COLUMNS.map(str::to_owned))?;
     for m in &page.movements {
         let unit = ctx.assets.unit(m.asset_id);
         let units = u128::try_from(m.units).unwrap_or(0);
         let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            m.level,
-            m.idx,
-            m.happened_at,
-            m.kind,
-            csv_field(m.from_holder.as_deref().unwrap_or("")),
-            csv_field(m.to_holder.as_deref().unwrap_or("")),
-            m.asset_id,
-            csv_field(&unit.symbol),
-            m.units,
-            format::decimal(units, unit.decimals),
-            opt(m.pledge_id),
-            opt(m.project_id),
-            csv_field(m.memo.as_deref().unwrap_or("")),
-        ));
+        write(
+            &mut out,
+            &[
+                m.level.to_string(),
+                m.idx.to_string(),
+                m.happened_at.to_string(),
+                m.kind.clone(),
+                m.from_holder.clone().unwrap_or_default(),
+                m.to_holder.clone().unwrap_or_default(),
+                m.asset_id.to_string(),
+                unit.symbol.clone(),
+                m.units.to_string(),
+                format::decimal(units, unit.decimals),
+                opt(m.pledge_id),
+                opt(m.project_id),
+                m.memo.clone().unwrap_or_default(),
+            ],
+        )?;
     }
+    let out = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("writing CSV: {e}")))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -46,12 +46,12 @@ pub const LEVEL_STATE_HASH: RefPath<'static> =
 pub const LEVEL_FAULT: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/level/fault");
 
 /// Present only between two runs of an unfinished level: where the level
-/// stands ([`crate::level::Progress`]). The level's last run removes it.
+/// stands ([`crate::record::Progress`]). The level's last run removes it.
 pub const LEVEL_PROGRESS: RefPath<'static> = RefPath::assert_from(b"/pledgeroll/level/progress");
 
 /// The kernel the rollup runs. The kernel never writes it: there is no
 /// upgrade path.
-pub const KERNEL_BOOT: RefPath<'static> = RefPath::assert_from(b"/kernel/boot.wasm");
+pub const KERNEL_BOOT: RefPath<'static> = RefPath::assert_from(crate::pvm::KERNEL_BOOT.as_bytes());
 
 /// The durable path of a protocol key such as `/accounts/tz1…`.
 pub fn state(key: &str) -> Result<OwnedPath, PathError> {

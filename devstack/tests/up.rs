@@ -232,7 +232,7 @@ async fn up_demo_on_postgres_then_resume() {
 /// error, and left as it was, instead of being mixed with this one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mirror_of_another_sandbox_is_refused() {
-    use pledgeroll_sandbox::stack::{self, StackConfig, StackError};
+    use pledgeroll_devstack::stack::{self, StackConfig, StackError};
     use pledgeroll_sandbox::KernelSource;
 
     let dir = tempfile::tempdir().expect("temporary directory");

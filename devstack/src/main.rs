@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use pledgeroll_devstack::demo;
+use pledgeroll_devstack::stack::{self, StackConfig, StackError};
+use pledgeroll_indexer::cli::shutdown_signal;
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
-use pledgeroll_sandbox::stack::{self, StackConfig, StackError};
 use pledgeroll_sandbox::{
-    demo, start, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
+    start, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
 };
 
 /// Prints a line on stdout; a closed stdout (`up | head`) must not stop
@@ -173,23 +175,6 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves when the process is asked to stop (Ctrl-C, or SIGTERM).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        if let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let block_time = args.node.block_time;
     if !block_time.is_finite() || block_time <= 0.0 {
@@ -225,6 +210,36 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         ),
         Err(e) => return Err(e.into()),
     };
+    let directory = running.directory_url();
+    print_banner(&running, &kernel_name, &data_dir);
+
+    let mut indexer_status = running.indexer().subscribe();
+    let outcome = tokio::select! {
+        () = shutdown_signal() => Ok(()),
+        failed = indexer_status.wait_for(|s| s.failed.is_some()) => {
+            let why = failed
+                .ok()
+                .and_then(|s| s.failed.clone())
+                .unwrap_or_else(|| "its task ended".to_owned());
+            Err(anyhow::anyhow!("the indexer stopped for good: {why}"))
+        }
+        result = async {
+            if args.demo {
+                run_demo(&running, &directory).await?;
+            }
+            std::future::pending::<anyhow::Result<()>>().await
+        } => result,
+    };
+    say!("stopping…");
+    let stopped = running.stop().await;
+    // What made `up` stop comes first; a failed part also fails its stop.
+    outcome?;
+    stopped.context("the stack did not stop cleanly")
+}
+
+/// What `up` prints once the stack runs: where everything is, and the
+/// bootstrap accounts with their public sandbox keys.
+fn print_banner(running: &stack::RunningStack, kernel_name: &str, data_dir: &Path) {
     let node = running.node_url();
     let directory = running.directory_url();
     say!("pledgeroll is up, running {kernel_name}");
@@ -256,29 +271,6 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     say!();
     say!("The wallet talks to {node} (set PLEDGEROLL_NODE for another node).");
     say!("Ctrl-C stops everything; `up` again on the same data directory resumes.");
-
-    let mut indexer_status = running.indexer().subscribe();
-    let outcome = tokio::select! {
-        () = shutdown_signal() => Ok(()),
-        failed = indexer_status.wait_for(|s| s.failed.is_some()) => {
-            let why = failed
-                .ok()
-                .and_then(|s| s.failed.clone())
-                .unwrap_or_else(|| "its task ended".to_owned());
-            Err(anyhow::anyhow!("the indexer stopped for good: {why}"))
-        }
-        result = async {
-            if args.demo {
-                run_demo(&running, &directory).await?;
-            }
-            std::future::pending::<anyhow::Result<()>>().await
-        } => result,
-    };
-    say!("stopping…");
-    let stopped = running.stop().await;
-    // What made `up` stop comes first; a failed part also fails its stop.
-    outcome?;
-    stopped.context("the stack did not stop cleanly")
 }
 
 /// Fills a fresh rollup with the demo and waits for the mirror to show it.

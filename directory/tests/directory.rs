@@ -9,6 +9,7 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
 
+#[path = "../../indexer/tests/common/mod.rs"]
 mod common;
 
 use std::net::SocketAddr;
@@ -22,8 +23,8 @@ use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{Address, AssetId, Holder, Operation, ProjectId, TierId};
-use pledgeroll_indexer::directory::store::{Count, Store};
-use pledgeroll_indexer::directory::{serve, RunningDirectory};
+use pledgeroll_directory::store::{Count, Store};
+use pledgeroll_directory::{serve, RunningDirectory};
 use pledgeroll_indexer::Backend;
 use serde_json::Value;
 

@@ -3,6 +3,7 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic)]
 
+#[path = "../../sandbox/tests/common/mod.rs"]
 mod common;
 
 use std::net::TcpListener;

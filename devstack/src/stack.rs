@@ -10,11 +10,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pledgeroll_indexer::directory::{self, RunningDirectory};
+use pledgeroll_directory::{self as directory, RunningDirectory};
 use pledgeroll_indexer::{Db, DbConfig, IndexError, IndexerConfig, Mirror, RunningIndexer};
 
-use crate::node::{start as start_sandbox, RunningSandbox, SandboxConfig, SandboxError};
-use crate::rollup::KernelSource;
+use pledgeroll_sandbox::node::{
+    start as start_sandbox, RunningSandbox, SandboxConfig, SandboxError,
+};
+use pledgeroll_sandbox::rollup::KernelSource;
 
 /// How to run the stack.
 #[derive(Debug, Clone)]
@@ -129,7 +131,7 @@ pub struct RunningStack {
 /// already hold.
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let rollup_dir = config.rollup_dir();
-    let resumed = crate::rollup::database_path(&rollup_dir).exists();
+    let resumed = pledgeroll_sandbox::rollup::database_path(&rollup_dir).exists();
     std::fs::create_dir_all(&rollup_dir).map_err(|e| StackError::DataDir {
         path: config.data_dir.clone(),
         reason: e.to_string(),

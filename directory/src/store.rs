@@ -1,96 +1,49 @@
-//! Read-only queries over the mirror, written once for Postgres and SQLite.
+//! Read-only queries over the mirror, written once for Postgres and SQLite
+//! and run through the indexer's database handle ([`Db`]), opened
+//! read-only.
 //!
 //! Exact amounts are read as text (`CAST(… AS TEXT)`) and sums are cast to
 //! `BIGINT`, so one row type decodes on both databases. Every value a
 //! visitor gives is bound as a parameter, never spliced into SQL.
 
-use std::str::FromStr;
-use std::time::Duration;
-
+use pledgeroll_indexer::{Db, DbConfig, IndexError};
 use serde::Serialize;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
-use sqlx::{FromRow, PgPool, SqlitePool};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use super::Error;
 
-/// A parameter bound to a query.
-#[derive(Debug, Clone)]
-pub enum Param {
-    /// An integer.
-    Int(i64),
-    /// Text.
-    Text(String),
-}
+/// A parameter bound to a query (`Param::Int`, `Param::Text`): a value as
+/// the indexer stores it.
+pub use pledgeroll_indexer::schema::Value as Param;
 
 /// A read-only connection pool to the mirror.
 #[derive(Debug, Clone)]
-pub enum Store {
-    /// PostgreSQL, every transaction read-only.
-    Postgres(PgPool),
-    /// SQLite, opened read-only.
-    Sqlite(SqlitePool),
+pub struct Store {
+    db: Db,
 }
 
 impl Store {
     /// Opens the mirror at `url` for reading only: SQLite in read-only
-    /// mode, Postgres with `default_transaction_read_only` on (and the
-    /// `schema` as search path, if given).
+    /// mode, Postgres with every transaction read-only (and the `schema`
+    /// as search path, if given).
     pub async fn open(url: &str, schema: Option<&str>) -> Result<Store, Error> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let mut options = PgConnectOptions::from_str(url)
-                .map_err(|e| Error::Config(format!("invalid Postgres URL: {e}")))?;
-            let mut settings = vec![("default_transaction_read_only", "on".to_owned())];
-            if let Some(schema) = schema {
-                if !crate::db::valid_schema(schema) {
-                    return Err(Error::Config(format!(
-                        "invalid schema name {schema:?}: use lower-case letters, digits and _"
-                    )));
-                }
-                settings.push(("search_path", schema.to_owned()));
-            }
-            options = options.options(settings);
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
-                .await
-                .map_err(|e| {
-                    Error::Config(format!(
-                        "cannot connect to the mirror ({e}); is PostgreSQL running at the URL given?"
-                    ))
-                })?;
-            Ok(Store::Postgres(pool))
-        } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| Error::Config(format!("invalid SQLite URL: {e}")))?
-                .read_only(true)
-                .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
-                .await
-                .map_err(|e| {
-                    Error::Config(format!(
-                        "cannot open the mirror {url} ({e}); create it with `pledgeroll-indexer run`"
-                    ))
-                })?;
-            Ok(Store::Sqlite(pool))
-        } else {
-            Err(Error::Config(
-                "unsupported database URL: use postgres://… or sqlite:…".to_owned(),
-            ))
-        }
+        let config = DbConfig::read_only(url, schema.map(str::to_owned));
+        let db = Db::connect(&config).await.map_err(|e| match e {
+            IndexError::Config(message) => Error::Config(message),
+            e => Error::Config(format!(
+                "cannot open the mirror ({e}); is the database at the URL given running, \
+                 and has `pledgeroll-indexer run` made the mirror?"
+            )),
+        })?;
+        Ok(Store { db })
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
-        match self {
-            Store::Postgres(pool) => pool.close().await,
-            Store::Sqlite(pool) => pool.close().await,
-        }
+        self.db.close().await
     }
 
     /// Every row `sql` returns with `params` bound as `$1`, `$2`, ….
@@ -98,21 +51,9 @@ impl Store {
     where
         T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
     {
-        macro_rules! bound {
-            ($pool:expr) => {{
-                let mut q = sqlx::query_as::<_, T>(sql);
-                for p in params {
-                    q = match p {
-                        Param::Int(v) => q.bind(*v),
-                        Param::Text(v) => q.bind(v.clone()),
-                    };
-                }
-                q.fetch_all($pool).await?
-            }};
-        }
-        Ok(match self {
-            Store::Postgres(pool) => bound!(pool),
-            Store::Sqlite(pool) => bound!(pool),
+        self.db.fetch_as(sql, params).await.map_err(|e| match e {
+            IndexError::Database(e) => Error::Database(e),
+            e => Error::Internal(e.to_string()),
         })
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use pledgeroll_contracts::FINE_PER_UNIT;
 
 use super::store::AssetRow;
@@ -102,36 +103,20 @@ pub fn decimal(units: u128, decimals: u32) -> String {
     format!("{whole}.{}", digits.trim_end_matches('0'))
 }
 
-/// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
+/// Unix seconds as `YYYY-MM-DD HH:MM UTC` (the seconds itself beyond
+/// what a date can hold).
 pub fn time(unix: i64) -> String {
-    let (y, m, d) = civil(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3_600,
-        secs % 3_600 / 60
+    DateTime::<Utc>::from_timestamp(unix, 0).map_or_else(
+        || unix.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
     )
 }
 
 /// Days since 1970-01-01 as `YYYY-MM-DD`.
 pub fn date(day: i64) -> String {
-    let (y, m, d) = civil(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The proleptic Gregorian date of a day number (Howard Hinnant's
-/// `civil_from_days`).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    day.checked_mul(86_400)
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+        .map_or_else(|| day.to_string(), |t| t.format("%Y-%m-%d").to_string())
 }
 
 /// A duration in the largest sensible units: `3 days 4 h`, `12 min`.

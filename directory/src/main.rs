@@ -1,0 +1,57 @@
+//! `pledgeroll-directory`: serves the read-only directory (website, JSON
+//! API, feeds) over a mirror that `pledgeroll-indexer run` keeps.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use pledgeroll_indexer::cli::{shutdown_signal, MirrorArgs};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "pledgeroll-directory",
+    version,
+    about = "Serves the read-only pledgeroll directory over a mirror"
+)]
+struct Cli {
+    #[command(flatten)]
+    mirror: MirrorArgs,
+    /// Where to serve the directory.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+}
+
+async fn serve(cli: Cli) -> anyhow::Result<()> {
+    let db = cli.mirror.database()?;
+    let directory = pledgeroll_directory::serve(&db.url, db.schema.as_deref(), cli.addr).await?;
+    tracing::info!(url = %directory.url(), "serving the directory");
+    shutdown_signal().await;
+    tracing::info!("stopping");
+    directory.stop().await?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
