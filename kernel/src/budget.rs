@@ -109,14 +109,14 @@ pub fn signer_curve(op: &SignedOperation) -> Curve {
 
 /// The ticks one run has used so far, as estimated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Budget {
+pub struct TickBudget {
     spent: u64,
 }
 
-impl Budget {
+impl TickBudget {
     /// A run's budget, charged with [`RUN_TICKS`].
     pub fn new() -> Self {
-        Budget { spent: RUN_TICKS }
+        TickBudget { spent: RUN_TICKS }
     }
 
     /// Adds `ticks` to the estimate.
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn a_run_stops_while_the_costliest_message_still_fits() {
-        let mut budget = Budget::new();
+        let mut budget = TickBudget::new();
         assert!(budget.allows_another_message());
         let mut messages = 0u64;
         while budget.allows_another_message() {
@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn signed_operations_fill_a_run_by_their_curve() {
         let per_run = |curve: Curve| {
-            let mut budget = Budget::new();
+            let mut budget = TickBudget::new();
             let mut ops = 0u64;
             while budget.allows_another_message() {
                 budget.charge(MESSAGE_TICKS);
@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn charges_saturate() {
-        let mut budget = Budget::new();
+        let mut budget = TickBudget::new();
         budget.charge(u64::MAX);
         budget.charge_accesses(u64::MAX);
         assert_eq!(budget.spent(), u64::MAX);

@@ -6,7 +6,7 @@ use tezos_smart_rollup_encoding::inbox::Transfer;
 use tezos_smart_rollup_host::input::Message;
 use tezos_smart_rollup_host::runtime::Runtime;
 
-use crate::budget::{self, Budget};
+use crate::budget::{self, TickBudget};
 use crate::durable::{DurableStore, Pending};
 use crate::error::Abort;
 use crate::inbox::{self, DepositParameter, Input};
@@ -104,7 +104,7 @@ struct Level {
     /// What earlier runs of the level recorded.
     earlier: Earlier,
     /// The ticks this run has used, as estimated.
-    budget: Budget,
+    budget: TickBudget,
     /// The run's changes, not yet in durable storage.
     pending: Pending,
     /// Why the level aborted, once it has.
@@ -129,7 +129,7 @@ impl Level {
             runs: 0,
             next_message: 0,
             earlier: Earlier::default(),
-            budget: Budget::new(),
+            budget: TickBudget::new(),
             pending: Pending::default(),
             fault: None,
             events: Vec::new(),

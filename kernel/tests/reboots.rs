@@ -14,7 +14,7 @@ use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Address, Event, Operation, Outcome, SignedOperation};
 use pledgeroll_interface::Progress;
-use pledgeroll_interface::{paths, LevelRecord, NoticeKind};
+use pledgeroll_interface::{paths, NoticeKind};
 
 /// Accounts that send the level's transfers.
 const SENDERS: u32 = 16;

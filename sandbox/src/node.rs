@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::rollup::{KernelSource, Rollup, RollupConfig, RollupError};
-use crate::store::{BlockRecord, Store};
+use crate::store::{BlockRecord, LevelStore};
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub enum SandboxError {
 #[derive(Debug)]
 pub struct Shared {
     rollup: Mutex<Rollup>,
-    store: Arc<Store>,
+    store: Arc<LevelStore>,
     address: String,
     blocks: broadcast::Sender<BlockRecord>,
     shutdown: watch::Receiver<bool>,
@@ -136,7 +136,7 @@ impl Sandbox {
     }
 
     /// The database, for reads.
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &Arc<LevelStore> {
         &self.shared.store
     }
 

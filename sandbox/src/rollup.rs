@@ -15,7 +15,9 @@ use crate::host::{key, HostState, KERNEL_BOOT};
 use crate::inbox::{self, InboxError};
 use crate::outbox::{Execution, Ledger, LEDGER_PREFIX};
 use crate::pvm::{self, install_pvm_values, Kernel, LevelRun, NativeKernel};
-use crate::store::{BlockRecord, LevelCommit, MessageRecord, PendingMessage, Store, StoreError};
+use crate::store::{
+    BlockRecord, LevelCommit, LevelStore, MessageRecord, PendingMessage, StoreError,
+};
 use crate::wasm::{WasmError, WasmKernel};
 
 /// The layer-1 level at which the sandbox rollup is originated; the kernel
@@ -122,7 +124,7 @@ type Incoming = (Vec<u8>, Option<(String, String)>);
 
 /// The rollup: its head state in memory, its history on disk.
 pub struct Rollup {
-    store: Arc<Store>,
+    store: Arc<LevelStore>,
     kernel: Box<dyn Kernel>,
     host: HostState,
     ledger: Ledger,
@@ -163,7 +165,7 @@ fn decode_hash(prefix: &[u8], text: &str) -> Result<[u8; 32], RollupError> {
 }
 
 /// The durable storage and the layer-1 ledger after `level`, from disk.
-fn load_state(store: &Store, level: u32) -> Result<(Tree, Ledger), RollupError> {
+fn load_state(store: &LevelStore, level: u32) -> Result<(Tree, Ledger), RollupError> {
     let mut tree = Tree::new();
     let mut ledger_rows = Vec::new();
     for (k, v) in store.state_at(level)? {
@@ -188,7 +190,7 @@ impl Rollup {
             path: config.data_dir.clone(),
             reason: e.to_string(),
         })?;
-        let store = Arc::new(Store::open(&database_path(&config.data_dir))?);
+        let store = Arc::new(LevelStore::open(&database_path(&config.data_dir))?);
         let (kernel, code): (Box<dyn Kernel>, Option<Vec<u8>>) = match config.kernel {
             KernelSource::Wasm(code) => {
                 let k = WasmKernel::new()?;
@@ -250,7 +252,7 @@ impl Rollup {
 
     #[allow(clippy::too_many_arguments)]
     fn originate(
-        store: Arc<Store>,
+        store: Arc<LevelStore>,
         kernel: Box<dyn Kernel>,
         rollup: [u8; 20],
         data_dir: &Path,
@@ -302,7 +304,7 @@ impl Rollup {
     }
 
     /// The database, for readers.
-    pub fn store(&self) -> Arc<Store> {
+    pub fn store(&self) -> Arc<LevelStore> {
         self.store.clone()
     }
 

@@ -133,14 +133,15 @@ pub struct LevelCommit {
     pub meta: Vec<(String, Vec<u8>)>,
 }
 
-/// The sandbox's database.
-pub struct Store {
+/// The sandbox's database: every level's block, inbox, outbox and durable
+/// changes, so past levels stay readable and a restart resumes.
+pub struct LevelStore {
     db: Database,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for LevelStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Store")
+        f.write_str("LevelStore")
     }
 }
 
@@ -156,7 +157,7 @@ fn decode_row(bytes: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-impl Store {
+impl LevelStore {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let database = Database::create(path).map_err(db)?;
@@ -173,7 +174,7 @@ impl Store {
             tx.open_table(META).map_err(db)?;
         }
         tx.commit().map_err(db)?;
-        Ok(Store { db: database })
+        Ok(LevelStore { db: database })
     }
 
     /// A setting.
@@ -534,7 +535,7 @@ mod tests {
         }
     }
 
-    fn commit(store: &Store, level: u32, changes: &[(&str, Option<&[u8]>)]) {
+    fn commit(store: &LevelStore, level: u32, changes: &[(&str, Option<&[u8]>)]) {
         store
             .commit_level(&LevelCommit {
                 block: Some(block(level)),
@@ -552,7 +553,7 @@ mod tests {
     fn values_are_read_as_of_any_level() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let store = Store::open(&dir.join("db")).unwrap();
+        let store = LevelStore::open(&dir.join("db")).unwrap();
         commit(
             &store,
             1,
@@ -588,9 +589,9 @@ mod tests {
         assert!(store.inbox(2).unwrap().is_empty());
         drop(store);
         // The database stays locked while open, and reopens afterwards.
-        let again = Store::open(&dir.join("db")).unwrap();
+        let again = LevelStore::open(&dir.join("db")).unwrap();
         assert!(matches!(
-            Store::open(&dir.join("db")),
+            LevelStore::open(&dir.join("db")),
             Err(StoreError::InUse)
         ));
         assert_eq!(again.block_count().unwrap(), 1);
@@ -599,7 +600,7 @@ mod tests {
     #[test]
     fn pending_messages_leave_the_queue_with_their_level() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(&tmp.path().join("db")).unwrap();
+        let store = LevelStore::open(&tmp.path().join("db")).unwrap();
         let p = PendingMessage {
             seq: 1,
             id: Some("scmsg1".to_owned()),

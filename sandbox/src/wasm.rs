@@ -39,9 +39,9 @@ pub enum WasmError {
 }
 
 /// What the sandbox's host functions see of a kernel call.
-type Ctx<'a> = Caller<'a, HostState>;
+type HostCaller<'a> = Caller<'a, HostState>;
 
-fn memory(caller: &mut Ctx<'_>) -> wasmtime::Result<Memory> {
+fn memory(caller: &mut HostCaller<'_>) -> wasmtime::Result<Memory> {
     match caller.get_export("memory") {
         Some(Extern::Memory(m)) => Ok(m),
         _ => Err(wasmtime::format_err!("the kernel has no exported memory")),
@@ -101,7 +101,7 @@ fn link_messages(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "read_input",
-        |mut c: Ctx<'_>, info: i32, dst: i32, max_bytes: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, info: i32, dst: i32, max_bytes: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code((|| {
@@ -133,7 +133,7 @@ fn link_messages(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "write_output",
-        |mut c: Ctx<'_>, src: i32, len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, src: i32, len: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code((|| {
@@ -147,7 +147,7 @@ fn link_messages(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "write_debug",
-        |mut c: Ctx<'_>, src: i32, len: i32| -> wasmtime::Result<()> {
+        |mut c: HostCaller<'_>, src: i32, len: i32| -> wasmtime::Result<()> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             // The PVM does not check a debug message's bounds: a bad one is
@@ -167,7 +167,7 @@ fn link_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_has",
-        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code(
@@ -178,7 +178,7 @@ fn link_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_read",
-        |mut c: Ctx<'_>,
+        |mut c: HostCaller<'_>,
          path: i32,
          len: i32,
          offset: i32,
@@ -200,7 +200,7 @@ fn link_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_write",
-        |mut c: Ctx<'_>,
+        |mut c: HostCaller<'_>,
          path: i32,
          len: i32,
          offset: i32,
@@ -223,7 +223,7 @@ fn link_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_value_size",
-        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code(
@@ -239,7 +239,7 @@ fn link_tree(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_delete",
-        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code(
@@ -250,7 +250,7 @@ fn link_tree(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_delete_value",
-        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, path: i32, len: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code(
@@ -261,7 +261,7 @@ fn link_tree(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_list_size",
-        |mut c: Ctx<'_>, path: i32, len: i32| -> wasmtime::Result<i64> {
+        |mut c: HostCaller<'_>, path: i32, len: i32| -> wasmtime::Result<i64> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(guest_key(mem, path, len)
@@ -272,7 +272,12 @@ fn link_tree(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_move",
-        |mut c: Ctx<'_>, from: i32, from_len: i32, to: i32, to_len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>,
+         from: i32,
+         from_len: i32,
+         to: i32,
+         to_len: i32|
+         -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code((|| {
@@ -284,7 +289,12 @@ fn link_tree(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "store_copy",
-        |mut c: Ctx<'_>, from: i32, from_len: i32, to: i32, to_len: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>,
+         from: i32,
+         from_len: i32,
+         to: i32,
+         to_len: i32|
+         -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code((|| {
@@ -301,7 +311,12 @@ fn link_reveals(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "reveal_preimage",
-        |mut c: Ctx<'_>, hash: i32, hash_len: i32, dst: i32, max: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>,
+         hash: i32,
+         hash_len: i32,
+         dst: i32,
+         max: i32|
+         -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code((|| {
@@ -316,7 +331,7 @@ fn link_reveals(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         HOST_MODULE,
         "reveal_metadata",
-        |mut c: Ctx<'_>, dst: i32, max: i32| -> wasmtime::Result<i32> {
+        |mut c: HostCaller<'_>, dst: i32, max: i32| -> wasmtime::Result<i32> {
             let m = memory(&mut c)?;
             let (mem, host) = m.data_and_store_mut(&mut c);
             Ok(code((|| {
