@@ -11,6 +11,7 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
 
+use pledgeroll_contracts::fixtures;
 use std::process::Command;
 
 #[path = "../../indexer/tests/common/mod.rs"]
@@ -56,23 +57,8 @@ fn levels() -> (Vec<LevelData>, Address) {
     let star = creators[0].public_key().address();
     let mut setup = Vec::new();
     for (i, k) in creators.iter().enumerate() {
-        let profile = Profile {
-            name: text(&format!("Creator {i}")),
-            description: text("makes things"),
-            links: List::new(Vec::new()).expect("short"),
-        };
-        setup.push((k.clone(), Operation::SetProfile { profile }));
-        setup.push((
-            k.clone(),
-            Operation::AddTier {
-                title: text("Supporter"),
-                perks: text("thanks"),
-                asset: AssetId(0),
-                amount_per_period: 1_000_000 + i as u64,
-                period: 2_592_000,
-                patron_limit: None,
-            },
-        ));
+        setup.push((k.clone(), fixtures::profile(&format!("Creator {i}"))));
+        setup.push((k.clone(), fixtures::tier(1_000_000 + i as u64, 2_592_000)));
     }
     // Deposits first: they register the asset the tiers are priced in.
     let addresses: Vec<Address> = patrons.iter().map(|k| k.public_key().address()).collect();
@@ -89,17 +75,7 @@ fn levels() -> (Vec<LevelData>, Address) {
     }
     let pledges: Vec<(SecretKey, Operation)> = patrons
         .iter()
-        .map(|k| {
-            (
-                k.clone(),
-                Operation::Pledge {
-                    tier: TierId(0),
-                    amount: None,
-                    end: None,
-                    cap: None,
-                },
-            )
-        })
+        .map(|k| (k.clone(), fixtures::pledge(TierId(0))))
         .collect();
     for chunk in pledges.chunks(OPS_PER_LEVEL) {
         let ops: Vec<_> = chunk.iter().map(|(k, op)| (k, op.clone())).collect();

@@ -34,9 +34,7 @@ const USD: AssetId = AssetId(1);
 const XSS_NAME: &str = "<script>alert(1)</script>";
 const XSS_DESCRIPTION: &str = "<b>bold</b> & <img src=x onerror=alert(2)>";
 
-fn text<const N: usize>(s: &str) -> Text<N> {
-    Text::new(s).expect("short text")
-}
+use pledgeroll_contracts::fixtures::text;
 
 fn ticket(ticketer: &str) -> Ticket {
     Ticket {
@@ -103,24 +101,10 @@ fn profile(name: &str, description: &str, links: &[&str]) -> Operation {
     }
 }
 
-fn tier(title: &str, asset: AssetId, amount: u64, period: u32, limit: Option<u32>) -> Operation {
-    Operation::AddTier {
-        title: text(title),
-        perks: text(&format!("perks of {title}")),
-        asset,
-        amount_per_period: amount,
-        period,
-        patron_limit: limit,
-    }
-}
+use pledgeroll_contracts::fixtures::tier_of as tier;
 
 fn pledge(tier: u64) -> Operation {
-    Operation::Pledge {
-        tier: TierId(tier),
-        amount: None,
-        end: None,
-        cap: None,
-    }
+    pledgeroll_contracts::fixtures::pledge(TierId(tier))
 }
 
 fn project(op: ProjectOperation) -> Operation {

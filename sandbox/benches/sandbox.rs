@@ -126,17 +126,7 @@ fn scenario(kernel: KernelSource, level_messages: usize) -> Figures {
 
     let pledges: Vec<SignedOperation> = patrons
         .iter_mut()
-        .map(|p| {
-            p.sign(
-                &address,
-                Operation::Pledge {
-                    tier: TierId(0),
-                    amount: None,
-                    end: None,
-                    cap: None,
-                },
-            )
-        })
+        .map(|p| p.sign(&address, pledgeroll_contracts::fixtures::pledge(TierId(0))))
         .collect();
     f.pledges = pledges.len();
     rollup.inject(&pack(&pledges)).expect("injected");

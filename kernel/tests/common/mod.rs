@@ -10,7 +10,6 @@ use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
     Address, AssetId, Batch, Contract, Encode, Holder, Operation, Protocol, RollupAddress,
     SignedOperation, TierId,
@@ -100,37 +99,14 @@ pub fn ticket_of(
 /// The parameter a wallet sends the rollup to deposit `ticket` for `receiver`.
 pub type Parameter = MichelsonPair<MichelsonContract, FA2_1Ticket>;
 
-/// A creator profile.
-pub fn profile(name: &str) -> Operation {
-    Operation::SetProfile {
-        profile: Profile {
-            name: Text::new(name).unwrap(),
-            description: Text::new("makes things").unwrap(),
-            links: List::default(),
-        },
-    }
-}
-
-/// A tier of `per_period` units of [`ASSET`] every `period` seconds.
-pub fn tier(per_period: u64, period: u32) -> Operation {
-    Operation::AddTier {
-        title: Text::new("supporter").unwrap(),
-        perks: Text::new("thanks").unwrap(),
-        asset: ASSET,
-        amount_per_period: per_period,
-        period,
-        patron_limit: None,
-    }
-}
+/// A creator profile, and a tier of `per_period` units of [`ASSET`]
+/// (asset 0) every `period` seconds.
+#[allow(unused_imports)]
+pub use pledgeroll_contracts::fixtures::{profile, tier};
 
 /// A pledge at a tier's price.
 pub fn pledge(tier: u64) -> Operation {
-    Operation::Pledge {
-        tier: TierId(tier),
-        amount: None,
-        end: None,
-        cap: None,
-    }
+    pledgeroll_contracts::fixtures::pledge(TierId(tier))
 }
 
 /// A withdrawal of `amount` units of [`ASSET`] to the ticketer's `burn`.

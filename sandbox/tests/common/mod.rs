@@ -7,9 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::encoding::List;
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
     AssetId, Batch, Encode, Holder, MemoryStore, Operation, Protocol, RollupAddress,
     SignedOperation, Store, TierId,
@@ -349,35 +348,12 @@ pub fn pack(ops: &[SignedOperation]) -> Vec<Vec<u8>> {
     out
 }
 
-/// A creator profile.
-pub fn profile(name: &str) -> Operation {
-    Operation::SetProfile {
-        profile: Profile {
-            name: Text::new(name).expect("short"),
-            description: Text::new("makes things").expect("short"),
-            links: List::default(),
-        },
-    }
-}
-
-/// A tier of `per_period` base units of tez every `period` seconds.
-pub fn tier(per_period: u64, period: u32) -> Operation {
-    Operation::AddTier {
-        title: Text::new("supporter").expect("short"),
-        perks: Text::new("thanks").expect("short"),
-        asset: AssetId(0),
-        amount_per_period: per_period,
-        period,
-        patron_limit: None,
-    }
-}
+/// A creator profile, and a tier of `per_period` base units of tez every
+/// `period` seconds.
+#[allow(unused_imports)]
+pub use pledgeroll_contracts::fixtures::{profile, tier};
 
 /// A pledge at a tier's price.
 pub fn pledge(tier: u64) -> Operation {
-    Operation::Pledge {
-        tier: TierId(tier),
-        amount: None,
-        end: None,
-        cap: None,
-    }
+    pledgeroll_contracts::fixtures::pledge(TierId(tier))
 }
