@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use common::chain::{Chain, Shape};
 use common::TestDb;
-use pledgeroll_indexer::db::{copy_rows, BOOK_TABLES, LEVEL_TABLES, STATE_TABLES};
+use pledgeroll_indexer::rows::tables;
 use pledgeroll_indexer::{Backend, Db, LevelData, Mirror};
 
 /// The indexer's catch-up batch limits (`IndexerConfig::new`).
@@ -55,7 +55,7 @@ async fn catch_up(mirror: &Mirror, levels: &[LevelData], undo_from: u32) -> f64 
 /// Writes every row of `from`'s mirror into the empty mirror `to` with
 /// `COPY`, in one transaction; returns the seconds taken and the rows.
 async fn copy_all(from: &Db, to: &Db) -> (f64, usize) {
-    let snapshot = from.snapshot().await.expect("snapshot");
+    let mut snapshot = from.snapshot().await.expect("snapshot");
     let rows: usize = snapshot.values().map(Vec::len).sum();
     let sizes: Vec<String> = snapshot
         .iter()
@@ -63,18 +63,13 @@ async fn copy_all(from: &Db, to: &Db) -> (f64, usize) {
         .map(|(table, rows)| format!("{table} {}", rows.len()))
         .collect();
     println!("rows: {}", sizes.join(", "));
-    let Db::Postgres(pool) = to else {
-        panic!("COPY needs Postgres");
-    };
-    let mut tx = pool.begin().await.expect("begin");
+    assert_eq!(to.backend(), Backend::Postgres, "COPY needs Postgres");
+    let mut tx = to.begin().await.expect("begin");
     let started = Instant::now();
-    for def in STATE_TABLES
-        .iter()
-        .chain(LEVEL_TABLES.iter())
-        .chain(BOOK_TABLES.iter())
-    {
-        if let Some(table) = snapshot.get(def.name) {
-            copy_rows(&mut tx, def, table).await.expect("copies");
+    for def in tables() {
+        if let Some(table) = snapshot.remove(def.name) {
+            // Inserting into an append-only table is a `COPY` on Postgres.
+            tx.insert(def, table).await.expect("copies");
         }
     }
     tx.commit().await.expect("commit");

@@ -1,8 +1,11 @@
-//! How the mirror's tables look from Rust: column kinds, values, and the
-//! [`Row`] trait every table's row type implements through [`table!`].
+//! The mirror's schema, in one place: column kinds, values, the [`Row`]
+//! trait every table's row type implements through [`table!`], and the DDL
+//! of both databases rendered from the same table descriptions
+//! ([`TableDef::ddl`]), each database naming the column kinds its own way.
 //!
-//! The DDL lives in `migrations/postgres` and `migrations/sqlite`; a test
-//! migrates both databases and checks every table here against them.
+//! A test creates the schema on both databases and checks every table here
+//! against what the database reports, and writes and reads back a row of
+//! every table.
 
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -45,7 +48,19 @@ pub struct Col {
     pub ty: ColType,
 }
 
-/// A table: its name and columns, the key columns first.
+/// A secondary index of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    /// Its name, unique in the schema.
+    pub name: &'static str,
+    /// Its columns in order, as SQL (a column may be followed by `DESC`).
+    pub columns: &'static str,
+    /// For a partial index, the condition the rows it covers meet.
+    pub filter: Option<&'static str>,
+}
+
+/// A table: its name and columns, the key columns first, and what else the
+/// database keeps for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableDef {
     /// The table's name.
@@ -54,9 +69,46 @@ pub struct TableDef {
     pub columns: &'static [Col],
     /// How many leading columns make the primary key.
     pub keys: usize,
+    /// A condition every row meets (a `CHECK` constraint), as SQL.
+    pub check: Option<&'static str>,
+    /// Its secondary indexes.
+    pub indexes: &'static [Index],
 }
 
 impl TableDef {
+    /// The statements that create the table and its indexes, with
+    /// `column_type` naming each column kind in the database's dialect.
+    pub fn ddl(&self, column_type: impl Fn(Kind) -> &'static str) -> Vec<String> {
+        let mut parts: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let null = if c.ty.nullable { "" } else { " NOT NULL" };
+                format!("\"{}\" {}{null}", c.name, column_type(c.ty.kind))
+            })
+            .collect();
+        parts.push(format!("PRIMARY KEY ({})", quoted(self.key_columns())));
+        if let Some(check) = self.check {
+            parts.push(format!("CHECK ({check})"));
+        }
+        let mut out = vec![format!(
+            "CREATE TABLE \"{}\" (\n    {}\n)",
+            self.name,
+            parts.join(",\n    ")
+        )];
+        for index in self.indexes {
+            let filter = index
+                .filter
+                .map(|f| format!(" WHERE {f}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "CREATE INDEX \"{}\" ON \"{}\" ({}){filter}",
+                index.name, self.name, index.columns
+            ));
+        }
+        out
+    }
+
     /// The primary-key columns.
     pub fn key_columns(&self) -> &'static [Col] {
         self.columns.get(..self.keys).unwrap_or_default()
@@ -66,6 +118,14 @@ impl TableDef {
     pub fn value_columns(&self) -> &'static [Col] {
         self.columns.get(self.keys..).unwrap_or_default()
     }
+}
+
+/// Column names, quoted and comma-separated, for SQL.
+pub fn quoted(cols: &[Col]) -> String {
+    cols.iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One stored value.
@@ -184,7 +244,9 @@ pub trait Row: Clone + Debug + PartialEq + Send + Sync + 'static {
 }
 
 /// Defines a row type and its [`Row`] implementation: key fields first,
-/// then the other columns, each named as in the DDL.
+/// then the other columns, each named as its column; then, optionally, a
+/// `check "condition";` and `index name ("columns") [where "condition"];`
+/// lines for the table's constraint and secondary indexes.
 macro_rules! table {
     (
         $(#[$meta:meta])*
@@ -192,6 +254,8 @@ macro_rules! table {
             key { $( $(#[$kmeta:meta])* $k:ident : $kt:ty ),+ $(,)? }
             $( $(#[$fmeta:meta])* $f:ident : $ft:ty ),* $(,)?
         }
+        $( check $check:literal; )?
+        $( index $index:ident ($icols:literal) $( where $ifilter:literal )?; )*
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +279,14 @@ macro_rules! table {
                     }, )*
                 ],
                 keys: [$(stringify!($k)),+].len(),
+                check: $crate::schema::first(&[$($check)?]),
+                indexes: &[
+                    $( $crate::schema::Index {
+                        name: stringify!($index),
+                        columns: $icols,
+                        filter: $crate::schema::first(&[$($ifilter)?]),
+                    }, )*
+                ],
             };
 
             fn key(&self) -> Self::Key {
@@ -246,6 +318,15 @@ macro_rules! table {
     };
 }
 pub(crate) use table;
+
+/// The first of none or one optional clause given to [`table!`].
+#[doc(hidden)]
+pub const fn first(items: &[&'static str]) -> Option<&'static str> {
+    match items {
+        [one, ..] => Some(*one),
+        [] => None,
+    }
+}
 
 /// The next value of a row, as the column's Rust type.
 pub(crate) fn take<T: Column>(
@@ -282,6 +363,50 @@ mod tests {
             /// Bytes.
             data: Vec<u8>,
         }
+        check "id > 0";
+        index sample_note ("note, id DESC") where "note IS NOT NULL";
+    }
+
+    table! {
+        /// A table with a two-column key and nothing else to it.
+        Pair in "pair" {
+            key {
+                /// First.
+                a: i64,
+                /// Second.
+                b: String,
+            }
+        }
+    }
+
+    fn names(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Int => "INT8",
+            Kind::Text => "STR",
+            Kind::Exact => "DEC",
+            Kind::Bool => "BOOL",
+            Kind::Bytes => "BIN",
+        }
+    }
+
+    #[test]
+    fn ddl_names_every_column_in_the_dialect_with_key_check_and_indexes() {
+        assert_eq!(
+            Sample::DEF.ddl(names),
+            [
+                "CREATE TABLE \"sample\" (\n    \"id\" INT8 NOT NULL,\n    \"amount\" DEC NOT NULL,\n    \
+                 \"note\" STR,\n    \"data\" BIN NOT NULL,\n    PRIMARY KEY (\"id\"),\n    CHECK (id > 0)\n)",
+                "CREATE INDEX \"sample_note\" ON \"sample\" (note, id DESC) WHERE note IS NOT NULL",
+            ]
+        );
+        assert_eq!(
+            Pair::DEF.ddl(names),
+            [
+                "CREATE TABLE \"pair\" (\n    \"a\" INT8 NOT NULL,\n    \"b\" STR NOT NULL,\n    \
+              PRIMARY KEY (\"a\", \"b\")\n)"
+            ]
+        );
+        assert!(Pair::DEF.value_columns().is_empty());
     }
 
     #[test]

@@ -10,9 +10,9 @@ mod common;
 use common::chain::{Chain, Shape};
 use common::{check_against_protocol, TestDb};
 use pledgeroll_contracts::PledgeId;
-use pledgeroll_indexer::db::{BOOK_TABLES, LEVEL_TABLES, STATE_TABLES};
-use pledgeroll_indexer::schema::Kind;
-use pledgeroll_indexer::{Backend, IndexError, LevelData, Mirror};
+use pledgeroll_indexer::rows::tables;
+use pledgeroll_indexer::schema::{Kind, TableDef, Value};
+use pledgeroll_indexer::{Backend, Db, IndexError, LevelData, Mirror};
 use rand::{Rng, SeedableRng};
 
 async fn apply_in(
@@ -33,11 +33,7 @@ async fn apply_in(
 async fn schema_matches(backend: Backend) {
     let db = TestDb::new(backend);
     let mirror = db.mirror().await;
-    for def in STATE_TABLES
-        .iter()
-        .chain(LEVEL_TABLES.iter())
-        .chain(BOOK_TABLES.iter())
-    {
+    for def in tables() {
         let columns = mirror.db().columns(def.name).await.expect("columns");
         let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
         let ours: Vec<&str> = def.columns.iter().map(|c| c.name).collect();
@@ -64,6 +60,96 @@ async fn schema_matches(backend: Backend) {
     }
 }
 on_both!(schema_matches: sqlite_schema_matches_the_rust_tables, postgres_schema_matches_the_rust_tables);
+
+/// A row of `def` holding the largest (`high`) or smallest values of each
+/// column's kind, and null in nullable columns when not `high`. The cursor's
+/// one row has id 1.
+fn extreme_row(def: &TableDef, high: bool) -> Vec<Value> {
+    def.columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match (c.ty.kind, high) {
+            _ if i == 0 && def.check.is_some() => Value::Int(1),
+            _ if c.ty.nullable && !high && i >= def.keys => Value::Null,
+            (Kind::Int, true) => Value::Int(i64::MAX),
+            (Kind::Int, false) => Value::Int(i64::MIN),
+            (Kind::Text, true) => Value::Text("ẞ\t\\\n'\"; -- ".repeat(200)),
+            (Kind::Text, false) => Value::Text(String::new()),
+            (Kind::Exact, true) => Value::Exact(u128::MAX),
+            (Kind::Exact, false) => Value::Exact(0),
+            (Kind::Bool, high) => Value::Bool(high),
+            (Kind::Bytes, true) => Value::Bytes((0..=255).collect()),
+            (Kind::Bytes, false) => Value::Bytes(Vec::new()),
+        })
+        .collect()
+}
+
+/// Every column of every table holds what the code writes into it, and
+/// reads back the same, through the bulk writes and the key lookups.
+async fn every_table_round_trips(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    let mut tx = mirror.db().begin().await.expect("begin");
+    for def in tables() {
+        for high in [true, false] {
+            let row = extreme_row(def, high);
+            let key = row[..def.keys].to_vec();
+            tx.insert(def, vec![row.clone()]).await.expect("inserts");
+            let all = tx.select_all(def).await.expect("reads");
+            assert!(all.contains(&row), "{}: {all:?}", def.name);
+            tx.upsert(def, vec![row.clone()]).await.expect("upserts");
+            let read = tx.select_keys(def, vec![key.clone()]).await.expect("reads");
+            assert_eq!(read, [row], "{} by key", def.name);
+            tx.delete_keys(def, vec![key.clone()])
+                .await
+                .expect("deletes");
+            let gone = tx.select_keys(def, vec![key]).await.expect("reads");
+            assert!(gone.is_empty(), "{}", def.name);
+        }
+    }
+    tx.rollback().await.expect("rollback");
+}
+on_both!(every_table_round_trips: sqlite_every_table_round_trips, postgres_every_table_round_trips);
+
+/// A mirror the earlier sqlx migrations made has the same schema and is
+/// taken over; a mirror of another schema version is refused in one line.
+async fn older_mirrors_are_taken_over_or_refused(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    let mut tx = mirror.db().begin().await.expect("begin");
+    for sql in [
+        "DELETE FROM indexer_meta",
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, success BOOLEAN NOT NULL)",
+        "INSERT INTO _sqlx_migrations (version, success) VALUES (1, TRUE)",
+    ] {
+        tx.execute(sql, Vec::new()).await.expect("executes");
+    }
+    tx.commit().await.expect("commit");
+    mirror.db().close().await;
+    let taken = db.mirror().await;
+    let mut tx = taken.db().begin().await.expect("begin");
+    tx.execute(
+        "UPDATE indexer_meta SET value = $1 WHERE name = 'schema_version'",
+        vec![Value::Text("0".into())],
+    )
+    .await
+    .expect("updates");
+    tx.commit().await.expect("commit");
+    taken.db().close().await;
+    let db2 = Db::connect(&db.config).await.expect("connects");
+    let refused = Mirror::open(db2.clone()).await;
+    db2.close().await;
+    let Err(IndexError::Config(message)) = refused else {
+        panic!("an old mirror opened: {refused:?}");
+    };
+    assert!(!message.contains('\n'), "{message}");
+    assert!(message.contains("schema 0"), "{message}");
+    assert!(
+        message.contains("index again into an empty database"),
+        "{message}"
+    );
+}
+on_both!(older_mirrors_are_taken_over_or_refused: sqlite_older_mirrors_are_taken_over_or_refused, postgres_older_mirrors_are_taken_over_or_refused);
 
 async fn chain_is_mirrored_exactly(backend: Backend) {
     let db = TestDb::new(backend);

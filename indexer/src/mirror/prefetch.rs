@@ -1,0 +1,105 @@
+//! Reading, before a batch is applied, every row it may read or change, in
+//! one bulk query per table: the family modules name the keys of their
+//! events ([`super::Projection::keys`]), and a few rows lead to others (a
+//! pledge to its tier, a tier to its creator, a balance to its last day).
+
+use std::collections::BTreeSet;
+
+use pledgeroll_contracts::{Address, AssetId, Holder, ProjectId};
+
+use super::batch::{asset_key, day, Batch};
+use super::{projection, LevelData};
+use crate::db::Tx;
+use crate::error::{int, IndexError};
+use crate::rows::{address_text, holder_text};
+
+/// The keys a batch will touch, per table.
+#[derive(Debug, Default)]
+pub(super) struct Keys {
+    pub(super) accounts: BTreeSet<(String,)>,
+    pub(super) assets: BTreeSet<(i64,)>,
+    pub(super) balances: BTreeSet<(String, i64)>,
+    pub(super) creators: BTreeSet<(String,)>,
+    pub(super) tiers: BTreeSet<(i64,)>,
+    pub(super) pledges: BTreeSet<(i64,)>,
+    pub(super) projects: BTreeSet<(i64,)>,
+    pub(super) escrows: BTreeSet<(i64, i64)>,
+    pub(super) tickets: BTreeSet<(i64, i64)>,
+    pub(super) invoices: BTreeSet<(i64, i64)>,
+    pub(super) funders: BTreeSet<(i64, String)>,
+    pub(super) funder_assets: BTreeSet<(i64, String, i64)>,
+}
+
+impl Keys {
+    /// A holder's balance in an asset.
+    pub(super) fn balance(&mut self, holder: &Holder, asset: AssetId) {
+        self.balances
+            .insert((holder_text(holder), asset_key(asset)));
+    }
+
+    /// An account's balance in an asset.
+    pub(super) fn account_balance(&mut self, account: &Address, asset: AssetId) {
+        self.balance(&Holder::Account(*account), asset);
+    }
+
+    /// A project's funder, and their one-off funds in `asset` if given.
+    pub(super) fn funder(
+        &mut self,
+        p: ProjectId,
+        funder: &Address,
+        asset: Option<AssetId>,
+    ) -> Result<(), IndexError> {
+        let p = int(p.0, "project id")?;
+        self.funders.insert((p, address_text(funder)));
+        if let Some(a) = asset {
+            self.funder_assets
+                .insert((p, address_text(funder), asset_key(a)));
+        }
+        Ok(())
+    }
+}
+
+impl Batch {
+    /// Reads every row the batch may read or change.
+    pub(super) async fn prefetch(
+        &mut self,
+        tx: &mut Tx,
+        batch: &[LevelData],
+    ) -> Result<(), IndexError> {
+        let mut keys = Keys::default();
+        for l in batch {
+            if let Some(r) = &l.record {
+                for e in &r.events {
+                    projection(e).keys(e, &mut keys)?;
+                }
+            }
+        }
+        // A pledge's tier before the batch, and each tier's creator, take
+        // part in patron counts.
+        self.pledges.read(tx, &keys.pledges).await?;
+        keys.tiers
+            .extend(self.pledges.rows().filter_map(|p| p.tier_id).map(|t| (t,)));
+        self.tiers.read(tx, &keys.tiers).await?;
+        keys.creators
+            .extend(self.tiers.rows().map(|t| (t.creator.clone(),)));
+        self.creators.read(tx, &keys.creators).await?;
+        self.accounts.read(tx, &keys.accounts).await?;
+        self.assets.read(tx, &keys.assets).await?;
+        self.balances.read(tx, &keys.balances).await?;
+        self.projects.read(tx, &keys.projects).await?;
+        self.escrows.read(tx, &keys.escrows).await?;
+        self.tickets.read(tx, &keys.tickets).await?;
+        self.invoices.read(tx, &keys.invoices).await?;
+        self.funders.read(tx, &keys.funders).await?;
+        self.funder_assets.read(tx, &keys.funder_assets).await?;
+        // A holder's daily rows only change along with its flow, so none
+        // exists after the day of its last flow change: that is the only
+        // one to read.
+        let mut days = BTreeSet::new();
+        for b in self.balances.rows() {
+            let at = u64::try_from(b.at).unwrap_or(0);
+            days.insert((b.holder.clone(), b.asset_id, day(at)?));
+        }
+        self.daily.read(tx, &days).await
+    }
+}
