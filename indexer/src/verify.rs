@@ -15,9 +15,10 @@ use pledgeroll_contracts::escrow::{EscrowAsset, Funder, Invoice, Project, WorkTi
 use pledgeroll_contracts::state::{Account, Creator, Pledge, Tier};
 use pledgeroll_contracts::stream::Flow;
 use pledgeroll_contracts::{AssetId, Decode, PledgeId, TierId};
-use pledgeroll_kernel::paths;
+use pledgeroll_interface::paths;
 use serde::Deserialize;
 
+use crate::db::Tx;
 use crate::error::IndexError;
 use crate::mirror::{Cursor, Mirror};
 use crate::rows::{
@@ -100,7 +101,7 @@ impl State<'_> {
 }
 
 fn corrupt(key: &str, e: impl std::fmt::Display) -> IndexError {
-    IndexError::Node(pledgeroll_client::NodeError::Corrupt {
+    IndexError::Node(pledgeroll_interface::NodeError::Corrupt {
         key: key.to_owned(),
         reason: e.to_string(),
     })
@@ -138,6 +139,41 @@ fn parse_id<T: std::str::FromStr>(step: &str) -> Option<T> {
 
 /// One holder's flows, by (holder, asset).
 type HolderFlows = Vec<((String, u32), Flow)>;
+
+/// A project funder's pledges, by (project, funder).
+type FunderPledges = BTreeMap<(i64, String), Vec<PledgeId>>;
+
+/// A key of the mirror as the node's key type; a value that does not fit
+/// becomes one no node key equals, so the record shows as a difference.
+fn id<T: TryFrom<i64> + Bounded>(v: i64) -> T {
+    T::try_from(v).unwrap_or(T::MAX)
+}
+
+/// Integer types with a largest value, for [`id`].
+trait Bounded {
+    const MAX: Self;
+}
+
+impl Bounded for u32 {
+    const MAX: u32 = u32::MAX;
+}
+
+impl Bounded for u64 {
+    const MAX: u64 = u64::MAX;
+}
+
+/// The node's records directly under a protocol key, by numeric id.
+async fn by_id<K: std::str::FromStr + Ord, T: Decode>(
+    state: &State<'_>,
+    key: &str,
+) -> Result<BTreeMap<K, T>, IndexError> {
+    Ok(state
+        .values::<T>(key)
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
+        .collect())
+}
 
 /// Compares the mirror with the node's state at the mirror's cursor.
 pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexError> {
@@ -178,11 +214,29 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
         source,
         block: cursor.hash.clone(),
     };
+    state_hash(&state, &mut tx, &cursor, &mut report).await?;
+    assets(&state, &mut tx, &mut report).await?;
+    flows(&state, &mut tx, &mut report).await?;
+    account_keys(&state, &mut tx, &mut report).await?;
+    creators(&state, &mut tx, &mut report).await?;
+    let funder_pledges = pledges(&state, &mut tx, &mut report).await?;
+    let project_ids = projects(&state, &mut tx, &mut report).await?;
+    project_parts(&state, &mut tx, &mut report, &project_ids, funder_pledges).await?;
+    tx.rollback().await?;
+    Ok(report)
+}
 
-    // The kernel's state hash after the level.
+/// The kernel's state hash after the level.
+async fn state_hash(
+    state: &State<'_>,
+    tx: &mut Tx,
+    cursor: &Cursor,
+    report: &mut Report,
+) -> Result<(), IndexError> {
     let levels: Vec<LevelRow> = tx.load(&[(i64::from(cursor.level),)]).await?;
     let ours = levels.into_iter().next().and_then(|l| l.state_hash);
-    let theirs = source
+    let theirs = state
+        .source
         .node()
         .durable_value(&cursor.hash, &paths::LEVEL_STATE_HASH.to_string())
         .await?
@@ -194,43 +248,35 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
         ));
     }
     *report.checked.entry("state hash").or_default() += 1;
+    Ok(())
+}
 
-    // Assets and supplies.
-    let assets: Vec<AssetRow> = tx.load_all().await?;
-    let node_tickets: BTreeMap<u32, Ticket> = state
-        .values::<Ticket>("/assets")
-        .await?
-        .into_iter()
-        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
-        .collect();
-    let node_supply: BTreeMap<u32, Supply> = state
-        .values::<Supply>("/supply")
-        .await?
-        .into_iter()
-        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
-        .collect();
+/// Assets and their supplies.
+async fn assets(state: &State<'_>, tx: &mut Tx, report: &mut Report) -> Result<(), IndexError> {
+    let node_tickets: BTreeMap<u32, Ticket> = by_id(state, "/assets").await?;
+    let node_supply: BTreeMap<u32, Supply> = by_id(state, "/supply").await?;
     let mut our_tickets = BTreeMap::new();
     let mut our_supply = BTreeMap::new();
-    for a in &assets {
-        let id = u32::try_from(a.asset_id).unwrap_or(u32::MAX);
+    for a in tx.load_all::<AssetRow>().await? {
+        let id: u32 = id(a.asset_id);
         our_tickets.insert(id, a.ticket()?);
         our_supply.insert(id, a.supply());
     }
-    compare(&mut report, "asset", node_tickets, our_tickets);
-    compare(&mut report, "supply", node_supply, our_supply);
+    compare(report, "asset", node_tickets, our_tickets);
+    compare(report, "supply", node_supply, our_supply);
+    Ok(())
+}
 
-    // Flows: every holder's balance in every asset.
+/// Every holder's balance in every asset.
+async fn flows(state: &State<'_>, tx: &mut Tx, report: &mut Report) -> Result<(), IndexError> {
     let holders = state.subkeys("/flows").await?;
     let flows: Vec<Result<HolderFlows, IndexError>> = futures_util::stream::iter(holders)
-        .map(|holder| {
-            let state = &state;
-            async move {
-                let values = state.values::<Flow>(&format!("/flows/{holder}")).await?;
-                Ok(values
-                    .into_iter()
-                    .filter_map(|(asset, flow)| Some(((holder.clone(), parse_id(&asset)?), flow)))
-                    .collect())
-            }
+        .map(|holder| async move {
+            let values = state.values::<Flow>(&format!("/flows/{holder}")).await?;
+            Ok(values
+                .into_iter()
+                .filter_map(|(asset, flow)| Some(((holder.clone(), parse_id(&asset)?), flow)))
+                .collect())
         })
         .buffer_unordered(16)
         .collect()
@@ -241,12 +287,18 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
     }
     let mut our_flows = BTreeMap::new();
     for b in tx.load_all::<BalanceRow>().await? {
-        let asset = u32::try_from(b.asset_id).unwrap_or(u32::MAX);
-        our_flows.insert((b.holder.clone(), asset), b.flow()?);
+        our_flows.insert((b.holder.clone(), id(b.asset_id)), b.flow()?);
     }
-    compare(&mut report, "flow", node_flows, our_flows);
+    compare(report, "flow", node_flows, our_flows);
+    Ok(())
+}
 
-    // Account keys.
+/// Account keys.
+async fn account_keys(
+    state: &State<'_>,
+    tx: &mut Tx,
+    report: &mut Report,
+) -> Result<(), IndexError> {
     let node_keys: BTreeMap<String, Option<String>> = state
         .values::<Account>("/accounts")
         .await?
@@ -260,27 +312,21 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
         .filter(|a| a.public_key.is_some() || node_keys.contains_key(&a.address))
         .map(|a| (a.address, a.public_key))
         .collect();
-    compare(&mut report, "account key", node_keys, our_keys);
+    compare(report, "account key", node_keys, our_keys);
+    Ok(())
+}
 
-    // Tiers, and creators with their tier lists.
-    let tier_rows: Vec<TierRow> = tx.load_all().await?;
+/// Tiers, and creators with their tier lists.
+async fn creators(state: &State<'_>, tx: &mut Tx, report: &mut Report) -> Result<(), IndexError> {
     let mut our_tiers = BTreeMap::new();
     let mut creator_tiers: BTreeMap<String, Vec<TierId>> = BTreeMap::new();
-    for t in &tier_rows {
-        let id = u64::try_from(t.tier_id).unwrap_or(u64::MAX);
+    for t in tx.load_all::<TierRow>().await? {
+        let id: u64 = id(t.tier_id);
         our_tiers.insert(id, t.tier()?);
-        creator_tiers
-            .entry(t.creator.clone())
-            .or_default()
-            .push(TierId(id));
+        creator_tiers.entry(t.creator).or_default().push(TierId(id));
     }
-    let node_tiers: BTreeMap<u64, Tier> = state
-        .values::<Tier>("/tiers")
-        .await?
-        .into_iter()
-        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
-        .collect();
-    compare(&mut report, "tier", node_tiers, our_tiers);
+    let node_tiers: BTreeMap<u64, Tier> = by_id(state, "/tiers").await?;
+    compare(report, "tier", node_tiers, our_tiers);
     let node_creators: BTreeMap<String, Creator> = state
         .values::<Creator>("/creators")
         .await?
@@ -301,15 +347,21 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
         };
         our_creators.insert(c.address, creator);
     }
-    compare(&mut report, "creator", node_creators, our_creators);
+    compare(report, "creator", node_creators, our_creators);
+    Ok(())
+}
 
-    // Pledges.
-    let pledge_rows: Vec<PledgeRow> = tx.load_all().await?;
+/// Pledges; returns each project funder's pledges, for comparing funders.
+async fn pledges(
+    state: &State<'_>,
+    tx: &mut Tx,
+    report: &mut Report,
+) -> Result<FunderPledges, IndexError> {
     let mut our_pledges = BTreeMap::new();
-    let mut funder_pledges: BTreeMap<(i64, String), Vec<PledgeId>> = BTreeMap::new();
-    for p in &pledge_rows {
+    let mut funder_pledges = FunderPledges::new();
+    for p in tx.load_all::<PledgeRow>().await? {
         *report.pledge_statuses.entry(p.status.clone()).or_default() += 1;
-        let id = u64::try_from(p.pledge_id).unwrap_or(u64::MAX);
+        let id: u64 = id(p.pledge_id);
         our_pledges.insert(id, p.pledge()?);
         if let Some(project) = p.project_id {
             funder_pledges
@@ -318,102 +370,91 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
                 .push(PledgeId(id));
         }
     }
-    let node_pledges: BTreeMap<u64, Pledge> = state
-        .values::<Pledge>("/pledges")
-        .await?
-        .into_iter()
-        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
-        .collect();
-    compare(&mut report, "pledge", node_pledges, our_pledges);
+    let node_pledges: BTreeMap<u64, Pledge> = by_id(state, "/pledges").await?;
+    compare(report, "pledge", node_pledges, our_pledges);
+    Ok(funder_pledges)
+}
 
-    // Projects and everything under them.
-    let node_projects: BTreeMap<u64, Project> = state
-        .values::<Project>("/projects")
-        .await?
-        .into_iter()
-        .filter_map(|(k, v)| Some((parse_id(&k)?, v)))
-        .collect();
+/// Projects; returns the node's project ids.
+async fn projects(
+    state: &State<'_>,
+    tx: &mut Tx,
+    report: &mut Report,
+) -> Result<Vec<u64>, IndexError> {
+    let node_projects: BTreeMap<u64, Project> = by_id(state, "/projects").await?;
     let mut our_projects = BTreeMap::new();
     for p in tx.load_all::<ProjectRow>().await? {
-        our_projects.insert(
-            u64::try_from(p.project_id).unwrap_or(u64::MAX),
-            p.project()?,
-        );
+        our_projects.insert(id(p.project_id), p.project()?);
     }
+    let ids = node_projects.keys().copied().collect();
+    compare(report, "project", node_projects, our_projects);
+    Ok(ids)
+}
+
+/// Everything under the projects: escrow accounts, tickets, invoices and
+/// funders.
+async fn project_parts(
+    state: &State<'_>,
+    tx: &mut Tx,
+    report: &mut Report,
+    projects: &[u64],
+    funder_pledges: FunderPledges,
+) -> Result<(), IndexError> {
     let mut node_escrows = BTreeMap::new();
     let mut node_tickets = BTreeMap::new();
     let mut node_invoices = BTreeMap::new();
     let mut node_funders = BTreeMap::new();
-    for id in node_projects.keys() {
-        for (asset, e) in state
-            .values::<EscrowAsset>(&format!("/projects/{id}/assets"))
-            .await?
-        {
-            if let Some(asset) = parse_id::<u32>(&asset) {
-                node_escrows.insert((*id, asset), e);
-            }
+    for p in projects {
+        let under = |part: &str| format!("/projects/{p}/{part}");
+        for (asset, e) in by_id::<u32, EscrowAsset>(state, &under("assets")).await? {
+            node_escrows.insert((*p, asset), e);
         }
-        for (n, t) in state
-            .values::<WorkTicket>(&format!("/projects/{id}/tickets"))
-            .await?
-        {
-            if let Some(n) = parse_id::<u32>(&n) {
-                node_tickets.insert((*id, n), t);
-            }
+        for (n, t) in by_id::<u32, WorkTicket>(state, &under("tickets")).await? {
+            node_tickets.insert((*p, n), t);
         }
-        for (n, i) in state
-            .values::<Invoice>(&format!("/projects/{id}/invoices"))
-            .await?
-        {
-            if let Some(n) = parse_id::<u32>(&n) {
-                node_invoices.insert((*id, n), i);
-            }
+        for (n, i) in by_id::<u32, Invoice>(state, &under("invoices")).await? {
+            node_invoices.insert((*p, n), i);
         }
-        for (who, f) in state
-            .values::<Funder>(&format!("/projects/{id}/funders"))
-            .await?
-        {
-            node_funders.insert((*id, who), funder_view(&f));
+        for (who, f) in state.values::<Funder>(&under("funders")).await? {
+            node_funders.insert((*p, who), funder_view(&f));
         }
     }
-    compare(&mut report, "project", node_projects, our_projects);
     let mut our_escrows = BTreeMap::new();
     for e in tx.load_all::<EscrowRow>().await? {
-        let key = (
-            u64::try_from(e.project_id).unwrap_or(u64::MAX),
-            u32::try_from(e.asset_id).unwrap_or(u32::MAX),
-        );
-        our_escrows.insert(key, e.escrow()?);
+        our_escrows.insert((id(e.project_id), id(e.asset_id)), e.escrow()?);
     }
-    compare(&mut report, "escrow", node_escrows, our_escrows);
+    compare(report, "escrow", node_escrows, our_escrows);
     let mut our_tickets = BTreeMap::new();
     for t in tx.load_all::<TicketRow>().await? {
-        let key = (
-            u64::try_from(t.project_id).unwrap_or(u64::MAX),
-            u32::try_from(t.ticket_no).unwrap_or(u32::MAX),
-        );
-        our_tickets.insert(key, t.ticket()?);
+        our_tickets.insert((id(t.project_id), id(t.ticket_no)), t.ticket()?);
     }
-    compare(&mut report, "ticket", node_tickets, our_tickets);
+    compare(report, "ticket", node_tickets, our_tickets);
     let mut our_invoices = BTreeMap::new();
     for i in tx.load_all::<InvoiceRow>().await? {
-        let key = (
-            u64::try_from(i.project_id).unwrap_or(u64::MAX),
-            u32::try_from(i.invoice_no).unwrap_or(u32::MAX),
-        );
-        our_invoices.insert(key, i.invoice()?);
+        our_invoices.insert((id(i.project_id), id(i.invoice_no)), i.invoice()?);
     }
-    compare(&mut report, "invoice", node_invoices, our_invoices);
+    compare(report, "invoice", node_invoices, our_invoices);
+    let our_funders = funders(tx, funder_pledges).await?;
+    compare(report, "funder", node_funders, our_funders);
+    Ok(())
+}
+
+/// The mirror's funders as the node keeps them: one-off funds per asset,
+/// pledges, and whether they reclaimed.
+async fn funders(
+    tx: &mut Tx,
+    mut funder_pledges: FunderPledges,
+) -> Result<BTreeMap<(u64, String), FunderView>, IndexError> {
     let mut one_off: BTreeMap<(i64, String), BTreeSet<(u32, u128)>> = BTreeMap::new();
     for fa in tx.load_all::<FunderAssetRow>().await? {
         if fa.one_off > 0 {
             one_off
                 .entry((fa.project_id, fa.funder.clone()))
                 .or_default()
-                .insert((u32::try_from(fa.asset_id).unwrap_or(u32::MAX), fa.one_off));
+                .insert((id(fa.asset_id), fa.one_off));
         }
     }
-    let mut our_funders = BTreeMap::new();
+    let mut ours = BTreeMap::new();
     for f in tx.load_all::<FunderRow>().await? {
         let key = (f.project_id, f.funder.clone());
         let view = FunderView {
@@ -421,14 +462,9 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
             pledges: funder_pledges.remove(&key).unwrap_or_default(),
             reclaimed: f.reclaimed,
         };
-        our_funders.insert(
-            (u64::try_from(f.project_id).unwrap_or(u64::MAX), f.funder),
-            view,
-        );
+        ours.insert((id(f.project_id), f.funder), view);
     }
-    compare(&mut report, "funder", node_funders, our_funders);
-    tx.rollback().await?;
-    Ok(report)
+    Ok(ours)
 }
 
 /// A funder's record with its lists in a canonical order.
