@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use pledgeroll_interface::Backoff;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -99,7 +100,9 @@ pub struct RunningIndexer {
 pub async fn start(config: IndexerConfig) -> Result<RunningIndexer, IndexError> {
     let db = Db::connect(&config.database).await?;
     let mirror = Mirror::open(db).await?;
-    let metrics = Arc::new(Metrics::default());
+    let metrics = Metrics::new()
+        .map_err(|e| IndexError::Config(format!("cannot set up the metrics: {e}")))?;
+    let metrics = Arc::new(metrics);
     let (stop, stop_rx) = watch::channel(false);
     let initial = Status {
         cursor: mirror.cursor().await?,
@@ -273,7 +276,7 @@ impl Follower {
     }
 
     async fn run(mut self) -> Result<(), IndexError> {
-        let mut pause = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
         loop {
             if self.stopping() {
                 return Ok(());
@@ -287,11 +290,11 @@ impl Follower {
             };
             match outcome {
                 Ok(Round::Moved) => {
-                    pause = Duration::from_millis(100);
+                    backoff.reset();
                     self.status.send_modify(|s| s.retrying = None);
                 }
                 Ok(Round::CaughtUp) => {
-                    pause = Duration::from_millis(100);
+                    backoff.reset();
                     self.status.send_modify(|s| s.retrying = None);
                     let mut stop = self.stop.clone();
                     tokio::select! {
@@ -301,6 +304,7 @@ impl Follower {
                     }
                 }
                 Err(e) if e.is_retryable() => {
+                    let pause = backoff.pause();
                     self.metrics.error();
                     tracing::warn!(error = %e, retry_in = ?pause, "indexing paused; retrying");
                     let message = e.to_string();
@@ -310,7 +314,6 @@ impl Follower {
                         () = tokio::time::sleep(pause) => {}
                         _ = stop.wait_for(|s| *s) => {}
                     }
-                    pause = (pause * 2).min(Duration::from_secs(30));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "indexing stopped");
@@ -419,11 +422,55 @@ impl Follower {
         undo_from: u32,
     ) -> Result<(), IndexError> {
         let total = u64::from(target - start) + 1;
+        let (mut levels, _fetcher) = self.fetch(start, target);
+        let bar = (self.config.progress && total >= 1_000).then(|| progress_bar(total));
+        let mut failure = None;
+        loop {
+            let next = next_batch(
+                &mut levels,
+                target,
+                self.config.batch_levels,
+                self.config.batch_events,
+            )
+            .await;
+            if !next.levels.is_empty() {
+                self.apply(&next.levels, next.events, undo_from).await?;
+                if let (Some(bar), Some(last)) = (&bar, next.levels.last()) {
+                    bar.inc(next.levels.len() as u64);
+                    bar.set_message(format!(
+                        "{} ({:.0} events/s)",
+                        last.level,
+                        self.metrics.events_per_second()
+                    ));
+                }
+            }
+            failure = failure.or(next.failure);
+            if next.last || self.stopping() {
+                break;
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts reading levels `start..=target` from the node in order, many
+    /// at once; they arrive on the channel until the first failure, and
+    /// stop being read when the returned guard is dropped.
+    fn fetch(
+        &self,
+        start: u32,
+        target: u32,
+    ) -> (mpsc::Receiver<Result<LevelData, IndexError>>, AbortOnDrop) {
         let capacity = self.config.batch_levels.clamp(1, 4_096);
-        let (tx, mut rx) = mpsc::channel::<Result<LevelData, IndexError>>(capacity);
+        let (tx, rx) = mpsc::channel::<Result<LevelData, IndexError>>(capacity);
         let source = self.source.clone();
         let concurrency = self.config.fetch_concurrency.max(1);
-        let _fetcher = AbortOnDrop(tokio::spawn(async move {
+        let fetcher = AbortOnDrop(tokio::spawn(async move {
             let mut levels = futures_util::stream::iter(start..=target)
                 .map(|l| {
                     let source = source.clone();
@@ -437,78 +484,7 @@ impl Follower {
                 }
             }
         }));
-
-        let bar = (self.config.progress && total >= 1_000).then(|| {
-            let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:40}] level {msg} ({pos}/{len} levels, {per_sec}, eta {eta})",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        let mut done = false;
-        let mut failure = None;
-        while !done {
-            let mut batch: Vec<LevelData> = Vec::new();
-            let mut events = 0usize;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-            loop {
-                let next = tokio::select! {
-                    next = rx.recv() => next,
-                    () = tokio::time::sleep_until(deadline), if !batch.is_empty() => break,
-                };
-                match next {
-                    Some(Ok(level)) => {
-                        events += level.event_count();
-                        let last = level.level == target;
-                        batch.push(level);
-                        if last {
-                            done = true;
-                            break;
-                        }
-                        if batch.len() >= self.config.batch_levels
-                            || events >= self.config.batch_events
-                        {
-                            break;
-                        }
-                    }
-                    Some(Err(e)) => {
-                        failure = Some(e);
-                        done = true;
-                        break;
-                    }
-                    None => {
-                        done = true;
-                        break;
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                self.apply(&batch, events, undo_from).await?;
-                if let Some(bar) = &bar {
-                    bar.inc(batch.len() as u64);
-                    if let Some(last) = batch.last() {
-                        bar.set_message(format!(
-                            "{} ({:.0} events/s)",
-                            last.level,
-                            self.metrics.events_per_second()
-                        ));
-                    }
-                }
-            }
-            if self.stopping() {
-                break;
-            }
-        }
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        (rx, fetcher)
     }
 
     async fn apply(
@@ -537,5 +513,70 @@ impl Follower {
         };
         self.status.send_modify(|s| s.cursor = Some(cursor));
         Ok(())
+    }
+}
+
+/// The catch-up's progress on a terminal.
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] level {msg} ({pos}/{len} levels, {per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// One batch of levels as they arrived, and what ended it.
+struct NextBatch {
+    levels: Vec<LevelData>,
+    events: usize,
+    /// No level comes after these: the target was reached, reading failed
+    /// or stopped.
+    last: bool,
+    failure: Option<IndexError>,
+}
+
+/// Takes levels as they arrive until the batch holds `max_levels` levels
+/// or `max_events` events, or two seconds pass with some in hand (so a
+/// slow node still shows progress).
+async fn next_batch(
+    levels: &mut mpsc::Receiver<Result<LevelData, IndexError>>,
+    target: u32,
+    max_levels: usize,
+    max_events: usize,
+) -> NextBatch {
+    let mut next = NextBatch {
+        levels: Vec::new(),
+        events: 0,
+        last: false,
+        failure: None,
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let level = tokio::select! {
+            level = levels.recv() => level,
+            () = tokio::time::sleep_until(deadline), if !next.levels.is_empty() => return next,
+        };
+        match level {
+            Some(Ok(level)) => {
+                next.events += level.event_count();
+                next.last = level.level == target;
+                next.levels.push(level);
+                if next.last || next.levels.len() >= max_levels || next.events >= max_events {
+                    return next;
+                }
+            }
+            Some(Err(e)) => {
+                next.failure = Some(e);
+                next.last = true;
+                return next;
+            }
+            None => {
+                next.last = true;
+                return next;
+            }
+        }
     }
 }

@@ -1,9 +1,8 @@
-//! The indexer's metrics, served as Prometheus text on `/metrics`.
+//! The indexer's metrics, served in the Prometheus text format on
+//! `/metrics` (encoded by the `prometheus` crate).
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use prometheus::core::Collector;
+use prometheus::{Encoder, Gauge, IntCounter, IntGauge, TextEncoder};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -24,36 +25,64 @@ const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// Counters and gauges of a running indexer.
 #[derive(Debug)]
 pub struct Metrics {
-    indexed_level: AtomicU64,
-    node_level: AtomicU64,
-    events: AtomicU64,
-    levels: AtomicU64,
-    reorgs: AtomicU64,
-    errors: AtomicU64,
+    indexed_level: IntGauge,
+    node_level: IntGauge,
+    lag: IntGauge,
+    rate: Gauge,
+    events: IntCounter,
+    levels: IntCounter,
+    reorgs: IntCounter,
+    errors: IntCounter,
+    /// Events applied so far, when: the rate is read from these.
     samples: Mutex<VecDeque<(Instant, u64)>>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics {
-            indexed_level: AtomicU64::new(0),
-            node_level: AtomicU64::new(0),
-            events: AtomicU64::new(0),
-            levels: AtomicU64::new(0),
-            reorgs: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            samples: Mutex::new(VecDeque::new()),
-        }
-    }
-}
-
 impl Metrics {
+    /// Every metric at zero.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        Ok(Metrics {
+            indexed_level: IntGauge::new(
+                "pledgeroll_indexer_level",
+                "The last level applied to the mirror.",
+            )?,
+            node_level: IntGauge::new(
+                "pledgeroll_indexer_node_level",
+                "The level of the block the indexer follows on the node.",
+            )?,
+            lag: IntGauge::new(
+                "pledgeroll_indexer_lag_levels",
+                "Levels the mirror is behind the block it follows.",
+            )?,
+            rate: Gauge::new(
+                "pledgeroll_indexer_events_per_second",
+                "Events applied per second over the last ten seconds.",
+            )?,
+            events: IntCounter::new(
+                "pledgeroll_indexer_events_total",
+                "Events applied since the indexer started.",
+            )?,
+            levels: IntCounter::new(
+                "pledgeroll_indexer_levels_total",
+                "Levels applied since the indexer started.",
+            )?,
+            reorgs: IntCounter::new(
+                "pledgeroll_indexer_reorgs_total",
+                "Reorganisations undone since the indexer started.",
+            )?,
+            errors: IntCounter::new(
+                "pledgeroll_indexer_errors_total",
+                "Failures retried since the indexer started (node or database away).",
+            )?,
+            samples: Mutex::new(VecDeque::new()),
+        })
+    }
+
     /// Notes that levels up to `level` with `events` events were applied.
     pub fn applied(&self, level: u32, levels: u64, events: u64) {
-        self.indexed_level
-            .store(u64::from(level), Ordering::Relaxed);
-        self.levels.fetch_add(levels, Ordering::Relaxed);
-        let total = self.events.fetch_add(events, Ordering::Relaxed) + events;
+        self.indexed_level.set(i64::from(level));
+        self.levels.inc_by(levels);
+        self.events.inc_by(events);
+        let total = self.events.get();
         let now = Instant::now();
         let mut samples = self.samples.lock().unwrap_or_else(|p| p.into_inner());
         samples.push_back((now, total));
@@ -68,19 +97,18 @@ impl Metrics {
 
     /// Notes the mirror's level after a revert.
     pub fn reverted(&self, level: u32) {
-        self.indexed_level
-            .store(u64::from(level), Ordering::Relaxed);
-        self.reorgs.fetch_add(1, Ordering::Relaxed);
+        self.indexed_level.set(i64::from(level));
+        self.reorgs.inc();
     }
 
     /// Notes the level of the block the indexer follows.
     pub fn node_level(&self, level: u32) {
-        self.node_level.store(u64::from(level), Ordering::Relaxed);
+        self.node_level.set(i64::from(level));
     }
 
     /// Notes a failure that is being retried.
     pub fn error(&self) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
+        self.errors.inc();
     }
 
     /// Events applied per second over the last few seconds.
@@ -95,69 +123,35 @@ impl Metrics {
 
     /// The metrics in Prometheus text format.
     pub fn render(&self) -> String {
-        let indexed = self.indexed_level.load(Ordering::Relaxed);
-        let node = self.node_level.load(Ordering::Relaxed);
-        let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            let _ = writeln!(out, "{name} {value}");
-        };
-        metric(
-            "pledgeroll_indexer_level",
-            "gauge",
-            "The last level applied to the mirror.",
-            indexed.to_string(),
-        );
-        metric(
-            "pledgeroll_indexer_node_level",
-            "gauge",
-            "The level of the block the indexer follows on the node.",
-            node.to_string(),
-        );
-        metric(
-            "pledgeroll_indexer_lag_levels",
-            "gauge",
-            "Levels the mirror is behind the block it follows.",
-            node.saturating_sub(indexed).to_string(),
-        );
-        metric(
-            "pledgeroll_indexer_events_per_second",
-            "gauge",
-            "Events applied per second over the last ten seconds.",
-            format!("{:.1}", self.events_per_second()),
-        );
-        metric(
-            "pledgeroll_indexer_events_total",
-            "counter",
-            "Events applied since the indexer started.",
-            self.events.load(Ordering::Relaxed).to_string(),
-        );
-        metric(
-            "pledgeroll_indexer_levels_total",
-            "counter",
-            "Levels applied since the indexer started.",
-            self.levels.load(Ordering::Relaxed).to_string(),
-        );
-        metric(
-            "pledgeroll_indexer_reorgs_total",
-            "counter",
-            "Reorganisations undone since the indexer started.",
-            self.reorgs.load(Ordering::Relaxed).to_string(),
-        );
-        metric(
-            "pledgeroll_indexer_errors_total",
-            "counter",
-            "Failures retried since the indexer started (node or database away).",
-            self.errors.load(Ordering::Relaxed).to_string(),
-        );
-        out
+        // The lag and the rate are read from the others when asked for.
+        let lag = self
+            .node_level
+            .get()
+            .saturating_sub(self.indexed_level.get());
+        self.lag.set(lag.max(0));
+        self.rate.set(self.events_per_second());
+        let collectors: [&dyn Collector; 8] = [
+            &self.indexed_level,
+            &self.node_level,
+            &self.lag,
+            &self.rate,
+            &self.events,
+            &self.levels,
+            &self.reorgs,
+            &self.errors,
+        ];
+        let families: Vec<_> = collectors.iter().flat_map(|c| c.collect()).collect();
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
+            tracing::error!("cannot encode the metrics: {e}");
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 }
 
 async fn serve_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
         metrics.render(),
     )
 }
@@ -197,7 +191,7 @@ mod tests {
 
     #[test]
     fn metrics_render_in_prometheus_text_format() {
-        let m = Metrics::default();
+        let m = Metrics::new().expect("valid metric names");
         m.node_level(120);
         m.applied(100, 100, 2_000);
         m.reverted(98);
@@ -216,7 +210,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("# TYPE pledgeroll_indexer_events_per_second gauge\n"));
-        for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(text.contains("# TYPE pledgeroll_indexer_errors_total counter\n"));
+        let values: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(values.len(), 8, "{text}");
+        for line in values {
             let mut parts = line.split(' ');
             assert!(parts
                 .next()
@@ -226,5 +223,13 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn a_node_behind_the_mirror_is_no_lag() {
+        let m = Metrics::new().expect("valid metric names");
+        m.applied(50, 50, 0);
+        m.node_level(40);
+        assert!(m.render().contains("pledgeroll_indexer_lag_levels 0\n"));
     }
 }
