@@ -91,15 +91,29 @@ pub(crate) fn debit<S: Store>(
     asset: AssetId,
     fine: u128,
 ) -> Result<(), Failure> {
-    let mut flow = settled_flow(ctx, holder, asset)?;
-    flow.settled = flow
-        .settled
-        .checked_sub(fine)
-        .ok_or(Rejection::InsufficientBalance {
+    take_fine(ctx, holder, asset, fine, |held| {
+        Rejection::InsufficientBalance {
             asset,
-            available: flow.settled / FINE_PER_UNIT,
+            available: held / FINE_PER_UNIT,
             needed: fine / FINE_PER_UNIT,
-        })?;
+        }
+    })
+}
+
+/// Takes `fine` units from a holder's settled balance. If it holds fewer,
+/// nothing changes and `short` turns what it holds into the error: an
+/// account's overdraft is the user's mistake, an escrow paying out more
+/// than it holds is broken state, so the caller decides which.
+pub(crate) fn take_fine<S: Store, E: Into<Failure>>(
+    ctx: &mut Ctx<'_, S>,
+    holder: &Holder,
+    asset: AssetId,
+    fine: u128,
+    short: impl FnOnce(u128) -> E,
+) -> Result<(), Failure> {
+    let mut flow = settled_flow(ctx, holder, asset)?;
+    let held = flow.settled;
+    flow.settled = held.checked_sub(fine).ok_or_else(|| short(held).into())?;
     store_flow(ctx, holder, asset, flow)?;
     Ok(())
 }
