@@ -163,11 +163,6 @@ pub fn fine(units: u64) -> u128 {
     u128::from(units) * FINE_PER_UNIT
 }
 
-pub fn pledge_op(tier: TierId) -> Operation {
-    Operation::Pledge {
-        tier,
-        amount: None,
-        end: None,
-        cap: None,
-    }
-}
+/// A pledge at a tier's price.
+#[allow(unused_imports)]
+pub use pledgeroll_contracts::fixtures::pledge as pledge_op;
