@@ -2,7 +2,10 @@
 //! the helpers its two implementations share (binding and decoding values,
 //! the glue whose sqlx calls read the same on both).
 
-use sqlx::{Arguments as _, Database, Encode, FromRow, Pool, Transaction, Type};
+use sqlx::query::Query;
+use sqlx::{
+    Arguments as _, Database, Encode, Executor, FromRow, IntoArguments, Pool, Transaction, Type,
+};
 
 use super::{Backend, DbConfig};
 use crate::error::IndexError;
@@ -169,7 +172,7 @@ fn exact(def: &TableDef, column: &str, text: Option<String>) -> Result<Value, In
 }
 
 /// A row's values, by each column's kind.
-pub(super) fn decode<R>(def: &TableDef, row: &R) -> Result<Vec<Value>, IndexError>
+fn decode<R>(def: &TableDef, row: &R) -> Result<Vec<Value>, IndexError>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
@@ -201,6 +204,33 @@ where
         .collect()
 }
 
+/// Runs a statement over keys: the rows it selects, decoded as the columns
+/// of `def`, or (unless `select`) none once it has deleted them.
+pub(super) async fn select_or_delete<'q, DB, A>(
+    conn: &mut DB::Connection,
+    def: &TableDef,
+    q: Query<'q, DB, A>,
+    select: bool,
+) -> Result<Vec<Vec<Value>>, IndexError>
+where
+    DB: Database,
+    A: 'q + IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'r> Option<i64>: sqlx::Decode<'r, DB> + Type<DB>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB> + Type<DB>,
+    for<'r> Option<bool>: sqlx::Decode<'r, DB> + Type<DB>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, DB> + Type<DB>,
+{
+    if select {
+        let rows = q.fetch_all(&mut *conn).await?;
+        rows.iter().map(|r| decode(def, r)).collect()
+    } else {
+        q.execute(&mut *conn).await?;
+        Ok(Vec::new())
+    }
+}
+
 /// The [`Engine`] calls whose sqlx code reads the same on both databases,
 /// expanded inside each implementation (sqlx's executors are per
 /// database, so they cannot be written once as generic code).
@@ -223,8 +253,8 @@ macro_rules! same_on_both {
             params: Vec<Value>,
         ) -> Result<Vec<Vec<Value>>, IndexError> {
             let args = super::engine::arguments::<Self>(params)?;
-            let rows = sqlx::query_with(sql, args).fetch_all(&mut **tx).await?;
-            rows.iter().map(|r| super::engine::decode(def, r)).collect()
+            let q = sqlx::query_with(sql, args);
+            super::engine::select_or_delete(&mut **tx, def, q, true).await
         }
 
         async fn fetch_as<T>(

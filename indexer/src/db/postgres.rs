@@ -9,7 +9,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions}
 use sqlx::query::Query;
 use sqlx::{ConnectOptions, Connection, Executor, PgPool, Postgres, Row as _, Transaction};
 
-use super::engine::{decode, mismatch, same_on_both, select_list, Engine};
+use super::engine::{mismatch, same_on_both, select_list, select_or_delete, Engine};
 use super::{Backend, DbConfig};
 use crate::error::IndexError;
 use crate::schema::{quoted, Col, Kind, TableDef, Value};
@@ -52,9 +52,14 @@ impl Engine for Postgres {
             }
             settings.push(("search_path", schema.clone()));
         }
+        let options = if settings.is_empty() {
+            options
+        } else {
+            options.options(settings)
+        };
         // Batches legitimately take seconds; the indexer logs its own
         // timings.
-        let options = options.options(settings).disable_statement_logging();
+        let options = options.disable_statement_logging();
         let wait = if config.read_only { 5 } else { 10 };
         Ok(PgPoolOptions::new()
             .max_connections(config.max_connections.max(1))
@@ -149,13 +154,7 @@ impl Engine for Postgres {
             for i in 0..def.keys {
                 q = bind_column(q, def, i, chunk)?;
             }
-            if select {
-                for row in q.fetch_all(&mut **tx).await? {
-                    out.push(decode(def, &row)?);
-                }
-            } else {
-                q.execute(&mut **tx).await?;
-            }
+            out.extend(select_or_delete(&mut **tx, def, q, select).await?);
         }
         Ok(out)
     }

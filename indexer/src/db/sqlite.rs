@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Row as _, Sqlite, SqlitePool, Transaction};
 
-use super::engine::{arguments, check, decode, same_on_both, select_list, Engine};
+use super::engine::{arguments, check, same_on_both, select_list, select_or_delete, Engine};
 use super::{Backend, DbConfig};
 use crate::error::IndexError;
 use crate::schema::{quoted, Kind, TableDef, Value};
@@ -121,13 +121,7 @@ impl Engine for Sqlite {
             );
             let args = arguments::<Sqlite>(flatten(def, def.keys, keys.by_ref().take(size))?)?;
             let q = sqlx::query_with(&sql, args);
-            if select {
-                for row in q.fetch_all(&mut **tx).await? {
-                    out.push(decode(def, &row)?);
-                }
-            } else {
-                q.execute(&mut **tx).await?;
-            }
+            out.extend(select_or_delete(&mut **tx, def, q, select).await?);
         }
         Ok(out)
     }
