@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pledgeroll_indexer::cli::{shutdown_signal, MirrorArgs};
 use pledgeroll_indexer::{start, verify, DbConfig, Follow, IndexerConfig, Mirror, Source};
+use pledgeroll_interface::Backoff;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -106,17 +106,17 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
     config.progress = true;
 
-    let mut pause = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
     let indexer = loop {
         match start(config.clone()).await {
             Ok(indexer) => break indexer,
             Err(e) if e.is_retryable() => {
+                let pause = backoff.pause();
                 tracing::warn!(error = %e, retry_in = ?pause, "cannot open the mirror yet; retrying");
                 tokio::select! {
                     () = tokio::time::sleep(pause) => {}
                     () = shutdown_signal() => return Ok(()),
                 }
-                pause = (pause * 2).min(Duration::from_secs(30));
             }
             Err(e) => return Err(e.into()),
         }
