@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use pledgeroll_contracts::units::{self, DAY, HOUR, MONTH, WEEK, YEAR};
 use pledgeroll_contracts::{AssetId, Ticket};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -46,6 +47,14 @@ pub struct AssetInfo {
     pub symbol: String,
     /// Digits after the decimal point.
     pub decimals: u8,
+}
+
+impl AssetInfo {
+    /// Shows `units` base units of this asset as `5.25 tez`, as every
+    /// pledgeroll tool writes amounts ([`units::format_units`]).
+    pub fn format(&self, units: u128) -> String {
+        units::format_units(units, self.decimals, &self.symbol)
+    }
 }
 
 /// One entry of the asset book.
@@ -139,7 +148,11 @@ pub fn parse_units(text: &str, info: &AssetInfo) -> Result<u64, AmountError> {
             decimals: info.decimals,
         });
     }
-    let scale = 10u128.pow(u32::from(info.decimals));
+    // An asset book may name any number of decimals; past 38 no amount of
+    // base units is representable, and the scale itself would overflow.
+    let scale = 10u128
+        .checked_pow(u32::from(info.decimals))
+        .ok_or_else(|| AmountError::TooLarge(text.to_owned()))?;
     let whole: u128 = if whole.is_empty() {
         0
     } else {
@@ -177,44 +190,20 @@ pub fn split_symbol(text: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Shows `units` base units as `5.25 tez`.
-pub fn format_units(units: u128, info: &AssetInfo) -> String {
-    let scale = 10u128.pow(u32::from(info.decimals));
-    let whole = units / scale;
-    let frac = units % scale;
-    if info.decimals == 0 || frac == 0 {
-        return format!("{whole} {}", info.symbol);
-    }
-    let frac = format!("{frac:0>width$}", width = usize::from(info.decimals));
-    format!("{whole}.{} {}", frac.trim_end_matches('0'), info.symbol)
-}
-
 /// Reads a period: `hour`, `day`, `week`, `month` (30 days), `year` (365
 /// days), or a duration such as `90d` or `12h`.
 pub fn parse_period(text: &str) -> Result<u32, AmountError> {
     let secs = match text.trim().to_ascii_lowercase().as_str() {
-        "hour" | "hourly" => 3_600,
-        "day" | "daily" => 86_400,
-        "week" | "weekly" => 604_800,
-        "month" | "monthly" => 2_592_000,
-        "year" | "yearly" => 31_536_000,
+        "hour" | "hourly" => HOUR,
+        "day" | "daily" => DAY,
+        "week" | "weekly" => WEEK,
+        "month" | "monthly" => MONTH,
+        "year" | "yearly" => YEAR,
         other => humantime::parse_duration(other)
             .map_err(|_| AmountError::BadPeriod(text.to_owned()))?
             .as_secs(),
     };
     u32::try_from(secs).map_err(|_| AmountError::BadPeriod(text.to_owned()))
-}
-
-/// Shows a period as `month`, `week`… or a duration.
-pub fn format_period(secs: u32) -> String {
-    match secs {
-        3_600 => "hour".into(),
-        86_400 => "day".into(),
-        604_800 => "week".into(),
-        2_592_000 => "month".into(),
-        31_536_000 => "year".into(),
-        s => humantime::format_duration(std::time::Duration::from_secs(u64::from(s))).to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -234,9 +223,9 @@ mod tests {
         assert_eq!(parse_units("5.25", &tez()), Ok(5_250_000));
         assert_eq!(parse_units("0.000001", &tez()), Ok(1));
         assert_eq!(parse_units(".5", &tez()), Ok(500_000));
-        assert_eq!(format_units(5_250_000, &tez()), "5.25 tez");
-        assert_eq!(format_units(5_000_000, &tez()), "5 tez");
-        assert_eq!(format_units(1, &tez()), "0.000001 tez");
+        assert_eq!(tez().format(5_250_000), "5.25 tez");
+        assert_eq!(tez().format(5_000_000), "5 tez");
+        assert_eq!(tez().format(1), "0.000001 tez");
     }
 
     #[test]
@@ -261,6 +250,14 @@ mod tests {
             parse_units("99999999999999999", &tez()),
             Err(AmountError::TooLarge(_))
         ));
+        let too_fine = AssetInfo {
+            symbol: "dust".into(),
+            decimals: 40,
+        };
+        assert!(matches!(
+            parse_units("1", &too_fine),
+            Err(AmountError::TooLarge(_))
+        ));
     }
 
     #[test]
@@ -271,7 +268,13 @@ mod tests {
         assert_eq!(parse_period("month"), Ok(2_592_000));
         assert_eq!(parse_period("90d"), Ok(7_776_000));
         assert!(parse_period("fortnightish").is_err());
-        assert_eq!(format_period(2_592_000), "month");
-        assert_eq!(format_period(7_200), "2h");
+        assert_eq!(parse_period("Monthly"), Ok(2_592_000));
+        assert_eq!(parse_period("2h"), Ok(7_200));
+        assert!(parse_period("200 years").is_err());
+        // Every name a period prints as reads back.
+        for (name, secs) in units::PERIODS {
+            assert_eq!(parse_period(name).map(u64::from), Ok(secs));
+            assert_eq!(units::format_period(secs), name);
+        }
     }
 }

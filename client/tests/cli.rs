@@ -51,6 +51,13 @@ impl Cli<'_> {
             .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {out}"))
     }
 
+    /// Runs without `--json`, asserts success and returns what it printed.
+    fn text(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(args);
+        assert!(ok, "{args:?} failed: {err}");
+        out
+    }
+
     /// Asserts failure with one clear line containing `needle`.
     fn fails(&self, args: &[&str], needle: &str) {
         let (ok, _, err) = self.run(args);
@@ -213,6 +220,11 @@ fn every_subcommand_works_and_refuses_bad_input() {
     let shown = cli.ok(&["creator", "show", "b1"]);
     assert_eq!(shown["name"], "Ada's podcast");
     assert_eq!(shown["tiers"][0]["price"], 5_000_000);
+    let shown = cli.text(&["creator", "show", "b1"]);
+    assert!(
+        shown.contains("\ntier 0: fan — 5 tez/month, 0 patrons\n"),
+        "{shown}"
+    );
     cli.fails(&["creator", "show", "b2"], "no creator profile");
     cli.ok(&["pledge", "to", "0", "--as", "b2"]);
     cli.fails(&["pledge", "to", "9", "--as", "b2"], "no tier 9");
@@ -291,6 +303,9 @@ fn every_subcommand_works_and_refuses_bad_input() {
     assert!(after >= before + 10_000_000, "{before} -> {after}");
     let status = cli.ok(&["status", "b2"]);
     assert_eq!(status["accounts"][0]["pledges_out"][0]["status"], "active");
+    let status = cli.text(&["status", "b2"]);
+    assert!(status.contains(": 10 tez/month — active"), "{status}");
+    assert!(status.contains(", runs out in "), "{status}");
 
     // Moving funds.
     cli.ok(&["transfer", "1 tez", "--as", "b1", "--to", "b3"]);

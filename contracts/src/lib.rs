@@ -28,6 +28,7 @@ pub mod signing;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod units;
 
 pub use asset::{AssetId, Ticket, FINE_PER_UNIT};
 pub use crypto::{Address, Contract, PublicKey, RollupAddress, Signature};

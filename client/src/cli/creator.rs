@@ -1,0 +1,172 @@
+//! `pledgeroll creator`: publishing a creator profile, adding and retiring
+//! tiers, pausing and resuming every pledge to you, and showing a creator.
+
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use pledgeroll_client::assets::parse_period;
+use pledgeroll_client::Wallet;
+use pledgeroll_contracts::encoding::List;
+use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::units::format_period;
+use pledgeroll_contracts::{Operation, TierId};
+use serde_json::json;
+
+use super::context::{amount, text, Ctx};
+use super::send::{run_op, Send};
+
+/// `pledgeroll creator …`.
+#[derive(Subcommand)]
+pub enum CreatorCommand {
+    /// Publish or replace your creator profile.
+    Profile {
+        #[command(flatten)]
+        send: Send,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// What you make.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A link to your work; repeat for more.
+        #[arg(long = "link")]
+        links: Vec<String>,
+    },
+    /// Add a tier.
+    AddTier {
+        #[command(flatten)]
+        send: Send,
+        /// Short title.
+        #[arg(long)]
+        title: String,
+        /// What patrons get.
+        #[arg(long, default_value = "")]
+        perks: String,
+        /// Price per period with its asset, e.g. `5 tez`.
+        #[arg(long)]
+        price: String,
+        /// hour, day, week, month (30 days), year, or a duration like 90d.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// Most patrons the tier takes.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Retire a tier: no new pledges, existing ones go on.
+    RetireTier {
+        #[command(flatten)]
+        send: Send,
+        /// The tier's number.
+        tier: u64,
+    },
+    /// Pause every pledge to you.
+    Pause {
+        #[command(flatten)]
+        send: Send,
+    },
+    /// Resume the pledges your pause stopped.
+    Resume {
+        #[command(flatten)]
+        send: Send,
+    },
+    /// Show a creator: profile, tiers, patrons, income.
+    Show {
+        /// A key name or tz address.
+        who: String,
+    },
+}
+
+/// Runs a `creator` subcommand.
+pub async fn run(ctx: &Ctx, command: CreatorCommand) -> Result<()> {
+    let w = ctx.wallet().await?;
+    match command {
+        CreatorCommand::Profile {
+            send,
+            name,
+            description,
+            links,
+        } => {
+            let op = profile(&name, &description, &links)?;
+            run_op(ctx, &w, &send, op).await
+        }
+        CreatorCommand::AddTier {
+            send,
+            title,
+            perks,
+            price,
+            period,
+            limit,
+        } => {
+            let (asset, units, _) = amount(&w, &price).await?;
+            let op = Operation::AddTier {
+                title: text("title", &title)?,
+                perks: text("perks", &perks)?,
+                asset,
+                amount_per_period: units,
+                period: parse_period(&period)?,
+                patron_limit: limit,
+            };
+            run_op(ctx, &w, &send, op).await
+        }
+        CreatorCommand::RetireTier { send, tier } => {
+            run_op(ctx, &w, &send, Operation::RetireTier { tier: TierId(tier) }).await
+        }
+        CreatorCommand::Pause { send } => run_op(ctx, &w, &send, Operation::PauseCreator).await,
+        CreatorCommand::Resume { send } => run_op(ctx, &w, &send, Operation::ResumeCreator).await,
+        CreatorCommand::Show { who } => show(ctx, &w, &who).await,
+    }
+}
+
+/// The operation that publishes a profile.
+fn profile(name: &str, description: &str, links: &[String]) -> Result<Operation> {
+    let links = links
+        .iter()
+        .map(|l| text("link", l))
+        .collect::<Result<Vec<_>>>()?;
+    let profile = Profile {
+        name: text("name", name)?,
+        description: text("description", description)?,
+        links: List::new(links).map_err(|_| anyhow!("at most 8 links"))?,
+    };
+    Ok(Operation::SetProfile { profile })
+}
+
+/// `creator show`: the profile, then one line per tier.
+async fn show(ctx: &Ctx, w: &Wallet, who: &str) -> Result<()> {
+    let a = ctx.address(who)?;
+    let c = w
+        .creator(&a)
+        .await?
+        .ok_or_else(|| anyhow!("{a} has no creator profile"))?;
+    let mut lines = vec![format!(
+        "{} ({a}){}",
+        c.profile.name,
+        if c.paused { " — paused" } else { "" }
+    )];
+    if !c.profile.description.as_str().is_empty() {
+        lines.push(c.profile.description.to_string());
+    }
+    for l in c.profile.links.items() {
+        lines.push(format!("  {l}"));
+    }
+    let mut tiers = Vec::new();
+    for id in c.tiers.items().iter().copied() {
+        if let Some(t) = w.tier(id).await? {
+            let info = w.asset_info(t.asset).await?;
+            lines.push(format!(
+                "tier {}: {} — {}/{}, {} patrons{}",
+                id.0,
+                t.title,
+                info.format(u128::from(t.amount_per_period)),
+                format_period(u64::from(t.period)),
+                t.patrons,
+                if t.retired { " (retired)" } else { "" }
+            ));
+            tiers.push(json!({ "id": id.0, "title": t.title.as_str(), "price": t.amount_per_period, "period": t.period, "asset": t.asset.0, "patrons": t.patrons, "retired": t.retired }));
+        }
+    }
+    ctx.print(
+        lines.join("\n"),
+        json!({ "address": a.to_string(), "name": c.profile.name.as_str(), "description": c.profile.description.as_str(), "paused": c.paused, "tiers": tiers }),
+    );
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The `pledgeroll` command line: its arguments, and one module per
+//! command group that reads them, calls the wallet library and prints the
+//! result ([`output`] prints every result as text or JSON).
+
+mod context;
+mod creator;
+mod funds;
+mod keys;
+mod output;
+mod pledge;
+mod project;
+mod sandbox;
+mod send;
+mod status;
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use clap::{Parser, Subcommand};
+
+use context::Ctx;
+use send::Send;
+
+/// The sandbox's RPC address, the default node.
+const DEFAULT_NODE: &str = "http://127.0.0.1:8932";
+
+/// The command line: global options and one command.
+#[derive(Parser)]
+#[command(
+    name = "pledgeroll",
+    version,
+    about = "Wallet for pledgeroll: recurring pledges and project escrows on a Tezos smart rollup"
+)]
+pub struct Cli {
+    /// The rollup node's RPC address.
+    #[arg(long, global = true, env = "PLEDGEROLL_NODE", default_value = DEFAULT_NODE)]
+    node: String,
+    /// Where keys and settings live (default: ~/.pledgeroll).
+    #[arg(long, global = true, env = "PLEDGEROLL_HOME")]
+    home: Option<PathBuf>,
+    /// Print results as JSON, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The commands, a group of subcommands or a single action each.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Manage keys: generate, import, list, show, export, back up, recover.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Balances, pledges in and out, and runway of an account.
+    Status {
+        /// A key name or a tz address (default: every key).
+        who: Option<String>,
+        /// Warn when a balance lasts fewer days than this.
+        #[arg(long, default_value_t = 14)]
+        warn_days: u64,
+    },
+    /// Move funds to another account.
+    Transfer {
+        #[command(flatten)]
+        send: Send,
+        /// Amount with its asset, e.g. `5 tez`.
+        amount: String,
+        /// The receiver: key name or tz address.
+        #[arg(long)]
+        to: String,
+    },
+    /// A one-off tip with a memo, to an account or a project (`project:N`).
+    Tip {
+        #[command(flatten)]
+        send: Send,
+        /// Amount with its asset, e.g. `2 tez`.
+        amount: String,
+        /// The receiver: key name, tz address or `project:N`.
+        #[arg(long)]
+        to: String,
+        /// A short message.
+        #[arg(long, default_value = "")]
+        memo: String,
+    },
+    /// Send funds back to layer 1 as tickets.
+    Withdraw {
+        #[command(flatten)]
+        send: Send,
+        /// Amount with its asset, e.g. `5 tez`.
+        amount: String,
+        /// The layer-1 contract (KT1…) that receives the ticket.
+        #[arg(long)]
+        to: String,
+        /// Its entrypoint.
+        #[arg(long, default_value = "default")]
+        entrypoint: String,
+    },
+    /// Publish a creator profile and manage tiers.
+    #[command(subcommand)]
+    Creator(creator::CreatorCommand),
+    /// Pledge to a tier, and change, pause, resume or cancel pledges.
+    #[command(subcommand)]
+    Pledge(pledge::PledgeCommand),
+    /// Project escrows: create, fund, tickets, invoices, approvals, refunds.
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
+    /// Sign an operation offline (from `--dry-run` output) without sending it.
+    Sign {
+        /// The signing key's name.
+        #[arg(long = "as")]
+        signer: String,
+        /// The operation, hex (as printed by `--dry-run`).
+        operation: String,
+        /// The account's next nonce.
+        #[arg(long)]
+        nonce: u64,
+        /// The rollup's address (sr1…).
+        #[arg(long)]
+        rollup: String,
+        /// Carry the public key (the account's first operation).
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Send a signed operation (from `pledgeroll sign`).
+    Submit {
+        /// The signed operation, hex.
+        signed: String,
+        /// Do not wait for the receipt.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Sandbox helpers: deposit test funds, move time forward.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+}
+
+/// Runs one command line; the error is for one line on standard error.
+pub async fn run(cli: Cli) -> Result<()> {
+    let home = match cli.home {
+        Some(h) => h,
+        None => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".pledgeroll"))
+            .ok_or_else(|| anyhow!("no home directory: set PLEDGEROLL_HOME"))?,
+    };
+    let ctx = Ctx {
+        home,
+        node: cli.node,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Keys(k) => keys::run(&ctx, k),
+        Command::Status { who, warn_days } => status::run(&ctx, who, warn_days).await,
+        Command::Transfer { send, amount, to } => funds::transfer(&ctx, &send, &amount, &to).await,
+        Command::Tip {
+            send,
+            amount,
+            to,
+            memo,
+        } => funds::tip(&ctx, &send, &amount, &to, &memo).await,
+        Command::Withdraw {
+            send,
+            amount,
+            to,
+            entrypoint,
+        } => funds::withdraw(&ctx, &send, &amount, &to, &entrypoint).await,
+        Command::Creator(c) => creator::run(&ctx, c).await,
+        Command::Pledge(p) => pledge::run(&ctx, p).await,
+        Command::Project(p) => project::run(&ctx, p).await,
+        Command::Sign {
+            signer,
+            operation,
+            nonce,
+            rollup,
+            reveal,
+        } => send::sign(&ctx, &signer, &operation, nonce, &rollup, reveal),
+        Command::Submit { signed, no_wait } => send::submit(&ctx, &signed, no_wait).await,
+        Command::Sandbox(s) => sandbox::run(&ctx, s).await,
+    }
+}

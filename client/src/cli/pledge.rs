@@ -1,0 +1,156 @@
+//! `pledgeroll pledge`: pledging to a tier, and changing, pausing,
+//! resuming or cancelling a pledge.
+
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use pledgeroll_client::{AssetInfo, Wallet};
+use pledgeroll_contracts::{Operation, PledgeId, TierId};
+
+use super::context::{seconds, units_in, Ctx};
+use super::send::{run_op, Send};
+
+/// `pledgeroll pledge …`.
+#[derive(Subcommand)]
+pub enum PledgeCommand {
+    /// Pledge to a tier.
+    To {
+        #[command(flatten)]
+        send: Send,
+        /// The tier's number.
+        tier: u64,
+        /// Pay more than the tier's price per period, e.g. `8 tez`.
+        #[arg(long)]
+        amount: Option<String>,
+        /// End after this duration, e.g. `180d`.
+        #[arg(long)]
+        for_: Option<String>,
+        /// Never pay more than this in all, e.g. `50 tez`.
+        #[arg(long)]
+        cap: Option<String>,
+    },
+    /// Move a pledge to another tier of the same creator.
+    Change {
+        #[command(flatten)]
+        send: Send,
+        /// The pledge's number.
+        pledge: u64,
+        /// The new tier.
+        tier: u64,
+        /// Pay more than the new tier's price per period.
+        #[arg(long)]
+        amount: Option<String>,
+    },
+    /// Pause a pledge.
+    Pause {
+        #[command(flatten)]
+        send: Send,
+        /// The pledge's number.
+        pledge: u64,
+    },
+    /// Resume a paused pledge.
+    Resume {
+        #[command(flatten)]
+        send: Send,
+        /// The pledge's number.
+        pledge: u64,
+    },
+    /// Cancel a pledge for good.
+    Cancel {
+        #[command(flatten)]
+        send: Send,
+        /// The pledge's number.
+        pledge: u64,
+    },
+}
+
+/// Runs a `pledge` subcommand.
+pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
+    let w = ctx.wallet().await?;
+    let (send, op) = match command {
+        PledgeCommand::To {
+            send,
+            tier,
+            amount,
+            for_,
+            cap,
+        } => {
+            let op = pledge_to(&w, TierId(tier), amount, for_, cap).await?;
+            (send, op)
+        }
+        PledgeCommand::Change {
+            send,
+            pledge,
+            tier,
+            amount,
+        } => {
+            let info = tier_asset(&w, TierId(tier)).await?;
+            let amount = amount.map(|a| units_in(&a, &info)).transpose()?;
+            let op = Operation::ChangePledge {
+                pledge: PledgeId(pledge),
+                tier: TierId(tier),
+                amount,
+            };
+            (send, op)
+        }
+        PledgeCommand::Pause { send, pledge } => (
+            send,
+            Operation::PausePledge {
+                pledge: PledgeId(pledge),
+            },
+        ),
+        PledgeCommand::Resume { send, pledge } => (
+            send,
+            Operation::ResumePledge {
+                pledge: PledgeId(pledge),
+            },
+        ),
+        PledgeCommand::Cancel { send, pledge } => (
+            send,
+            Operation::CancelPledge {
+                pledge: PledgeId(pledge),
+            },
+        ),
+    };
+    run_op(ctx, &w, &send, op).await
+}
+
+/// How tier `tier`'s asset is written, or an error when there is no such
+/// tier.
+async fn tier_asset(w: &Wallet, tier: TierId) -> Result<AssetInfo> {
+    let t = w
+        .tier(tier)
+        .await?
+        .ok_or_else(|| anyhow!("there is no tier {}", tier.0))?;
+    Ok(w.asset_info(t.asset).await?)
+}
+
+/// The operation of `pledge to`: amounts in the tier's asset, and `--for`
+/// as an end that far from the rollup's clock.
+async fn pledge_to(
+    w: &Wallet,
+    tier: TierId,
+    amount: Option<String>,
+    for_: Option<String>,
+    cap: Option<String>,
+) -> Result<Operation> {
+    let info = tier_asset(w, tier).await?;
+    let amount = amount.map(|a| units_in(&a, &info)).transpose()?;
+    let cap = cap.map(|c| units_in(&c, &info)).transpose()?;
+    let end = match for_ {
+        None => None,
+        Some(d) => {
+            let secs = seconds(&d, "--for takes a duration like 180d")?;
+            let now = w.clock().await?.now;
+            Some(
+                now.checked_add(secs)
+                    .ok_or_else(|| anyhow!("--for is too long"))?,
+            )
+        }
+    };
+    Ok(Operation::Pledge {
+        tier,
+        amount,
+        end,
+        cap,
+    })
+}
