@@ -12,7 +12,7 @@ use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledges, Pledge, Tier};
 use pledgeroll_contracts::stream::Flow;
 use pledgeroll_contracts::{
-    Address, AssetId, Batch, Encode, Holder, Operation, Outcome, PledgeId, ProjectId, Receipt,
+    Address, AssetId, Batch, Holder, Operation, Outcome, PledgeId, ProjectId, Receipt,
     RollupAddress, SignedOperation, Ticket, TierId,
 };
 use thiserror::Error;

@@ -17,6 +17,8 @@ pub mod encoding;
 pub mod error;
 pub mod escrow;
 pub mod event;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod keys;
 mod ledger;
 pub mod operation;

@@ -13,7 +13,7 @@ use pledgeroll_contracts::escrow::{
 use pledgeroll_contracts::event::Event;
 use pledgeroll_contracts::{Address, AssetId, Holder, Operation, ProjectId};
 
-const HOUR: u64 = 3_600;
+use pledgeroll_contracts::units::HOUR;
 
 fn project(op: ProjectOperation) -> Operation {
     Operation::Project { op }

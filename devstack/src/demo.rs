@@ -19,6 +19,7 @@ use pledgeroll_contracts::escrow::{Budget, Mode, ProjectOperation};
 use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::units;
 use pledgeroll_contracts::{
     Address, AssetId, Batch, Encode, Holder, Operation, ProjectId, SignedOperation, TierId,
 };
@@ -31,9 +32,9 @@ const TEZ_ID: AssetId = AssetId(TEZ.asset_id);
 const USD_ID: AssetId = AssetId(USD.asset_id);
 /// One unit of either sandbox asset, in base units (6 decimals).
 const UNIT: u64 = 1_000_000;
-const DAY: u32 = 86_400;
-const WEEK: u32 = 7 * DAY;
-const MONTH: u32 = 30 * DAY;
+/// Periods as operations carry them, in `u32` seconds.
+const WEEK: u32 = units::WEEK as u32;
+const MONTH: u32 = units::MONTH as u32;
 
 /// Why the demo could not be filled in.
 #[derive(Debug, thiserror::Error)]
@@ -354,7 +355,7 @@ async fn publish_creators(sender: &mut Sender<'_>) -> Result<(), DemoError> {
                 (INES, tier("Collector", "A signed print of every cover.", TEZ_ID, 15 * UNIT, MONTH, Some(50))?),
             ],
         )
-        .await?
+        .await
 }
 
 /// Patrons pledge to the tiers `t` numbers; Sam's 3 tez last him 18 days
@@ -386,7 +387,7 @@ async fn pledge_and_tip(
                 ),
             ],
         )
-        .await?
+        .await
 }
 
 /// A public project: three commissioners, two must agree.
@@ -414,7 +415,7 @@ async fn create_project(wallet: &Wallet, sender: &mut Sender<'_>) -> Result<Proj
                     threshold: 2,
                     mode: Mode::Public,
                     time_lock: None,
-                    refund_deadline: now.saturating_add(180 * u64::from(DAY)),
+                    refund_deadline: now.saturating_add(180 * units::DAY),
                 }),
             )],
         )
@@ -496,7 +497,7 @@ async fn fund_and_open_tickets(
                 ),
             ],
         )
-        .await?
+        .await
 }
 
 /// The first ticket is done and paid by two commissioners.
@@ -531,5 +532,5 @@ async fn pay_first_ticket(sender: &mut Sender<'_>, project_id: ProjectId) -> Res
                 ),
             ],
         )
-        .await?
+        .await
 }

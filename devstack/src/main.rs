@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use pledgeroll_contracts::units;
 use pledgeroll_devstack::demo;
 use pledgeroll_devstack::stack::{self, StackConfig, StackError};
 use pledgeroll_indexer::cli::shutdown_signal;
@@ -296,20 +297,9 @@ async fn run_demo(running: &stack::RunningStack, directory: &str) -> anyhow::Res
     say!(
         "  project            {directory}/projects/{} (an invoice waits on its time-lock until {})",
         summary.project.0,
-        humanize_time(summary.invoice_unlocks_at)
+        units::format_time(i64::try_from(summary.invoice_unlocks_at).unwrap_or(i64::MAX))
     );
     Ok(())
-}
-
-/// Seconds since the epoch as an RFC 3339 UTC time.
-fn humanize_time(seconds: u64) -> String {
-    i64::try_from(seconds)
-        .ok()
-        .and_then(|s| chrono::DateTime::<chrono::Utc>::from_timestamp(s, 0))
-        .map_or_else(
-            || seconds.to_string(),
-            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        )
 }
 
 #[tokio::main]

@@ -21,10 +21,8 @@ use common::chain::Script;
 
 use pledgeroll_contracts::asset::Ticket;
 use pledgeroll_contracts::crypto::{Contract, Curve};
-use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::{Address, AssetId, Operation, TierId};
+use pledgeroll_contracts::{Address, Operation, TierId};
 use pledgeroll_indexer::{Db, DbConfig, LevelData, Mirror};
 
 const PATRONS: u32 = 10_000;
@@ -35,10 +33,6 @@ fn key(i: u32) -> SecretKey {
     let mut secret = [0x77u8; 32];
     secret[..4].copy_from_slice(&i.to_le_bytes());
     SecretKey::from_bytes(Curve::Ed25519, secret).expect("valid key")
-}
-
-fn text<const N: usize>(s: &str) -> Text<N> {
-    Text::new(s).expect("short text")
 }
 
 /// Levels where creator 0 gains 10,000 patrons and 999 more creators

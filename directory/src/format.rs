@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use pledgeroll_contracts::FINE_PER_UNIT;
+use pledgeroll_contracts::{units, FINE_PER_UNIT};
 
 use super::store::AssetRow;
 
@@ -91,54 +90,29 @@ fn unknown(asset: i64) -> Unit {
 }
 
 /// `units` with `decimals` places, trailing zeros dropped: `5250000`, 6
-/// → `5.25`.
+/// → `5.25` (the protocol's one amount formatter).
 pub fn decimal(units: u128, decimals: u32) -> String {
-    let scale = 10u128.checked_pow(decimals).unwrap_or(1);
-    let whole = units / scale;
-    let frac = units % scale;
-    if frac == 0 || decimals == 0 {
-        return whole.to_string();
-    }
-    let digits = format!("{frac:0width$}", width = decimals as usize);
-    format!("{whole}.{}", digits.trim_end_matches('0'))
+    units::format_decimal(units, u8::try_from(decimals).unwrap_or(u8::MAX))
 }
 
-/// Unix seconds as `YYYY-MM-DD HH:MM UTC` (the seconds itself beyond
-/// what a date can hold).
+/// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
 pub fn time(unix: i64) -> String {
-    DateTime::<Utc>::from_timestamp(unix, 0).map_or_else(
-        || unix.to_string(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
+    units::format_time(unix)
 }
 
 /// Days since 1970-01-01 as `YYYY-MM-DD`.
 pub fn date(day: i64) -> String {
-    day.checked_mul(86_400)
-        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-        .map_or_else(|| day.to_string(), |t| t.format("%Y-%m-%d").to_string())
+    units::format_date(day)
 }
 
-/// A duration in the largest sensible units: `3 days 4 h`, `12 min`.
+/// A duration in words (`3 days 4 hours`); negative ones read as zero.
 pub fn span(seconds: i64) -> String {
-    let s = seconds.max(0);
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3_599 => format!("{} min", s / 60),
-        3_600..=86_399 => format!("{} h {} min", s / 3_600, s % 3_600 / 60),
-        _ => format!("{} days {} h", s / 86_400, s % 86_400 / 3_600),
-    }
+    units::format_duration(u64::try_from(seconds).unwrap_or(0))
 }
 
-/// A period in words: `month` for 30 days, `day`, or `N s`.
+/// A period in words: `month` for 30 days, `week`, `day`, or a duration.
 pub fn period(seconds: i64) -> String {
-    match seconds {
-        2_592_000 => "month".to_owned(),
-        604_800 => "week".to_owned(),
-        86_400 => "day".to_owned(),
-        3_600 => "hour".to_owned(),
-        s => span(s),
-    }
+    units::format_period(u64::try_from(seconds).unwrap_or(0))
 }
 
 /// The strings of a JSON array column (empty if it is not one).

@@ -18,7 +18,7 @@ use common::chain::{Script, ROLLUP};
 use common::TestDb;
 use pledgeroll_contracts::asset::Ticket;
 use pledgeroll_contracts::crypto::{Contract, Curve};
-use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::encoding::List;
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
@@ -28,7 +28,7 @@ use pledgeroll_directory::{serve, RunningDirectory};
 use pledgeroll_indexer::Backend;
 use serde_json::Value;
 
-const DAY: i64 = 86_400;
+const DAY: i64 = pledgeroll_contracts::units::DAY as i64;
 const TEZ: AssetId = AssetId(0);
 const USD: AssetId = AssetId(1);
 const XSS_NAME: &str = "<script>alert(1)</script>";
@@ -434,7 +434,7 @@ async fn pages_show_the_mirror(backend: Backend) {
         "2 of 2",
         "href=\"https://example.org/issues/7\"",
         "replace the gears",
-        "unlocks in 1 h 0 min",
+        "unlocks in 1 hour",
         "1 XTZ",
         "3 XTZ",
         "paid",
@@ -1024,7 +1024,7 @@ async fn a_browser_renders_the_pages() {
             vec![
                 "Engine repairs",
                 "7 XTZ",
-                "unlocks in 1 h 0 min",
+                "unlocks in 1 hour",
                 "replace the gears",
             ],
         ),
@@ -1059,18 +1059,16 @@ async fn a_browser_renders_the_pages() {
     site.stop().await;
 }
 
-/// `pledgeroll-indexer serve` serves the same directory from the command
-/// line.
+/// The `pledgeroll-directory` command serves the same directory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_serve_command_serves_the_mirror() {
+async fn the_directory_command_serves_the_mirror() {
     let site = Site::start(Backend::Sqlite).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeroll-indexer"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pledgeroll-directory"))
         .args([
-            "serve",
             "--database-url",
             &site.db.config.url,
             "--addr",
@@ -1091,7 +1089,7 @@ async fn the_serve_command_serves_the_mirror() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let totals = answer.expect("the serve command answers within 30 s");
+    let totals = answer.expect("the directory command answers within 30 s");
     assert_eq!(totals["creators"], 3);
     assert_eq!(totals["level"], 6);
     site.stop().await;

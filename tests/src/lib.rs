@@ -32,10 +32,8 @@ pub const TEZ: AssetId = AssetId(pledgeroll_sandbox::assets::TEZ.asset_id);
 pub const USD: AssetId = AssetId(pledgeroll_sandbox::assets::USD.asset_id);
 /// One tez or one usd in base units.
 pub const UNIT: u64 = 1_000_000;
-/// A day, in seconds.
-pub const DAY: u64 = 86_400;
-/// The protocol's month: 30 days.
-pub const MONTH: u64 = 30 * DAY;
+/// A day and the protocol's month (30 days), in seconds.
+pub use pledgeroll_contracts::units::{DAY, MONTH};
 /// How long any one wait may take before a test fails.
 pub const WAIT: Duration = Duration::from_secs(120);
 

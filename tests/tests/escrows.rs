@@ -16,7 +16,7 @@ use pledgeroll_tests::{
 };
 use serde_json::Value;
 
-const HOUR: u64 = 3_600;
+use pledgeroll_contracts::units::HOUR;
 
 fn project(op: ProjectOperation) -> Operation {
     Operation::Project { op }

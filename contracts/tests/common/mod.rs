@@ -14,8 +14,8 @@ use pledgeroll_contracts::{
 };
 
 pub const ROLLUP: RollupAddress = RollupAddress([0x5a; 20]);
-pub const DAY: u64 = 86_400;
-pub const MONTH: u32 = 2_592_000;
+pub use pledgeroll_contracts::units::DAY;
+pub const MONTH: u32 = pledgeroll_contracts::units::MONTH as u32;
 pub const START: i64 = 1_700_000_000;
 
 pub fn tez_ticket() -> Ticket {
