@@ -21,7 +21,7 @@ use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{
-    AssetId, Holder, Operation, PledgeId, ProjectId, SignedOperation, TierId,
+    Address, AssetId, Holder, Operation, PledgeId, ProjectId, SignedOperation, TierId,
 };
 use pledgeroll_indexer::rows::{InvoiceRow, LedgerRow, PledgeRow, TierRow};
 use pledgeroll_indexer::{start, verify, Backend, IndexerConfig, Mirror, RunningIndexer, Source};
@@ -108,6 +108,10 @@ async fn verified(mirror: &Mirror, node: &str) -> pledgeroll_indexer::Report {
     report
 }
 
+fn addr(k: &SecretKey) -> Address {
+    k.public_key().address()
+}
+
 async fn scenario_is_mirrored(backend: Backend) {
     let net = net(Some(Duration::from_millis(200))).await;
     let url = net.sandbox.url();
@@ -115,206 +119,10 @@ async fn scenario_is_mirrored(backend: Backend) {
     let indexer = indexer(&url, &db).await;
     let w = &net.wallet;
     let (b1, b2, b3) = (key(B1), key(B2), key(B3));
-    let addr = |k: &SecretKey| k.public_key().address();
-
-    send(
-        w,
-        &b1,
-        Operation::SetProfile {
-            profile: Profile {
-                name: text("Ada Lovelace"),
-                description: text("notes on the analytical engine"),
-                links: List::new(vec![text("https://example.org/ada")]).expect("short"),
-            },
-        },
-    )
-    .await;
-    send(
-        w,
-        &b1,
-        Operation::AddTier {
-            title: text("Supporter"),
-            perks: text("a thank-you"),
-            asset: TEZ,
-            amount_per_period: 5_000_000,
-            period: 2_592_000,
-            patron_limit: None,
-        },
-    )
-    .await;
-    send(
-        w,
-        &b1,
-        Operation::AddTier {
-            title: text("Daily"),
-            perks: text("daily notes"),
-            asset: USD,
-            amount_per_period: 100_000,
-            period: 86_400,
-            patron_limit: Some(10),
-        },
-    )
-    .await;
-    let pledge = |tier| Operation::Pledge {
-        tier: TierId(tier),
-        amount: None,
-        end: None,
-        cap: None,
-    };
-    send(w, &b2, pledge(0)).await;
-    send(w, &b3, pledge(1)).await;
-
-    // A patron with 2 tez pledging 5 tez a month runs dry in 12 days.
-    let dry = SecretKey::from_bytes(Curve::Ed25519, [9; 32]).expect("valid");
-    send(
-        w,
-        &b3,
-        Operation::Transfer {
-            to: addr(&dry),
-            asset: TEZ,
-            amount: 2_000_000,
-        },
-    )
-    .await;
-    send(w, &dry, pledge(0)).await;
-    send(
-        w,
-        &b2,
-        Operation::Tip {
-            to: Holder::Account(addr(&b1)),
-            asset: TEZ,
-            amount: 1_000_000,
-            memo: text("for the notes"),
-        },
-    )
-    .await;
-
-    // A project: 2-of-2 commissioners, a one-hour time-lock.
-    let now = w.clock().await.expect("clock").now;
-    send(
-        w,
-        &b1,
-        project(ProjectOperation::Create {
-            title: text("Engine repairs"),
-            description: text("fix the mill"),
-            link: None,
-            commissioners: List::new(vec![addr(&b1), addr(&b3)]).expect("short"),
-            threshold: 2,
-            mode: Mode::Public,
-            time_lock: Some(3_600),
-            refund_deadline: now + 90 * 86_400,
-        }),
-    )
-    .await;
-    let p = ProjectId(0);
-    send(
-        w,
-        &b2,
-        project(ProjectOperation::Fund {
-            project: p,
-            asset: TEZ,
-            amount: 10_000_000,
-        }),
-    )
-    .await;
-    send(
-        w,
-        &b2,
-        Operation::Tip {
-            to: Holder::Project(p),
-            asset: TEZ,
-            amount: 500_000,
-            memo: text("go"),
-        },
-    )
-    .await;
-    send(
-        w,
-        &b3,
-        project(ProjectOperation::OpenTicket {
-            project: p,
-            title: text("replace the gears"),
-            url: Some(text("https://example.org/issues/7")),
-            budget: None,
-        }),
-    )
-    .await;
-    send(
-        w,
-        &b3,
-        project(ProjectOperation::CloseTicket {
-            project: p,
-            ticket: 0,
-        }),
-    )
-    .await;
-    let invoice = |amount| {
-        project(ProjectOperation::RaiseInvoice {
-            project: p,
-            ticket: 0,
-            beneficiary: addr(&b3),
-            asset: TEZ,
-            amount,
-        })
-    };
-    send(w, &b3, invoice(3_000_000)).await;
-    send(
-        w,
-        &b1,
-        project(ProjectOperation::Approve {
-            project: p,
-            invoice: 0,
-        }),
-    )
-    .await;
-    // Paid when its time-lock passes with no veto.
-    send(w, &b3, invoice(1_000_000)).await;
-
-    pledgeroll_client::sandbox::advance(&w.node, 20 * 86_400)
-        .await
-        .expect("time moves");
-    send(
-        w,
-        &b2,
-        Operation::CancelPledge {
-            pledge: PledgeId(0),
-        },
-    )
-    .await;
-    send(
-        w,
-        &b1,
-        Operation::Withdraw {
-            asset: TEZ,
-            amount: 1_000_000,
-            destination: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g"
-                .parse::<Contract>()
-                .expect("KT1"),
-            entrypoint: text("default"),
-        },
-    )
-    .await;
-
-    // The mirror follows the head within a second of each new level.
-    let (level, _) = head(w).await;
-    indexer
-        .wait_for_level(level, WAIT)
-        .await
-        .expect("caught up");
-    for _ in 0..3 {
-        let (seen, _) = head(w).await;
-        let next = loop {
-            let (l, _) = head(w).await;
-            if l > seen {
-                break l;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        indexer
-            .wait_for_level(next, Duration::from_secs(1))
-            .await
-            .unwrap_or_else(|e| panic!("level {next} not indexed within a second: {e}"));
-    }
+    let dry = creators_and_patrons(w, &b1, &b2, &b3).await;
+    project_work(w, &b1, &b2, &b3).await;
+    time_passes(w, &b1, &b2).await;
+    follows_the_head(&indexer, w).await;
 
     let mirror = indexer.mirror().clone();
     let report = verified(&mirror, &url).await;
@@ -339,11 +147,239 @@ async fn scenario_is_mirrored(backend: Backend) {
         );
     }
 
+    rows_tell_the_scenario(&mirror, &dry).await;
+    metrics_are_served(&indexer).await;
+    indexer.stop().await.expect("stops cleanly");
+    verify_finds_a_tampered_pledge(&url, &db).await;
+    net.sandbox.stop().await.expect("sandbox stops");
+}
+
+/// A creator with two tiers, three patrons (one who runs dry) and a tip;
+/// returns the patron who runs dry.
+async fn creators_and_patrons(
+    w: &Wallet,
+    b1: &SecretKey,
+    b2: &SecretKey,
+    b3: &SecretKey,
+) -> SecretKey {
+    send(
+        w,
+        b1,
+        Operation::SetProfile {
+            profile: Profile {
+                name: text("Ada Lovelace"),
+                description: text("notes on the analytical engine"),
+                links: List::new(vec![text("https://example.org/ada")]).expect("short"),
+            },
+        },
+    )
+    .await;
+    send(
+        w,
+        b1,
+        Operation::AddTier {
+            title: text("Supporter"),
+            perks: text("a thank-you"),
+            asset: TEZ,
+            amount_per_period: 5_000_000,
+            period: 2_592_000,
+            patron_limit: None,
+        },
+    )
+    .await;
+    send(
+        w,
+        b1,
+        Operation::AddTier {
+            title: text("Daily"),
+            perks: text("daily notes"),
+            asset: USD,
+            amount_per_period: 100_000,
+            period: 86_400,
+            patron_limit: Some(10),
+        },
+    )
+    .await;
+    let pledge = |tier| Operation::Pledge {
+        tier: TierId(tier),
+        amount: None,
+        end: None,
+        cap: None,
+    };
+    send(w, b2, pledge(0)).await;
+    send(w, b3, pledge(1)).await;
+
+    // A patron with 2 tez pledging 5 tez a month runs dry in 12 days.
+    let dry = SecretKey::from_bytes(Curve::Ed25519, [9; 32]).expect("valid");
+    send(
+        w,
+        b3,
+        Operation::Transfer {
+            to: addr(&dry),
+            asset: TEZ,
+            amount: 2_000_000,
+        },
+    )
+    .await;
+    send(w, &dry, pledge(0)).await;
+    send(
+        w,
+        b2,
+        Operation::Tip {
+            to: Holder::Account(addr(b1)),
+            asset: TEZ,
+            amount: 1_000_000,
+            memo: text("for the notes"),
+        },
+    )
+    .await;
+    dry
+}
+
+/// A project funded, tipped, with a ticket and two invoices, one paid at
+/// once and one when its time-lock passes.
+async fn project_work(w: &Wallet, b1: &SecretKey, b2: &SecretKey, b3: &SecretKey) {
+    // A project: 2-of-2 commissioners, a one-hour time-lock.
+    let now = w.clock().await.expect("clock").now;
+    send(
+        w,
+        b1,
+        project(ProjectOperation::Create {
+            title: text("Engine repairs"),
+            description: text("fix the mill"),
+            link: None,
+            commissioners: List::new(vec![addr(b1), addr(b3)]).expect("short"),
+            threshold: 2,
+            mode: Mode::Public,
+            time_lock: Some(3_600),
+            refund_deadline: now + 90 * 86_400,
+        }),
+    )
+    .await;
+    let p = ProjectId(0);
+    send(
+        w,
+        b2,
+        project(ProjectOperation::Fund {
+            project: p,
+            asset: TEZ,
+            amount: 10_000_000,
+        }),
+    )
+    .await;
+    send(
+        w,
+        b2,
+        Operation::Tip {
+            to: Holder::Project(p),
+            asset: TEZ,
+            amount: 500_000,
+            memo: text("go"),
+        },
+    )
+    .await;
+    send(
+        w,
+        b3,
+        project(ProjectOperation::OpenTicket {
+            project: p,
+            title: text("replace the gears"),
+            url: Some(text("https://example.org/issues/7")),
+            budget: None,
+        }),
+    )
+    .await;
+    send(
+        w,
+        b3,
+        project(ProjectOperation::CloseTicket {
+            project: p,
+            ticket: 0,
+        }),
+    )
+    .await;
+    let invoice = |amount| {
+        project(ProjectOperation::RaiseInvoice {
+            project: p,
+            ticket: 0,
+            beneficiary: addr(b3),
+            asset: TEZ,
+            amount,
+        })
+    };
+    send(w, b3, invoice(3_000_000)).await;
+    send(
+        w,
+        b1,
+        project(ProjectOperation::Approve {
+            project: p,
+            invoice: 0,
+        }),
+    )
+    .await;
+    // Paid when its time-lock passes with no veto.
+    send(w, b3, invoice(1_000_000)).await;
+}
+
+/// Twenty days pass; a pledge is cancelled and tez withdrawn.
+async fn time_passes(w: &Wallet, b1: &SecretKey, b2: &SecretKey) {
+    pledgeroll_client::sandbox::advance(&w.node, 20 * 86_400)
+        .await
+        .expect("time moves");
+    send(
+        w,
+        b2,
+        Operation::CancelPledge {
+            pledge: PledgeId(0),
+        },
+    )
+    .await;
+    send(
+        w,
+        b1,
+        Operation::Withdraw {
+            asset: TEZ,
+            amount: 1_000_000,
+            destination: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g"
+                .parse::<Contract>()
+                .expect("KT1"),
+            entrypoint: text("default"),
+        },
+    )
+    .await;
+}
+
+/// The mirror follows the head within a second of each new level.
+async fn follows_the_head(indexer: &RunningIndexer, w: &Wallet) {
+    let (level, _) = head(w).await;
+    indexer
+        .wait_for_level(level, WAIT)
+        .await
+        .expect("caught up");
+    for _ in 0..3 {
+        let (seen, _) = head(w).await;
+        let next = loop {
+            let (l, _) = head(w).await;
+            if l > seen {
+                break l;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        indexer
+            .wait_for_level(next, Duration::from_secs(1))
+            .await
+            .unwrap_or_else(|e| panic!("level {next} not indexed within a second: {e}"));
+    }
+}
+
+/// The mirror's rows show what happened: the dry patron paused, the
+/// patron counts, the invoices paid, every kind of movement.
+async fn rows_tell_the_scenario(mirror: &Mirror, dry: &SecretKey) {
     let mut tx = mirror.db().begin().await.expect("begin");
     let pledges: Vec<PledgeRow> = tx.load_all().await.expect("pledges");
     let dry_pledge = pledges
         .iter()
-        .find(|p| p.patron == addr(&dry).to_string())
+        .find(|p| p.patron == addr(dry).to_string())
         .expect("the dry patron's pledge");
     assert_eq!(
         (dry_pledge.status.as_str(), dry_pledge.reason.as_deref()),
@@ -382,7 +418,9 @@ async fn scenario_is_mirrored(backend: Backend) {
         .sum();
     assert_eq!(payouts, 4_000_000 * pledgeroll_contracts::FINE_PER_UNIT);
     tx.rollback().await.expect("rollback");
+}
 
+async fn metrics_are_served(indexer: &RunningIndexer) {
     let addr = indexer.metrics_addr().expect("metrics served");
     let body = reqwest::get(format!("http://{addr}/metrics"))
         .await
@@ -396,21 +434,20 @@ async fn scenario_is_mirrored(backend: Backend) {
         body.contains("pledgeroll_indexer_events_per_second "),
         "{body}"
     );
+}
 
-    indexer.stop().await.expect("stops cleanly");
-
-    // `pledgeroll-indexer verify` agrees, and finds a tampered pledge.
-    assert!(verify_command(&url, &db).0, "verify finds the mirror equal");
+/// `pledgeroll-indexer verify` agrees, and finds a tampered pledge.
+async fn verify_finds_a_tampered_pledge(url: &str, db: &TestDb) {
+    assert!(verify_command(url, db).0, "verify finds the mirror equal");
     let mirror = db.mirror().await;
     let mut tx = mirror.db().begin().await.expect("begin");
     let mut first: PledgeRow = tx.load(&[(0,)]).await.expect("read").remove(0);
     first.streamed += 1;
     tx.store(&[first]).await.expect("write");
     tx.commit().await.expect("commit");
-    let (consistent, out) = verify_command(&url, &db);
+    let (consistent, out) = verify_command(url, db);
     assert!(!consistent, "verify missed the change:\n{out}");
     assert!(out.contains("difference: pledge 0:"), "{out}");
-    net.sandbox.stop().await.expect("sandbox stops");
 }
 on_both!(scenario_is_mirrored: sqlite_scenario_is_mirrored, postgres_scenario_is_mirrored);
 

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pledgeroll_contracts::{Address, AssetId, MemoryStore, PledgeId, ProjectId, Protocol, TierId};
+use pledgeroll_indexer::db::Tx;
 use pledgeroll_indexer::rows::{
     parse_holder, AssetRow, BalanceRow, CreatorRow, DailyRow, EscrowRow, InvoiceRow, LedgerRow,
     PledgeRow, ProjectRow, TicketRow, TierRow,
@@ -116,10 +117,24 @@ fn id<T: TryFrom<i64>>(v: i64) -> T {
 /// mirror's own derived figures against each other.
 pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) {
     let mut tx = mirror.db().begin().await.expect("begin");
-    let counters = p.counters().expect("counters");
+    check_assets(&mut tx, p).await;
+    let balances: Vec<BalanceRow> = tx.load_all().await.expect("balances");
+    check_balances(&balances, p);
+    let pledges: Vec<PledgeRow> = tx.load_all().await.expect("pledges");
+    check_pledges(&pledges, p);
+    check_creators(&mut tx, &pledges, p).await;
+    check_projects(&mut tx, p).await;
+    check_stream_income(&mut tx, &balances, &pledges).await;
+    tx.rollback().await.expect("rollback");
+}
 
+async fn check_assets(tx: &mut Tx, p: &Protocol<MemoryStore>) {
     let assets: Vec<AssetRow> = tx.load_all().await.expect("assets");
-    assert_eq!(assets.len() as u32, counters.asset, "assets");
+    assert_eq!(
+        assets.len() as u32,
+        p.counters().expect("counters").asset,
+        "assets"
+    );
     for a in &assets {
         let asset = AssetId(id(a.asset_id));
         assert_eq!(
@@ -132,10 +147,11 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
             "supply of {asset}"
         );
     }
+}
 
-    let balances: Vec<BalanceRow> = tx.load_all().await.expect("balances");
+fn check_balances(balances: &[BalanceRow], p: &Protocol<MemoryStore>) {
     assert!(!balances.is_empty());
-    for b in &balances {
+    for b in balances {
         let holder = parse_holder(&b.holder).expect("holder");
         let flow = p.flow(&holder, AssetId(id(b.asset_id))).expect("read");
         assert_eq!(
@@ -146,10 +162,15 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
             b.asset_id
         );
     }
+}
 
-    let pledges: Vec<PledgeRow> = tx.load_all().await.expect("pledges");
-    assert_eq!(pledges.len() as u64, counters.pledge, "pledges");
-    for row in &pledges {
+fn check_pledges(pledges: &[PledgeRow], p: &Protocol<MemoryStore>) {
+    assert_eq!(
+        pledges.len() as u64,
+        p.counters().expect("counters").pledge,
+        "pledges"
+    );
+    for row in pledges {
         let pledge = p.pledge(PledgeId(id(row.pledge_id))).expect("read");
         assert_eq!(
             Some(row.pledge().expect("pledge")),
@@ -158,9 +179,16 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
             row.pledge_id
         );
     }
+}
 
+/// Tiers and creators, with the streaming patron counts the mirror keeps.
+async fn check_creators(tx: &mut Tx, pledges: &[PledgeRow], p: &Protocol<MemoryStore>) {
     let tiers: Vec<TierRow> = tx.load_all().await.expect("tiers");
-    assert_eq!(tiers.len() as u64, counters.tier, "tiers");
+    assert_eq!(
+        tiers.len() as u64,
+        p.counters().expect("counters").tier,
+        "tiers"
+    );
     let mut active: HashMap<i64, i64> = HashMap::new();
     for row in pledges.iter().filter(|r| r.is_active()) {
         if let Some(t) = row.tier_id {
@@ -186,7 +214,6 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
         c.1 += t.patrons;
         c.2 += t.active_patrons;
     }
-
     let creators: Vec<CreatorRow> = tx.load_all().await.expect("creators");
     for c in &creators {
         let address: Address = c.address.parse().expect("address");
@@ -202,9 +229,16 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
             c.address
         );
     }
+}
 
+/// Projects, their escrow accounts, tickets and invoices.
+async fn check_projects(tx: &mut Tx, p: &Protocol<MemoryStore>) {
     let projects: Vec<ProjectRow> = tx.load_all().await.expect("projects");
-    assert_eq!(projects.len() as u64, counters.project, "projects");
+    assert_eq!(
+        projects.len() as u64,
+        p.counters().expect("counters").project,
+        "projects"
+    );
     for row in &projects {
         let pid = ProjectId(id(row.project_id));
         assert_eq!(
@@ -233,9 +267,11 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
             p.invoice(pid, id(i.invoice_no)).expect("read")
         );
     }
+}
 
-    // Stream income per day adds up, for every payee and asset, to what
-    // its streams settled plus what its active streams ran since.
+/// Stream income per day adds up, for every payee and asset, to what its
+/// streams settled plus what its active streams ran since.
+async fn check_stream_income(tx: &mut Tx, balances: &[BalanceRow], pledges: &[PledgeRow]) {
     let ledger: Vec<LedgerRow> = tx.load_all().await.expect("ledger");
     let daily: Vec<DailyRow> = tx.load_all().await.expect("daily");
     let mut accrued: BTreeMap<(String, i64), u128> = BTreeMap::new();
@@ -266,5 +302,4 @@ pub async fn check_against_protocol(mirror: &Mirror, p: &Protocol<MemoryStore>) 
         ledger.iter().any(|l| l.kind == "stream"),
         "the chain settled no stream"
     );
-    tx.rollback().await.expect("rollback");
 }
