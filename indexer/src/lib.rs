@@ -9,12 +9,13 @@
 //!   batch of levels in one transaction, with the cursor;
 //!   [`Mirror::revert_to`] undoes levels after a reorganisation.
 //! - [`verify()`] compares a mirror with the node's durable state.
-//! - [`directory`] serves a read-only website and JSON API over a mirror.
-//! - [`rows`] describes every table; `migrations/` holds the same schema
-//!   for Postgres and SQLite.
+//! - [`cli`] is what the command lines over a mirror share; the
+//!   directory (crate `pledgeroll-directory`) serves the mirror read-only.
+//! - [`rows`] describes every table once; [`schema`] renders that
+//!   description as each database's DDL.
 
+pub mod cli;
 pub mod db;
-pub mod directory;
 pub mod error;
 mod indexer;
 pub mod metrics;

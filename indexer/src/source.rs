@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use pledgeroll_interface::{Node, NodeError};
 use pledgeroll_contracts::keys;
 use pledgeroll_contracts::state::Clock;
 use pledgeroll_contracts::Decode;
 use pledgeroll_interface::record::RecordError;
 use pledgeroll_interface::{paths, rpc, Backoff, LevelRecord};
+use pledgeroll_interface::{Node, NodeError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokio::sync::{watch, Notify};
