@@ -65,8 +65,9 @@ pub async fn sandbox(kernel: KernelSource) -> (tempfile::TempDir, Api, RunningSa
 fn openapi() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/openapi/octez-smart-rollup-node.json");
+        // From the workspace root: the binary's tests in devstack/ share
+        // these helpers.
+        let path = workspace().join("sandbox/tests/openapi/octez-smart-rollup-node.json");
         let text = std::fs::read_to_string(&path).expect("the OpenAPI document");
         let mut doc: Value = serde_json::from_str(&text).expect("the OpenAPI document parses");
         nullable_to_json_schema(&mut doc);
