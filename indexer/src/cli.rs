@@ -1,10 +1,14 @@
 //! What the command lines over a mirror share (`pledgeroll-indexer`,
 //! `pledgeroll-directory`, `pledgeroll-sandbox up`): where the mirror is,
-//! and stopping on Ctrl-C or SIGTERM.
+//! logging and one line of error, and stopping on Ctrl-C or SIGTERM.
 
+use std::fmt::Display;
+use std::future::Future;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::Args;
+use tracing_subscriber::EnvFilter;
 
 use crate::db::DbConfig;
 use crate::error::IndexError;
@@ -71,4 +75,31 @@ pub async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs a command's `main` on a new async runtime, logging to stderr
+/// (`info`, sqlx at `warn`, unless `RUST_LOG` says otherwise): `Ok(true)`
+/// exits 0, `Ok(false)` 1, and an error prints one line and exits 1.
+pub fn run_command<E: Display>(main: impl Future<Output = Result<bool, E>>) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

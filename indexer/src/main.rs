@@ -8,10 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pledgeroll_indexer::cli::{shutdown_signal, MirrorArgs};
+use pledgeroll_indexer::cli::{run_command, shutdown_signal, MirrorArgs};
 use pledgeroll_indexer::{start, verify, DbConfig, Follow, IndexerConfig, Mirror, Source};
 use pledgeroll_interface::Backoff;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -165,31 +164,10 @@ async fn check(args: DbArgs) -> anyhow::Result<bool> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(async {
+    run_command(async {
         match cli.command {
             Command::Run(args) => run(args).await.map(|()| true),
             Command::Verify(args) => check(args).await,
         }
-    });
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
