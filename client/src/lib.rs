@@ -7,7 +7,6 @@
 
 pub mod assets;
 pub mod backup;
-pub mod created;
 pub mod keystore;
 pub mod sandbox;
 pub mod wallet;

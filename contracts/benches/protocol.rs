@@ -79,10 +79,7 @@ fn signed_pledges(c: &mut Criterion) {
             let start = Instant::now();
             for op in &ops {
                 let applied = w.p.apply(op).expect("no fault");
-                debug_assert_eq!(
-                    applied.receipt.outcome,
-                    pledgeroll_contracts::Outcome::Applied
-                );
+                debug_assert!(applied.receipt.outcome.is_applied());
             }
             start.elapsed()
         })
@@ -229,10 +226,7 @@ fn escrow_payouts(c: &mut Criterion) {
             let start = Instant::now();
             for op in &ops {
                 let applied = w.p.apply(op).expect("no fault");
-                debug_assert_eq!(
-                    applied.receipt.outcome,
-                    pledgeroll_contracts::Outcome::Applied
-                );
+                debug_assert!(applied.receipt.outcome.is_applied());
             }
             start.elapsed()
         })

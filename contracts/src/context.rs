@@ -4,7 +4,7 @@
 
 use crate::encoding::{Decode, Encode};
 use crate::error::Fault;
-use crate::event::{Event, Withdrawal};
+use crate::event::{Created, Event, Withdrawal};
 use crate::store::{Overlay, Store, Writes};
 
 /// One step's view of the state.
@@ -16,6 +16,8 @@ pub(crate) struct Ctx<'a, S: Store> {
     pub withdrawals: Vec<Withdrawal>,
     /// The time of this step, in seconds.
     pub now: u64,
+    /// The record the step created, if any (an operation creates at most one).
+    pub created: Option<Created>,
 }
 
 impl<'a, S: Store> Ctx<'a, S> {
@@ -25,6 +27,7 @@ impl<'a, S: Store> Ctx<'a, S> {
             events: Vec::new(),
             withdrawals: Vec::new(),
             now,
+            created: None,
         }
     }
 

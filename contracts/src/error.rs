@@ -9,6 +9,7 @@ use crate::crypto::Address;
 use crate::encoding::DecodeError;
 use crate::state::{PledgeId, ProjectId, TierId};
 use crate::store::StoreError;
+use crate::text::TextRefusal;
 
 /// A failure that aborts the level: storage failed, or stored data broke an
 /// invariant. Never caused by an operation's content.
@@ -138,6 +139,9 @@ pub enum Rejection {
     /// Rates or balances above the protocol's bounds.
     #[error("amount or rate too large")]
     TooLarge,
+    /// A text field breaks the text rules ([`crate::text`]).
+    #[error(transparent)]
+    Text(#[from] TextRefusal),
     /// An operation-specific rule, in words.
     #[error("{0}")]
     Refused(&'static str),

@@ -226,19 +226,114 @@ codec_enum!(Event, "event" {
 /// Longest failure reason kept in a receipt, in bytes.
 pub const MAX_REASON: usize = 200;
 
+/// A record an applied operation created, by its id: what a wallet tells
+/// its user to use next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// A tier.
+    Tier {
+        /// Its id.
+        tier: TierId,
+    },
+    /// A pledge, to a tier or a project.
+    Pledge {
+        /// Its id.
+        pledge: PledgeId,
+    },
+    /// A project escrow.
+    Project {
+        /// Its id.
+        project: ProjectId,
+    },
+    /// A work ticket, by its number in its project.
+    Ticket {
+        /// The project.
+        project: ProjectId,
+        /// The ticket's number there.
+        ticket: u32,
+    },
+    /// An invoice, by its number in its project.
+    Invoice {
+        /// The project.
+        project: ProjectId,
+        /// The invoice's number there.
+        invoice: u32,
+    },
+}
+codec_enum!(Created, "created record" {
+    0 => Tier { tier },
+    1 => Pledge { pledge },
+    2 => Project { project },
+    3 => Ticket { project, ticket },
+    4 => Invoice { project, invoice },
+});
+
+impl Created {
+    /// The record's ids by name, outermost first: `[("project", 2),
+    /// ("ticket", 4)]` for ticket 4 of project 2.
+    pub fn ids(&self) -> Vec<(&'static str, u64)> {
+        match *self {
+            Created::Tier { tier } => vec![("tier", tier.0)],
+            Created::Pledge { pledge } => vec![("pledge", pledge.0)],
+            Created::Project { project } => vec![("project", project.0)],
+            Created::Ticket { project, ticket } => {
+                vec![("project", project.0), ("ticket", u64::from(ticket))]
+            }
+            Created::Invoice { project, invoice } => {
+                vec![("project", project.0), ("invoice", u64::from(invoice))]
+            }
+        }
+    }
+}
+
+/// In words: `tier 7`, `ticket 4 of project 2`.
+impl core::fmt::Display for Created {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Created::Tier { tier } => write!(f, "tier {}", tier.0),
+            Created::Pledge { pledge } => write!(f, "pledge {}", pledge.0),
+            Created::Project { project } => write!(f, "project {}", project.0),
+            Created::Ticket { project, ticket } => {
+                write!(f, "ticket {ticket} of project {}", project.0)
+            }
+            Created::Invoice { project, invoice } => {
+                write!(f, "invoice {invoice} of project {}", project.0)
+            }
+        }
+    }
+}
+
 /// What came of an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// It applied whole.
-    Applied,
+    Applied {
+        /// The record it created, for operations that create one.
+        created: Option<Created>,
+    },
     /// It changed nothing (but its nonce, when the signature was valid).
     Failed {
         /// Why, in words.
         reason: Text<MAX_REASON>,
     },
 }
+impl Outcome {
+    /// Whether the operation applied.
+    pub fn is_applied(&self) -> bool {
+        matches!(self, Outcome::Applied { .. })
+    }
+
+    /// The record the operation created, if it applied and created one.
+    pub fn created(&self) -> Option<Created> {
+        match self {
+            Outcome::Applied { created } => *created,
+            Outcome::Failed { .. } => None,
+        }
+    }
+}
+
 codec_enum!(Outcome, "outcome" {
-    0 => Applied,
+    0 => Applied { created },
     1 => Failed { reason },
 });
 

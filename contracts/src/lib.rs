@@ -30,13 +30,14 @@ pub mod signing;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod text;
 pub mod units;
 
 pub use asset::{AssetId, Ticket, FINE_PER_UNIT};
 pub use crypto::{Address, Contract, PublicKey, RollupAddress, Signature};
 pub use encoding::{Decode, DecodeError, Encode};
 pub use error::{Fault, Rejection};
-pub use event::{Event, Outcome, Receipt, Withdrawal};
+pub use event::{Created, Event, Outcome, Receipt, Withdrawal};
 pub use operation::{Batch, Operation, SignedOperation, Signer};
 pub use protocol::{Applied, Protocol};
 pub use state::{Holder, PledgeId, ProjectId, TierId};

@@ -4,7 +4,7 @@ use crate::asset::AssetId;
 use crate::context::Ctx;
 use crate::encoding::Text;
 use crate::error::{Failure, Fault, Rejection};
-use crate::event::{Event, PledgeChange};
+use crate::event::{Created, Event, PledgeChange};
 use crate::keys;
 use crate::ledger::{self, start_stream, stop_stream, store_pledge};
 use crate::state::{
@@ -115,6 +115,7 @@ pub(crate) fn add_tier<S: Store>(
     }
     counters.tier += 1;
     ctx.put(keys::COUNTERS, &counters);
+    ctx.created = Some(Created::Tier { tier: id });
     ctx.put(&keys::creator(&creator), &record);
     store_tier(
         ctx,
@@ -201,6 +202,7 @@ pub(crate) fn open_pledge<S: Store>(
     let id = PledgeId(counters.pledge);
     counters.pledge += 1;
     ctx.put(keys::COUNTERS, &counters);
+    ctx.created = Some(Created::Pledge { pledge: id });
 
     let mut list: PatronPledges = ctx
         .get(&keys::patron_pledges(&pledge.patron))?

@@ -7,7 +7,7 @@ use crate::crypto::{Address, Contract, PublicKey, RollupAddress};
 use crate::encoding::Text;
 use crate::error::{Failure, Fault, Rejection};
 use crate::escrow;
-use crate::event::{Event, Outcome, Receipt, Withdrawal, MAX_REASON};
+use crate::event::{Created, Event, Outcome, Receipt, Withdrawal, MAX_REASON};
 use crate::keys;
 use crate::ledger::{credit, debit, fine};
 use crate::operation::{signed_bytes, Operation, SignedOperation, Signer, MAX_ENTRYPOINT};
@@ -21,6 +21,7 @@ use crate::store::{self, Store, Writes};
 
 type Finished = (Writes, Vec<Event>, Vec<Withdrawal>);
 use crate::stream::{Flow, MAX_TIME};
+use crate::text;
 
 /// What applying one operation produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,9 +177,10 @@ impl<S: Store> Protocol<S> {
         authorise(&mut ctx, signer, &account, key.clone());
         match dispatch(&mut ctx, signer, op.operation.clone()) {
             Ok(()) => {
+                let created = ctx.created;
                 let (events, withdrawals) = self.commit(ctx.finish())?;
                 Ok(Applied {
-                    receipt: receipt(op, signer, Ok(())),
+                    receipt: receipt(op, signer, Ok(created)),
                     events,
                     withdrawals,
                 })
@@ -306,9 +308,13 @@ impl<S: Store> Protocol<S> {
     }
 }
 
-fn receipt(op: &SignedOperation, signer: Address, result: Result<(), Rejection>) -> Receipt {
+fn receipt(
+    op: &SignedOperation,
+    signer: Address,
+    result: Result<Option<Created>, Rejection>,
+) -> Receipt {
     let outcome = match result {
-        Ok(()) => Outcome::Applied,
+        Ok(created) => Outcome::Applied { created },
         Err(r) => {
             let mut text = r.to_string();
             if text.len() > MAX_REASON {
@@ -346,6 +352,7 @@ fn authorise<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, account: &Account,
 }
 
 fn dispatch<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, op: Operation) -> Result<(), Failure> {
+    text::check_operation(&op).map_err(Rejection::from)?;
     match op {
         Operation::Pledge {
             tier,

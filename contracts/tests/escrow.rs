@@ -11,7 +11,7 @@ use pledgeroll_contracts::escrow::{
     InvoiceStatus, Mode, ProjectOperation, ProjectStatus, DEFAULT_TIME_LOCK, DEFAULT_VETO_WINDOW,
 };
 use pledgeroll_contracts::event::Event;
-use pledgeroll_contracts::{Address, AssetId, Holder, Operation, ProjectId};
+use pledgeroll_contracts::{Address, AssetId, Created, Holder, Operation, ProjectId};
 
 use pledgeroll_contracts::units::HOUR;
 
@@ -578,4 +578,110 @@ fn a_private_project_walk_through() {
         )
     );
     assert_eq!(e.w.balance(5, asset), 2_500);
+}
+
+#[test]
+fn receipts_name_the_project_ticket_and_invoice_created() {
+    let mut e = Escrow::new(None, 2);
+    let id = e.id;
+    let ticket = |title: &str, url: Option<&str>| {
+        project(ProjectOperation::OpenTicket {
+            project: id,
+            title: Text::new(title).expect("short"),
+            url: url.map(|u| Text::new(u).expect("short")),
+            budget: None,
+        })
+    };
+    // Two identical tickets in a row: each receipt names its own.
+    for n in [0, 1] {
+        let applied = e.w.ok(0, ticket("same", None));
+        assert_eq!(
+            applied.receipt.outcome.created(),
+            Some(Created::Ticket {
+                project: id,
+                ticket: n
+            })
+        );
+    }
+    e.fund(3, 500);
+    let invoice = e.raise(0, 100);
+    let receipt_of_next = {
+        let ticket = e.closed_ticket();
+        let beneficiary = e.w.addr(5);
+        e.w.ok(
+            0,
+            project(ProjectOperation::RaiseInvoice {
+                project: id,
+                ticket,
+                beneficiary,
+                asset: e.asset,
+                amount: 1,
+            }),
+        )
+    };
+    assert_eq!(
+        receipt_of_next.receipt.outcome.created(),
+        Some(Created::Invoice {
+            project: id,
+            invoice: invoice + 1
+        })
+    );
+    // Operations that create nothing say so.
+    let approve = e.approve(1, invoice);
+    let approved = e.w.ok(1, approve);
+    assert_eq!(approved.receipt.outcome.created(), None);
+}
+
+#[test]
+fn project_and_ticket_texts_follow_the_text_rules() {
+    let mut e = Escrow::new(None, 2);
+    let id = e.id;
+    let ticket = |title: &str, url: Option<&str>| {
+        project(ProjectOperation::OpenTicket {
+            project: id,
+            title: Text::new(title).expect("short"),
+            url: url.map(|u| Text::new(u).expect("short")),
+            budget: None,
+        })
+    };
+    let reason = e.w.fails(0, ticket("fix\u{202e}txt.exe", None));
+    assert!(
+        reason.contains("ticket title") && reason.contains("U+202E"),
+        "{reason}"
+    );
+    let reason = e.w.fails(0, ticket("ok", Some("javascript:alert(1)")));
+    assert!(reason.contains("ticket URL"), "{reason}");
+    e.w.ok(0, ticket("ok", Some("https://example.org/issues/1")));
+
+    let create = |title: &str, description: &str, link: Option<&str>, w: &World| {
+        project(ProjectOperation::Create {
+            title: Text::new(title).expect("short"),
+            description: Text::new(description).expect("short"),
+            link: link.map(|l| Text::new(l).expect("short")),
+            commissioners: List::new(vec![w.addr(0)]).expect("few"),
+            threshold: 1,
+            mode: Mode::Public,
+            time_lock: None,
+            refund_deadline: START as u64 + 90 * DAY,
+        })
+    };
+    let bad = create("docs\0", "", None, &e.w);
+    assert!(e.w.fails(0, bad).contains("project title"));
+    let bad = create("docs", "a\u{b}b", None, &e.w);
+    assert!(e.w.fails(0, bad).contains("project description"));
+    let bad = create("docs", "", Some("https://user@example.org"), &e.w);
+    assert!(e.w.fails(0, bad).contains("project link"));
+    let good = create(
+        "docs",
+        "line one\nline two",
+        Some("https://example.org"),
+        &e.w,
+    );
+    let applied = e.w.ok(0, good);
+    assert_eq!(
+        applied.receipt.outcome.created(),
+        Some(Created::Project {
+            project: ProjectId(id.0 + 1)
+        })
+    );
 }

@@ -374,7 +374,7 @@ fn run(steps: &[Step], cov: &mut Coverage) -> World {
                     }
                 }
                 match (&applied.receipt.outcome, op) {
-                    (Outcome::Applied, Operation::Pledge { .. }) => cov.pledges += 1,
+                    (Outcome::Applied { .. }, Operation::Pledge { .. }) => cov.pledges += 1,
                     (Outcome::Failed { reason }, _) => {
                         cov.refused += 1;
                         if std::env::var("DBG").is_ok() {
@@ -403,7 +403,7 @@ fn run(steps: &[Step], cov: &mut Coverage) -> World {
                 if releases && a_decreased(&before.escrows, &after.escrows) {
                     cov.releases += 1;
                 }
-                if !matches!(applied.receipt.outcome, Outcome::Applied) {
+                if !applied.receipt.outcome.is_applied() {
                     assert_eq!(
                         before.balances,
                         after.balances[..]

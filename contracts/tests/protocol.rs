@@ -6,12 +6,12 @@ mod common;
 
 use common::*;
 use pledgeroll_contracts::crypto::Contract;
-use pledgeroll_contracts::encoding::{Decode, Encode, Text};
+use pledgeroll_contracts::encoding::{Decode, Encode, List, Text};
 use pledgeroll_contracts::event::{Event, Outcome, PledgeChange};
 use pledgeroll_contracts::operation::Signer;
-use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus};
+use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus, Profile};
 use pledgeroll_contracts::{
-    Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket,
+    Created, Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket,
 };
 
 fn withdraw_op(asset: pledgeroll_contracts::AssetId, amount: u64) -> Operation {
@@ -90,10 +90,13 @@ fn a_wrong_nonce_or_a_replay_changes_nothing() {
     assert_eq!(w.p.state_hash().expect("read"), before);
 
     let good = w.keys[0].sign_operation(&ROLLUP, 0, op, true);
-    assert_eq!(
-        w.p.apply(&good).expect("no fault").receipt.outcome,
-        Outcome::Applied
-    );
+    assert!(w
+        .p
+        .apply(&good)
+        .expect("no fault")
+        .receipt
+        .outcome
+        .is_applied());
     let replay = w.p.apply(&good).expect("no fault");
     assert!(matches!(replay.receipt.outcome, Outcome::Failed { .. }));
     assert_eq!(w.balance(1, asset), 10);
@@ -367,6 +370,112 @@ fn only_creators_with_a_profile_add_tiers_and_only_their_own_are_retired() {
         patron_limit,
     };
     assert!(w.fails(0, bad_period).contains("period"));
+}
+
+#[test]
+fn profiles_tiers_and_memos_follow_the_text_rules() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 100);
+    let profile = |name: &str, description: &str, link: &str| Operation::SetProfile {
+        profile: Profile {
+            name: Text::new(name).expect("short"),
+            description: Text::new(description).expect("short"),
+            links: List::new(vec![Text::new(link).expect("short")]).expect("few"),
+        },
+    };
+    let cases = [
+        (
+            profile("Ada\0", "", "https://a.example"),
+            "the profile name holds the control character U+0000",
+        ),
+        (
+            profile("Ada", "a\u{85}", "https://a.example"),
+            "the profile description holds the control character U+0085",
+        ),
+        (
+            profile("\u{2067}Ada", "", "https://a.example"),
+            "the profile name holds the bidirectional formatting character U+2067",
+        ),
+        (
+            profile("Ada", "", "ftp://a.example"),
+            "the profile link is not an http:// or https:// URL",
+        ),
+    ];
+    for (op, said) in cases {
+        let reason = w.fails(0, op);
+        assert!(reason.starts_with(said), "{reason}");
+    }
+    assert!(w.p.creator(&w.addr(0)).expect("read").is_none());
+    // The twin: any script, line feeds in the description, an https link.
+    w.ok(
+        0,
+        profile(
+            "Ада Лавлейс 東京",
+            "first line\nsecond",
+            "https://a.example/x?y#z",
+        ),
+    );
+
+    let tier = |title: &str, perks: &str| Operation::AddTier {
+        title: Text::new(title).expect("short"),
+        perks: Text::new(perks).expect("short"),
+        asset,
+        amount_per_period: 5,
+        period: MONTH,
+        patron_limit: None,
+    };
+    assert!(w
+        .fails(0, tier("gold\n", ""))
+        .contains("tier title holds a line break"));
+    assert!(w.fails(0, tier("gold", "\t- a")).contains("tier perks"));
+    let added = w.ok(0, tier("gold", "- a\n- b"));
+    let Some(Created::Tier { tier: id }) = added.receipt.outcome.created() else {
+        panic!("no tier in {:?}", added.receipt);
+    };
+    assert_eq!(
+        w.p.tier(id).expect("read").expect("exists").title.as_str(),
+        "gold"
+    );
+
+    let to = Holder::Account(w.addr(0));
+    let tip = |memo: &str| Operation::Tip {
+        to,
+        asset,
+        amount: 1,
+        memo: Text::new(memo).expect("short"),
+    };
+    let reason = w.fails(1, tip("thanks\u{b}"));
+    assert!(reason.contains("tip memo"), "{reason}");
+    assert_eq!(w.balance(1, asset), 100);
+    w.ok(1, tip("thanks"));
+    assert_eq!(w.balance(1, asset), 99);
+}
+
+#[test]
+fn a_pledge_receipt_names_its_pledge_even_for_identical_pledges() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 1_000);
+    let tier = w.creator_with_tier(0, asset, 10);
+    let pledge = Operation::Pledge {
+        tier,
+        amount: None,
+        end: None,
+        cap: None,
+    };
+    let first = w.ok(1, pledge.clone()).receipt.outcome.created();
+    let second = w.ok(1, pledge).receipt.outcome.created();
+    assert_eq!(
+        first,
+        Some(Created::Pledge {
+            pledge: PledgeId(0)
+        })
+    );
+    assert_eq!(
+        second,
+        Some(Created::Pledge {
+            pledge: PledgeId(1)
+        })
+    );
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! the stack on free ports, prints where everything is, fills in the demo,
 //! and the directory at the printed URL shows the demo's creators and its
 //! waiting invoice; SIGINT stops it with status 0, and a second `up` on the
-//! same data directory resumes without running the demo again. Once on the
+//! same data directory resumes without running the demo again; an
+//! operation no mirror could store (a NUL in a profile name) is refused and
+//! the mirror goes on, and restarts. Once on the
 //! default SQLite mirror, once on Postgres (`DATABASE_URL`, default the
 //! local server's `test` database) in a schema of its own.
 
@@ -183,6 +185,53 @@ async fn shows_the_demo(directory: &str) {
     );
 }
 
+/// A profile whose name holds a NUL byte (which PostgreSQL refuses in
+/// text) is refused by the protocol with a receipt naming the field, and
+/// the mirror goes on past its level.
+async fn a_nul_profile_is_refused_and_the_mirror_goes_on(node: &str, directory: &str) {
+    use pledgeroll_client::{Wallet, WalletError};
+    use pledgeroll_contracts::crypto::Curve;
+    use pledgeroll_contracts::encoding::Text;
+    use pledgeroll_contracts::signing::SecretKey;
+    use pledgeroll_contracts::state::Profile;
+    use pledgeroll_contracts::Operation;
+
+    let wallet = Wallet::connect(node, Default::default())
+        .await
+        .expect("the wallet connects");
+    let key = SecretKey::from_bytes(Curve::Ed25519, [0x4e; 32]).expect("a key");
+    let profile = Operation::SetProfile {
+        profile: Profile {
+            name: Text::new("Nul\0Name").expect("short"),
+            description: Text::new("").expect("short"),
+            links: Default::default(),
+        },
+    };
+    match wallet.send(&key, profile, true).await {
+        Err(WalletError::Refused(reason)) => assert!(
+            reason.contains("profile name holds the control character U+0000"),
+            "{reason}"
+        ),
+        other => panic!("a NUL profile was not refused: {other:?}"),
+    }
+    let refused_at = wallet.clock().await.expect("the clock").level;
+    let started = Instant::now();
+    loop {
+        let about = get_json(&format!("{directory}/api/v1/about")).await;
+        if about["head"]["level"]
+            .as_u64()
+            .is_some_and(|l| l >= u64::from(refused_at))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the mirror stopped before level {refused_at}: {about}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn up_demo_then_resume(extra: &[&str]) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let data_dir = dir.path().join("stack");
@@ -194,6 +243,7 @@ async fn up_demo_then_resume(extra: &[&str]) {
     up.line("bootstrap1  tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx");
     up.line("The demo is ready");
     shows_the_demo(&directory).await;
+    a_nul_profile_is_refused_and_the_mirror_goes_on(&node, &directory).await;
     let head: Value = get_json(&format!("{node}/global/block/head/level")).await;
     let level_before = head.as_u64().expect("a level");
     up.interrupt();

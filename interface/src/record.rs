@@ -270,7 +270,7 @@ pub enum RecordError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pledgeroll_contracts::{Address, AssetId, Outcome};
+    use pledgeroll_contracts::{Address, AssetId, Created, Outcome, ProjectId};
     use std::collections::HashMap;
 
     fn alice() -> Address {
@@ -375,7 +375,12 @@ mod tests {
                 hash: [1; 32],
                 signer: alice(),
                 nonce: 0,
-                outcome: Outcome::Applied,
+                outcome: Outcome::Applied {
+                    created: Some(Created::Invoice {
+                        project: ProjectId(3),
+                        invoice: 4,
+                    }),
+                },
             }],
             notices: vec![Notice::new(2, NoticeKind::BatchRejected, "bad")],
             state_hash: [9; 32],

@@ -15,7 +15,7 @@ use common::*;
 use criterion::{criterion_main, Criterion, SamplingMode, Throughput};
 use pledgeroll_contracts::operation::MAX_BATCH_BYTES;
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::{Outcome, Signature, SignedOperation, Signer};
+use pledgeroll_contracts::{Signature, SignedOperation, Signer};
 
 /// Pledges one patron makes at most in a benchmark (the protocol's limit of
 /// live pledges per patron is 64).
@@ -47,10 +47,7 @@ fn prepared(patrons: usize) -> (Harness, Vec<SecretKey>) {
         h.submit(&reveals);
     }
     let (_, record) = h.run();
-    assert!(record
-        .receipts
-        .iter()
-        .all(|r| r.outcome == Outcome::Applied));
+    assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));
     (h, keys)
 }
 
@@ -106,10 +103,7 @@ fn pledge_levels(iters: u64, batches: usize) -> (Duration, Vec<u32>) {
         total += start.elapsed();
         runs.push(level_runs);
         assert_eq!(record.receipts.len(), batches * level[0].len());
-        assert!(record
-            .receipts
-            .iter()
-            .all(|r| r.outcome == Outcome::Applied));
+        assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));
     }
     (total, runs)
 }

@@ -166,7 +166,7 @@ mod tests {
                 hash: [1; 32],
                 signer: alice(),
                 nonce: 0,
-                outcome: Outcome::Applied,
+                outcome: Outcome::Applied { created: None },
             }],
             notices: vec![Notice::new(2, NoticeKind::BatchRejected, "bad")],
             state_hash: [9; 32],

@@ -1,6 +1,7 @@
 //! Arbitrary inboxes: random bytes, mutated frames and deposits, and valid
-//! operations mixed together never panic the kernel, and value is conserved
-//! in every asset after every level.
+//! operations mixed together never panic the kernel, value is conserved in
+//! every asset after every level, and no text that breaks the text rules is
+//! ever stored (tip memos and profiles carry arbitrary characters).
 
 // A test stops at the first surprise.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
@@ -10,8 +11,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use pledgeroll_contracts::encoding::Text;
+use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::text::{self, Field};
 use pledgeroll_contracts::{AssetId, Event, Holder, Operation, PledgeId, FINE_PER_UNIT};
 use proptest::prelude::*;
 use tezos_data_encoding::enc::BinWriter;
@@ -21,13 +24,35 @@ const PATRONS: usize = 3;
 
 #[derive(Debug, Clone)]
 enum OpKind {
-    Transfer { to: usize, amount: u64 },
-    Tip { to: usize, amount: u64 },
-    Withdraw { amount: u64 },
-    Pledge { tier: u64 },
-    Cancel { pledge: u64 },
-    Pause { pledge: u64 },
-    Resume { pledge: u64 },
+    Transfer {
+        to: usize,
+        amount: u64,
+    },
+    Tip {
+        to: usize,
+        amount: u64,
+        memo: String,
+    },
+    Profile {
+        name: String,
+        description: String,
+        link: String,
+    },
+    Withdraw {
+        amount: u64,
+    },
+    Pledge {
+        tier: u64,
+    },
+    Cancel {
+        pledge: u64,
+    },
+    Pause {
+        pledge: u64,
+    },
+    Resume {
+        pledge: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -59,13 +84,52 @@ enum Msg {
 fn op_kind() -> impl Strategy<Value = OpKind> {
     prop_oneof![
         (0..=PATRONS, 0u64..300).prop_map(|(to, amount)| OpKind::Transfer { to, amount }),
-        (0..=PATRONS, 0u64..300).prop_map(|(to, amount)| OpKind::Tip { to, amount }),
+        (0..=PATRONS, 0u64..300, any_text(40)).prop_map(|(to, amount, memo)| OpKind::Tip {
+            to,
+            amount,
+            memo
+        }),
+        (any_text(20), any_text(60), any_text(30)).prop_map(|(name, description, link)| {
+            OpKind::Profile {
+                name,
+                description,
+                link,
+            }
+        }),
         (0u64..300).prop_map(|amount| OpKind::Withdraw { amount }),
         (0u64..3).prop_map(|tier| OpKind::Pledge { tier }),
         (0u64..6).prop_map(|pledge| OpKind::Cancel { pledge }),
         (0u64..6).prop_map(|pledge| OpKind::Pause { pledge }),
         (0u64..6).prop_map(|pledge| OpKind::Resume { pledge }),
     ]
+}
+
+/// Text of any characters, weighted towards the ones the rules refuse.
+fn any_text(max: usize) -> impl Strategy<Value = String> {
+    let char = prop_oneof![
+        4 => prop::char::range('a', 'z'),
+        1 => prop::char::range('\0', '\u{9f}'),
+        1 => prop::sample::select(vec!['\n', '\u{202e}', '\u{2066}', '\u{fffe}', '\u{200f}', '東']),
+        1 => any::<char>(),
+    ];
+    prop::collection::vec(char, 0..max).prop_map(|cs| {
+        let s: String = cs.into_iter().collect();
+        // Now and then a URL-shaped text, so links are tried both ways.
+        if s.len() % 3 == 0 {
+            format!("https://{s}")
+        } else {
+            s
+        }
+    })
+}
+
+/// `s` cut to at most `N` bytes, on a character boundary.
+fn fit<const N: usize>(s: &str) -> Text<N> {
+    let mut end = s.len().min(N);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Text::new(&s[..end]).unwrap()
 }
 
 fn edits() -> impl Strategy<Value = Vec<(usize, u8)>> {
@@ -137,11 +201,22 @@ impl World {
     fn operation(&self, op: &OpKind) -> Operation {
         match op {
             OpKind::Transfer { to, amount } => transfer(&addr(&self.keys[*to]), *amount),
-            OpKind::Tip { to, amount } => Operation::Tip {
+            OpKind::Tip { to, amount, memo } => Operation::Tip {
                 to: Holder::Account(addr(&self.keys[*to])),
                 asset: ASSET,
                 amount: *amount,
-                memo: Text::new("thanks").unwrap(),
+                memo: fit(memo),
+            },
+            OpKind::Profile {
+                name,
+                description,
+                link,
+            } => Operation::SetProfile {
+                profile: Profile {
+                    name: fit(name),
+                    description: fit(description),
+                    links: List::new(vec![fit(link)]).unwrap(),
+                },
             },
             OpKind::Withdraw { amount } => withdraw(*amount),
             OpKind::Pledge { tier } => pledge(*tier),
@@ -213,8 +288,21 @@ impl World {
     fn level(&mut self) {
         let (_, record) = self.h.run();
         for e in &record.events {
-            if let Event::FlowChanged { holder, asset, .. } = e {
-                self.holders.insert((*holder, *asset));
+            match e {
+                Event::FlowChanged { holder, asset, .. } => {
+                    self.holders.insert((*holder, *asset));
+                }
+                Event::Tipped { memo, .. } => {
+                    text::check("tip memo", Field::Line, memo.as_str()).unwrap();
+                }
+                Event::ProfileSet { profile, .. } => {
+                    text::check("name", Field::Line, profile.name.as_str()).unwrap();
+                    text::check("description", Field::Lines, profile.description.as_str()).unwrap();
+                    for link in profile.links.items() {
+                        text::check("link", Field::Url, link.as_str()).unwrap();
+                    }
+                }
+                _ => {}
             }
         }
         let p = self.h.protocol();

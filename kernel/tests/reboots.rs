@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use common::*;
 use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::{Address, Event, Operation, Outcome, SignedOperation};
+use pledgeroll_contracts::{Address, Event, Operation, SignedOperation};
 use pledgeroll_interface::Progress;
 use pledgeroll_interface::{paths, NoticeKind};
 
@@ -52,10 +52,7 @@ fn funded() -> Harness {
         .collect();
     h.submit_packed(&reveals);
     let (_, record) = h.run();
-    assert!(record
-        .receipts
-        .iter()
-        .all(|r| r.outcome == Outcome::Applied));
+    assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));
     h
 }
 
@@ -111,10 +108,7 @@ fn a_full_level_is_applied_across_reboots_with_one_record() {
     let hashes: Vec<[u8; 32]> = record.receipts.iter().map(|r| r.hash).collect();
     let expected: Vec<[u8; 32]> = ops.iter().map(SignedOperation::hash).collect();
     assert_eq!(hashes, expected);
-    assert!(record
-        .receipts
-        .iter()
-        .all(|r| r.outcome == Outcome::Applied));
+    assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));
 
     // One event per transfer and per deposit, none twice.
     let transferred = record
@@ -196,10 +190,7 @@ fn the_budget_follows_the_signature_curve() {
         h.submit_packed(&ops);
         let ((_, record), runs) = h.run_counted();
         assert_eq!(record.receipts.len(), 400);
-        assert!(record
-            .receipts
-            .iter()
-            .all(|r| r.outcome == Outcome::Applied));
+        assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));
         assert_eq!(h.balance(&addr(&key(1))), 400);
         runs
     };
@@ -350,7 +341,7 @@ fn a_level_left_unfinished_gives_way_to_the_next() {
     assert_eq!(record.number, level);
     assert_eq!(record.fault, None);
     assert_eq!(record.receipts.len(), 1);
-    assert_eq!(record.receipts[0].outcome, Outcome::Applied);
+    assert!(record.receipts[0].outcome.is_applied());
     assert_eq!(h.balance(&addr(&key(2))), 25);
     assert_eq!(h.protocol().clock().unwrap().level, level);
     assert_eq!(h.durable("/pledgeroll/level/progress"), None);

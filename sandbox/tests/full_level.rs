@@ -12,7 +12,7 @@ use common::*;
 use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{
-    Address, AssetId, Holder, MemoryStore, Operation, Outcome, Protocol, Receipt, RollupAddress,
+    Address, AssetId, Holder, MemoryStore, Operation, Protocol, Receipt, RollupAddress,
     SignedOperation, Store,
 };
 use pledgeroll_interface::record::decode_list;
@@ -138,7 +138,7 @@ fn a_full_level_takes_several_kernel_runs_and_every_operation_its_receipt() {
     let hashes: Vec<[u8; 32]> = receipts.iter().map(|r| r.hash).collect();
     let expected: Vec<[u8; 32]> = ops.iter().map(SignedOperation::hash).collect();
     assert_eq!(hashes, expected, "one receipt per operation, in order");
-    assert!(receipts.iter().all(|r| r.outcome == Outcome::Applied));
+    assert!(receipts.iter().all(|r| r.outcome.is_applied()));
     assert_eq!(
         durable(&rollup, "/pledgeroll/level/number"),
         Some(block.level.to_le_bytes().to_vec())

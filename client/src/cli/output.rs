@@ -1,8 +1,8 @@
 //! How results print: a line of text for people, or one JSON value for
 //! scripts (`--json`), and the wording shared by several commands.
 
-use pledgeroll_client::created::Created;
 use pledgeroll_contracts::units::format_rfc3339;
+use pledgeroll_contracts::Created;
 use serde_json::json;
 
 use super::context::Ctx;
@@ -29,48 +29,44 @@ pub fn when(t: u64) -> String {
 pub fn created_line(created: Option<Created>, level: u32) -> String {
     match created {
         None => format!("applied at level {level}"),
-        Some(Created::Tier(t)) => format!("tier {} added at level {level}", t.0),
-        Some(Created::Pledge(p)) => format!("pledge {} started at level {level}", p.0),
-        Some(Created::Project(p)) => format!("project {} created at level {level}", p.0),
-        Some(Created::Ticket(p, n)) => {
-            format!("ticket {n} opened in project {} at level {level}", p.0)
-        }
-        Some(Created::Invoice(p, n)) => {
-            format!("invoice {n} raised in project {} at level {level}", p.0)
-        }
+        Some(created @ Created::Tier { .. }) => format!("{created} added at level {level}"),
+        Some(created @ Created::Pledge { .. }) => format!("{created} started at level {level}"),
+        Some(created @ Created::Project { .. }) => format!("{created} created at level {level}"),
+        Some(created @ Created::Ticket { .. }) => format!("{created} opened at level {level}"),
+        Some(created @ Created::Invoice { .. }) => format!("{created} raised at level {level}"),
     }
 }
 
 /// Adds the created record's ids to a JSON object.
 pub fn add_created(created: Option<Created>, value: &mut serde_json::Value) {
-    let ids = match created {
-        None => return,
-        Some(Created::Tier(t)) => json!({ "tier": t.0 }),
-        Some(Created::Pledge(p)) => json!({ "pledge": p.0 }),
-        Some(Created::Project(p)) => json!({ "project": p.0 }),
-        Some(Created::Ticket(p, n)) => json!({ "project": p.0, "ticket": n }),
-        Some(Created::Invoice(p, n)) => json!({ "project": p.0, "invoice": n }),
+    let (Some(created), Some(into)) = (created, value.as_object_mut()) else {
+        return;
     };
-    if let (Some(into), serde_json::Value::Object(ids)) = (value.as_object_mut(), ids) {
-        into.extend(ids);
+    for (name, id) in created.ids() {
+        into.insert(name.to_owned(), json!(id));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{add_created, created_line, when};
-    use pledgeroll_client::created::Created;
-    use pledgeroll_contracts::{ProjectId, TierId};
+    use pledgeroll_contracts::{Created, ProjectId, TierId};
 
     #[test]
     fn ids_join_the_json_and_the_line() {
         let mut value = serde_json::json!({ "status": "applied", "level": 12 });
-        add_created(Some(Created::Ticket(ProjectId(0), 3)), &mut value);
+        add_created(
+            Some(Created::Ticket {
+                project: ProjectId(0),
+                ticket: 3,
+            }),
+            &mut value,
+        );
         assert_eq!(value["project"], 0);
         assert_eq!(value["ticket"], 3);
         assert_eq!(value["level"], 12);
         assert_eq!(
-            created_line(Some(Created::Tier(TierId(7))), 12),
+            created_line(Some(Created::Tier { tier: TierId(7) }), 12),
             "tier 7 added at level 12"
         );
         assert_eq!(created_line(None, 12), "applied at level 12");

@@ -4,9 +4,10 @@
 
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use pledgeroll_client::created::{created_at, Created};
-use pledgeroll_client::Wallet;
-use pledgeroll_contracts::{Address, Decode, Encode, Operation, RollupAddress, SignedOperation};
+use pledgeroll_client::{Submitted, Wallet};
+use pledgeroll_contracts::{
+    Address, Created, Decode, Encode, Operation, RollupAddress, SignedOperation,
+};
 use serde_json::json;
 
 use super::context::Ctx;
@@ -33,10 +34,10 @@ pub async fn run_op(ctx: &Ctx, w: &Wallet, send: &Send, op: Operation) -> Result
     if send.dry_run {
         return dry_run(ctx, w, &address, &op).await;
     }
-    let done = w.send(&key, op.clone(), !send.no_wait).await?;
+    let done = w.send(&key, op, !send.no_wait).await?;
     match done.level {
         Some(level) => {
-            let created = created(w, &op, &address, level).await;
+            let created = created(&done);
             let mut value = json!({ "status": "applied", "level": level, "hash": done.hash });
             add_created(created, &mut value);
             ctx.print(
@@ -78,17 +79,9 @@ async fn dry_run(ctx: &Ctx, w: &Wallet, address: &Address, op: &Operation) -> Re
     Ok(())
 }
 
-/// What `op`, applied at `level`, created. When the level's events cannot
-/// be read the operation applied all the same, so that is a warning, not a
-/// failure.
-async fn created(w: &Wallet, op: &Operation, signer: &Address, level: u32) -> Option<Created> {
-    match created_at(&w.node, op, signer, level).await {
-        Ok(created) => created,
-        Err(e) => {
-            eprintln!("warning: applied, but the events of level {level} cannot be read: {e}");
-            None
-        }
-    }
+/// What a submitted operation created, as its receipt says.
+fn created(done: &Submitted) -> Option<Created> {
+    done.receipt.as_ref().and_then(|r| r.outcome.created())
 }
 
 /// `pledgeroll sign`: signs an operation (hex, from `--dry-run`) offline.
@@ -121,14 +114,12 @@ pub async fn submit(ctx: &Ctx, signed: &str, no_wait: bool) -> Result<()> {
         hex::decode(signed.trim_start_matches("0x")).context("the signed operation is not hex")?;
     let op =
         SignedOperation::from_bytes(&bytes).map_err(|e| anyhow!("not a signed operation: {e}"))?;
-    let signer = op.signer.address();
-    let operation = op.operation.clone();
     let done = w.submit(vec![op], !no_wait).await?;
     for d in done {
         let mut value = json!({ "hash": d.hash, "level": d.level });
         let line = match d.level {
             Some(level) => {
-                let created = created(&w, &operation, &signer, level).await;
+                let created = created(&d);
                 add_created(created, &mut value);
                 created_line(created, level)
             }

@@ -5,6 +5,7 @@ use crate::context::Ctx;
 use crate::crypto::Address;
 use crate::encoding::{List, Text};
 use crate::error::{Failure, Rejection};
+use crate::event::Created;
 use crate::keys;
 use crate::state::{Counters, ProjectId};
 use crate::store::Store;
@@ -115,5 +116,6 @@ fn next_id<S: Store>(ctx: &mut Ctx<'_, S>) -> Result<ProjectId, Failure> {
     let id = ProjectId(counters.project);
     counters.project += 1;
     ctx.put(keys::COUNTERS, &counters);
+    ctx.created = Some(Created::Project { project: id });
     Ok(id)
 }

@@ -7,6 +7,7 @@ use crate::context::Ctx;
 use crate::crypto::Address;
 use crate::encoding::List;
 use crate::error::{Failure, Fault, Rejection};
+use crate::event::Created;
 use crate::keys;
 use crate::ledger::{credit, fine, settled_flow, take_fine};
 use crate::schedule::{self, Task};
@@ -44,6 +45,10 @@ pub(super) fn raise<S: Store>(
 
     let n = project.invoices;
     project.invoices = n.checked_add(1).ok_or(Rejection::TooLarge)?;
+    ctx.created = Some(Created::Invoice {
+        project: id,
+        invoice: n,
+    });
     let mut approvals = List::default();
     approvals.push(signer);
     let unlocks_at = ctx.now.saturating_add(project.time_lock);

@@ -5,7 +5,7 @@ use crate::context::Ctx;
 use crate::crypto::Address;
 use crate::encoding::Text;
 use crate::error::{Failure, Rejection};
-use crate::event::Event;
+use crate::event::{Created, Event};
 use crate::keys;
 use crate::patronage::require_asset;
 use crate::state::ProjectId;
@@ -33,6 +33,7 @@ pub(super) fn open<S: Store>(
     }
     let n = p.tickets;
     p.tickets = n.checked_add(1).ok_or(Rejection::TooLarge)?;
+    ctx.created = Some(Created::Ticket { project, ticket: n });
     let record = WorkTicket {
         title,
         url,

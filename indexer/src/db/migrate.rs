@@ -4,43 +4,26 @@
 //!
 //! The schema has a version, kept in `indexer_meta`. A mirror of another
 //! version is refused rather than changed: a mirror is rebuilt from the
-//! node, so indexing again into an empty database is the way forward. A
+//! node, so indexing again into an empty database is the way forward; a
 //! mirror made when the schema was applied by sqlx's migrations
-//! (`_sqlx_migrations` at version 1) has this very schema, and is taken
-//! over as it is.
+//! (`_sqlx_migrations`) is of schema 1 and refused the same way.
+//!
+//! Versions: 1, the first mirror; 2, receipts name the record an operation
+//! created (`receipts.created`).
 
 use super::{Db, Tx};
 use crate::error::IndexError;
 use crate::rows::{tables, MetaRow};
-use crate::schema::{Col, Column, Row, TableDef, Value};
+use crate::schema::Row;
 
 /// The version of the schema this indexer creates and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The setting holding the schema's version.
 const META_SCHEMA: &str = "schema_version";
 
-/// The sqlx migration that created the same schema before it was
-/// described in Rust.
-const SQLX_VERSION: i64 = 1;
-
-/// What the earlier indexer's migration runner recorded.
-const SQLX_MIGRATIONS: TableDef = TableDef {
-    name: "_sqlx_migrations",
-    columns: &[
-        Col {
-            name: "version",
-            ty: <i64 as Column>::TYPE,
-        },
-        Col {
-            name: "success",
-            ty: <bool as Column>::TYPE,
-        },
-    ],
-    keys: 1,
-    check: None,
-    indexes: &[],
-};
+/// The table sqlx's migration runner kept, in mirrors of schema 1.
+const SQLX_MIGRATIONS: &str = "_sqlx_migrations";
 
 /// What a database holds before the schema is brought up to date.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,8 +32,6 @@ enum Found {
     Nothing,
     /// A mirror of this version.
     Current,
-    /// A mirror made by sqlx's migrations, of this schema.
-    Migrated,
     /// Something else: a mirror of another version, described.
     Other(String),
 }
@@ -71,7 +52,6 @@ impl Db {
                 }
                 write_version(&mut tx).await?;
             }
-            Found::Migrated => write_version(&mut tx).await?,
             Found::Other(what) => {
                 tx.rollback().await?;
                 return Err(IndexError::Config(format!(
@@ -96,7 +76,7 @@ async fn write_version(tx: &mut Tx) -> Result<(), IndexError> {
 /// Recognises what the database holds.
 async fn found(tx: &mut Tx) -> Result<Found, IndexError> {
     if tx.columns(MetaRow::DEF.name).await?.is_empty() {
-        return Ok(if tx.columns(SQLX_MIGRATIONS.name).await?.is_empty() {
+        return Ok(if tx.columns(SQLX_MIGRATIONS).await?.is_empty() {
             Found::Nothing
         } else {
             Found::Other("sqlx migrations without the mirror's tables".to_owned())
@@ -110,15 +90,12 @@ async fn found(tx: &mut Tx) -> Result<Found, IndexError> {
             Found::Other(format!("schema {}", meta.value))
         });
     }
-    if tx.columns(SQLX_MIGRATIONS.name).await?.is_empty() {
-        return Ok(Found::Other("a mirror without a schema version".to_owned()));
-    }
-    let applied: Vec<Vec<Value>> = tx.select_all(&SQLX_MIGRATIONS).await?;
-    Ok(
-        if applied == [vec![Value::Int(SQLX_VERSION), Value::Bool(true)]] {
-            Found::Migrated
+    Ok(Found::Other(
+        if tx.columns(SQLX_MIGRATIONS).await?.is_empty() {
+            "a mirror without a schema version"
         } else {
-            Found::Other(format!("sqlx migrations {applied:?}"))
-        },
-    )
+            "schema 1, made by sqlx migrations"
+        }
+        .to_owned(),
+    ))
 }

@@ -11,9 +11,9 @@ use super::{projection, LevelData};
 use crate::db::Tx;
 use crate::error::{int, IndexError};
 use crate::rows::{
-    address_text, holder_text, AccountRow, AssetRow, BalanceRow, CreatorRow, DailyRow, EscrowRow,
-    EventRow, FunderAssetRow, FunderRow, InvoiceRow, LedgerRow, LevelRow, PledgeRow, ProjectRow,
-    ReceiptRow, TicketRow, TierRow, DAY,
+    address_text, created_json, holder_text, AccountRow, AssetRow, BalanceRow, CreatorRow,
+    DailyRow, EscrowRow, EventRow, FunderAssetRow, FunderRow, InvoiceRow, LedgerRow, LevelRow,
+    PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierRow, DAY,
 };
 
 /// An asset's id as stored.
@@ -86,7 +86,7 @@ impl Batch {
         }
         for (idx, r) in record.receipts.iter().enumerate() {
             let (applied, reason) = match &r.outcome {
-                Outcome::Applied => (true, None),
+                Outcome::Applied { .. } => (true, None),
                 Outcome::Failed { reason } => (false, Some(reason.as_str().to_owned())),
             };
             self.receipts.push(ReceiptRow {
@@ -97,6 +97,7 @@ impl Batch {
                 nonce: int(r.nonce, "nonce")?,
                 applied,
                 reason,
+                created: r.outcome.created().map(|c| created_json(&c)),
             });
         }
         self.levels.push(LevelRow {

@@ -137,7 +137,20 @@ table! {
         applied: bool,
         /// Why it failed.
         reason: Option<String>,
+        /// The record it created, as JSON ids (`{"project":2,"ticket":4}`).
+        created: Option<String>,
     }
     index receipts_hash ("hash");
     index receipts_signer ("signer, level, idx");
+}
+
+/// The record a receipt says its operation created, as stored in
+/// `receipts.created`: its ids by name, as one JSON object.
+pub fn created_json(created: &pledgeroll_contracts::Created) -> String {
+    let ids: serde_json::Map<String, serde_json::Value> = created
+        .ids()
+        .into_iter()
+        .map(|(name, id)| (name.to_owned(), id.into()))
+        .collect();
+    serde_json::Value::Object(ids).to_string()
 }

@@ -29,7 +29,7 @@ use crate::error::IndexError;
 use crate::schema::{Row, TableDef};
 
 pub use accounts::{AccountRow, AssetRow, BalanceRow};
-pub use book::{CursorRow, EventRow, LevelRow, MetaRow, ReceiptRow, UndoRow};
+pub use book::{created_json, CursorRow, EventRow, LevelRow, MetaRow, ReceiptRow, UndoRow};
 pub use creators::{CreatorRow, TierRow};
 pub use ledger::{DailyRow, LedgerRow};
 pub use pledges::{status_text, PledgeRow};

@@ -321,7 +321,7 @@ impl Chain {
             6..=9 => Operation::SetProfile {
                 profile: Profile {
                     name: text(&format!(
-                        "Creator {actor} \t\"quoted\" \\ level {}",
+                        "Creator {actor} — \"quoted\" \\ level {}",
                         self.level
                     )),
                     description: text("makes things\nand more"),

@@ -347,10 +347,7 @@ impl Harness {
         ]);
         self.send(vec![(&patron, pledge(0))]);
         let (_, record) = self.run();
-        assert!(record
-            .receipts
-            .iter()
-            .all(|r| r.outcome == pledgeroll_contracts::Outcome::Applied));
+        assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));
         (creator, patron)
     }
 }
