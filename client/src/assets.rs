@@ -100,7 +100,8 @@ impl AssetBook {
         self.entries.extend(entries);
     }
 
-    /// How to show `ticket`: its book entry, or its rollup number with no
+    /// How to show `ticket`: its book entry, else the unit the ticket
+    /// declares (as statements show it), else its rollup number with no
     /// decimals.
     pub fn info(&self, id: AssetId, ticket: Option<&Ticket>) -> AssetInfo {
         ticket
@@ -118,6 +119,13 @@ impl AssetBook {
                 })
             })
             .map(|e| e.info.clone())
+            .or_else(|| {
+                let (symbol, decimals) = ticket?.declared_unit()?;
+                Some(AssetInfo {
+                    symbol: symbol.to_owned(),
+                    decimals,
+                })
+            })
             .unwrap_or_else(|| AssetInfo {
                 symbol: format!("asset#{}", id.0),
                 decimals: 0,

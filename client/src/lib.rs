@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod backup;
+pub mod facts;
 pub mod keystore;
 pub mod sandbox;
 pub mod wallet;
@@ -14,4 +15,4 @@ pub mod wallet;
 pub use assets::{AssetBook, AssetInfo};
 pub use keystore::{Keystore, KeystoreError};
 pub use pledgeroll_interface::{node, Node, NodeError};
-pub use wallet::{Submitted, Wallet, WalletError};
+pub use wallet::{PublicKeyOrAddress, Submitted, Unsigned, Wallet, WalletError};

@@ -22,6 +22,7 @@ struct InfoAsset {
     decimals: u8,
     ticketer: String,
     token_id: u64,
+    metadata: Option<String>,
 }
 
 /// The sandbox's assets as asset-book entries, named as its deposit
@@ -34,7 +35,7 @@ pub async fn assets(node: &Node) -> Vec<BookEntry> {
             .map(|a| BookEntry {
                 ticketer: a.ticketer,
                 token_id: a.token_id,
-                metadata: None,
+                metadata: a.metadata,
                 info: AssetInfo {
                     symbol: a.name,
                     decimals: a.decimals,

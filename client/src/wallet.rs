@@ -7,19 +7,21 @@ use std::time::Duration;
 use pledgeroll_contracts::asset::{Supply, FINE_PER_UNIT};
 use pledgeroll_contracts::escrow::{EscrowAsset, Invoice, Project, WorkTicket};
 use pledgeroll_contracts::keys;
-use pledgeroll_contracts::operation::signed_bytes;
-use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::signing::{sign_batch, SecretKey, Signed};
 use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledges, Pledge, Tier};
+use pledgeroll_contracts::statement::{Statement, StatementError};
+use pledgeroll_contracts::store::Store;
 use pledgeroll_contracts::stream::Flow;
 use pledgeroll_contracts::{
-    Address, AssetId, Batch, Holder, Operation, Outcome, PledgeId, ProjectId, Receipt,
-    RollupAddress, SignedOperation, Ticket, TierId,
+    Address, AssetId, Batch, Decode, Fault, Holder, Operation, Outcome, PledgeId, ProjectId,
+    PublicKey, Receipt, RollupAddress, SignedOperation, Signer, Ticket, TierId,
 };
 use thiserror::Error;
 
 use crate::assets::{AssetBook, AssetInfo};
+use crate::facts::Facts;
 use pledgeroll_interface::frame::FrameError;
-use pledgeroll_interface::{Node, NodeError};
+use pledgeroll_interface::{paths, Node, NodeError};
 
 /// Why a wallet step failed.
 #[derive(Debug, Error)]
@@ -33,6 +35,12 @@ pub enum WalletError {
     /// A message too large for one inbox message.
     #[error("the batch is {0} bytes; one inbox message carries at most 4,074")]
     TooLarge(usize),
+    /// The operation names a record that does not exist.
+    #[error("{0} does not exist")]
+    Unknown(String),
+    /// The node's state does not read as the protocol's.
+    #[error("the rollup's state does not read: {0}")]
+    State(String),
 }
 
 /// What happened to a submitted operation.
@@ -223,38 +231,135 @@ impl Wallet {
         self.state(&keys::project_invoice(id, n)).await
     }
 
-    /// Signs `op` with `key` at the account's next nonce, revealing the key
-    /// if the rollup does not know it yet.
-    pub async fn sign(
+    /// Runs `attempt` over the state it reads, fetching from the head block
+    /// what it read and was not yet fetched, until it read nothing new.
+    async fn with_facts<T>(
         &self,
-        key: &SecretKey,
-        op: Operation,
-    ) -> Result<SignedOperation, WalletError> {
-        let account = self.account(&key.public_key().address()).await?;
-        Ok(key.sign_operation(
-            &self.rollup,
-            account.next_nonce,
-            op,
-            account.public_key.is_none(),
+        attempt: impl Fn(&Facts) -> Result<T, StatementError>,
+    ) -> Result<T, WalletError> {
+        let block = self.node.level("head").await?.to_string();
+        let mut facts = Facts::default();
+        // Every round fetches at least one more key; a statement reads a
+        // handful per operation.
+        for _ in 0..MAX_FETCH_ROUNDS {
+            let result = attempt(&facts);
+            let missing = facts.take_missing();
+            if missing.is_empty() {
+                return result.map_err(|e| match e {
+                    StatementError::Unknown(what) => WalletError::Unknown(what),
+                    StatementError::Fault(f) => WalletError::State(f.to_string()),
+                });
+            }
+            for key in missing {
+                let full = format!("{}{key}", paths::STATE);
+                let value = self.node.durable_value(&block, &full).await?;
+                facts.insert(key, value);
+            }
+        }
+        Err(WalletError::State(
+            "the statement kept needing more of the state".to_owned(),
         ))
     }
 
-    /// The bytes a wallet signs for `op` at `nonce` (for external signers).
-    pub fn bytes_to_sign(&self, nonce: u64, op: &Operation) -> Vec<u8> {
-        signed_bytes(&self.rollup, nonce, op)
+    /// Signs `ops` to send together in one batch, in order, each as its
+    /// key's account would send it next (nonces counting up through the
+    /// batch), over statements made from the rollup's head.
+    pub async fn sign_batch(
+        &self,
+        ops: Vec<(&SecretKey, Operation)>,
+    ) -> Result<Vec<Signed>, WalletError> {
+        self.with_facts(|facts| sign_batch(facts, &self.rollup, ops.clone()))
+            .await
+    }
+
+    /// Signs `op` with `key` as its account would send it next.
+    pub async fn sign(&self, key: &SecretKey, op: Operation) -> Result<Signed, WalletError> {
+        self.sign_batch(vec![(key, op)])
+            .await?
+            .pop()
+            .ok_or(WalletError::Refused("nothing was signed".to_owned()))
+    }
+
+    /// What `signer` would sign for `op` next, for a signer outside the
+    /// wallet: the statement, the nonce, and the signer as the operation
+    /// names it (its number once the rollup knows it).
+    pub async fn unsigned(
+        &self,
+        signer: &PublicKeyOrAddress,
+        op: &Operation,
+    ) -> Result<Unsigned, WalletError> {
+        let address = signer.address();
+        self.with_facts(|facts| {
+            let account: Account = read_account(facts, &address)?;
+            let statement = Statement::new(facts, &self.rollup, &address, account.next_nonce, op)?;
+            let named = match (account.index, signer) {
+                (Some(n), _) => Some(Signer::Index(n)),
+                (None, PublicKeyOrAddress::Key(k)) => Some(Signer::Key(k.clone())),
+                (None, PublicKeyOrAddress::Address(_)) => None,
+            };
+            Ok(Unsigned {
+                address,
+                nonce: account.next_nonce,
+                signer: named,
+                statement,
+            })
+        })
+        .await
+    }
+
+    /// A signed operation made elsewhere, with what its signature must be
+    /// over: its signer's account, next nonce and statement at the head.
+    pub async fn prepare(&self, operation: SignedOperation) -> Result<Signed, WalletError> {
+        self.with_facts(|facts| {
+            let address = match &operation.signer {
+                Signer::Key(k) => k.address(),
+                Signer::Index(n) => {
+                    let key = keys::account_by_index(*n);
+                    let found: Option<Address> = facts
+                        .read(&key)
+                        .map_err(|e| StatementError::Fault(e.into()))?
+                        .map(|bytes| Address::from_bytes(&bytes))
+                        .transpose()
+                        .map_err(|error| {
+                            StatementError::Fault(Fault::Corrupt {
+                                key: key.clone(),
+                                error,
+                            })
+                        })?;
+                    found.ok_or_else(|| StatementError::Unknown(format!("account number {n}")))?
+                }
+            };
+            let account = read_account(facts, &address)?;
+            let statement = Statement::new(
+                facts,
+                &self.rollup,
+                &address,
+                account.next_nonce,
+                &operation.operation,
+            )?;
+            Ok(Signed {
+                operation: operation.clone(),
+                address,
+                nonce: account.next_nonce,
+                statement,
+            })
+        })
+        .await
     }
 
     /// Injects signed operations as one batch; with `wait`, waits for each
     /// receipt and fails if the protocol refused one.
     pub async fn submit(
         &self,
-        ops: Vec<SignedOperation>,
+        ops: Vec<Signed>,
         wait: bool,
     ) -> Result<Vec<Submitted>, WalletError> {
-        let hashes: Vec<[u8; 32]> = ops.iter().map(SignedOperation::hash).collect();
+        let hashes: Vec<[u8; 32]> = ops.iter().map(Signed::hash).collect();
         let batch = Batch {
-            operations: pledgeroll_contracts::encoding::List::new(ops)
-                .map_err(|_| WalletError::TooLarge(usize::MAX))?,
+            operations: pledgeroll_contracts::encoding::List::new(
+                ops.into_iter().map(|s| s.operation).collect(),
+            )
+            .map_err(|_| WalletError::TooLarge(usize::MAX))?,
         };
         let message = frame(&self.rollup, &batch)?;
         let before = self.node.level("head").await?;
@@ -298,6 +403,56 @@ impl Wallet {
     }
 }
 
+/// Most rounds of fetching one statement may take.
+const MAX_FETCH_ROUNDS: usize = 512;
+
+/// An account as the state has it (the default for one never seen).
+fn read_account(facts: &Facts, address: &Address) -> Result<Account, StatementError> {
+    let key = keys::account(address);
+    match facts
+        .read(&key)
+        .map_err(|e| StatementError::Fault(e.into()))?
+    {
+        None => Ok(Account::default()),
+        Some(bytes) => Account::from_bytes(&bytes)
+            .map_err(|error| StatementError::Fault(Fault::Corrupt { key, error })),
+    }
+}
+
+/// Who signs, as a signer outside the wallet is known: by public key, or
+/// by address alone (then only once the rollup knows its key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKeyOrAddress {
+    /// Its public key.
+    Key(PublicKey),
+    /// Its address.
+    Address(Address),
+}
+
+impl PublicKeyOrAddress {
+    /// The account.
+    pub fn address(&self) -> Address {
+        match self {
+            PublicKeyOrAddress::Key(k) => k.address(),
+            PublicKeyOrAddress::Address(a) => *a,
+        }
+    }
+}
+
+/// An operation ready for a signer outside the wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsigned {
+    /// The signer's account.
+    pub address: Address,
+    /// The nonce the statement names.
+    pub nonce: u64,
+    /// The signer as the operation names it; `None` for an account the
+    /// rollup does not know yet and whose public key is not at hand.
+    pub signer: Option<Signer>,
+    /// What to sign.
+    pub statement: Statement,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,7 +464,11 @@ mod tests {
         let key: SecretKey = "edsk3gUfUPyBSfrS9CCgmCiQsTCHGkviBDusMxDJstFtojtc1zcpsh"
             .parse()
             .expect("valid");
-        let op = key.sign_operation(&rollup, 0, Operation::PauseCreator, true);
+        let op = SignedOperation {
+            signer: Signer::Key(key.public_key()),
+            operation: Operation::PauseCreator,
+            signature: key.sign(b"a statement"),
+        };
         let mut batch = Batch::default();
         batch.operations.push(op);
         let framed = frame(&rollup, &batch).expect("fits");

@@ -14,7 +14,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use pledgeroll_contracts::crypto::{Contract, Curve};
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
-use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::signing::{sign_batch, SecretKey};
 use pledgeroll_contracts::{
     AssetId, MemoryStore, Operation, ProjectId, Protocol, SignedOperation, TierId,
 };
@@ -49,7 +49,7 @@ fn world_with_patrons(
         let op = if pledged {
             pledge_op(tier)
         } else {
-            // Reveal the key with a harmless tip so later pledges sign by address.
+            // Reveal the key with a harmless tip so later pledges sign by number.
             Operation::Tip {
                 to: w.holder(0),
                 asset,
@@ -57,7 +57,9 @@ fn world_with_patrons(
                 memo: Text::new("").expect("short"),
             }
         };
-        let signed = key.sign_operation(&ROLLUP, 0, op, true);
+        let signed = key
+            .sign_next(w.p.store(), &ROLLUP, op)
+            .expect("a statement");
         w.p.apply(&signed).expect("no fault");
         keys.push(key);
     }
@@ -74,11 +76,14 @@ fn signed_pledges(c: &mut Criterion) {
             let (mut w, _, tier, keys) = world_with_patrons(iters, false, 12);
             let ops: Vec<SignedOperation> = keys
                 .iter()
-                .map(|k| k.sign_operation(&ROLLUP, 1, pledge_op(tier), false))
+                .map(|k| {
+                    k.sign_next(w.p.store(), &ROLLUP, pledge_op(tier))
+                        .expect("a statement")
+                })
                 .collect();
             let start = Instant::now();
             for op in &ops {
-                let applied = w.p.apply(op).expect("no fault");
+                let applied = w.p.apply(op).expect("no fault").expect("a known signer");
                 debug_assert!(applied.receipt.outcome.is_applied());
             }
             start.elapsed()
@@ -94,24 +99,27 @@ fn creator_withdraw(c: &mut Criterion) {
         let (mut w, asset, _, _) = world_with_patrons(patrons, true, 12);
         w.advance(30 * DAY);
         let creator = w.keys[0].clone();
-        let mut nonce = w.p.account(&w.addr(0)).expect("read").next_nonce;
         group.bench_with_input(BenchmarkId::from_parameter(patrons), &patrons, |b, _| {
             b.iter_custom(|iters| {
-                let ops: Vec<SignedOperation> = (0..iters)
-                    .map(|i| {
+                let withdrawals = (0..iters)
+                    .map(|_| {
                         let op = Operation::Withdraw {
                             asset,
                             amount: 1,
                             destination: Contract::Originated([0x11; 20]),
                             entrypoint: Text::new("burn").expect("short"),
                         };
-                        creator.sign_operation(&ROLLUP, nonce + i, op, false)
+                        (&creator, op)
                     })
                     .collect();
-                nonce += iters;
+                let ops: Vec<SignedOperation> = sign_batch(w.p.store(), &ROLLUP, withdrawals)
+                    .expect("statements")
+                    .into_iter()
+                    .map(|s| s.operation)
+                    .collect();
                 let start = Instant::now();
                 for op in &ops {
-                    let applied = w.p.apply(op).expect("no fault");
+                    let applied = w.p.apply(op).expect("no fault").expect("a known signer");
                     assert_eq!(applied.withdrawals.len(), 1);
                 }
                 start.elapsed()
@@ -212,7 +220,7 @@ fn escrow_payouts(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let (mut w, id) = project_with_invoices(iters as u32);
             let key = w.keys[1].clone();
-            let ops: Vec<SignedOperation> = (0..iters)
+            let approvals = (0..iters)
                 .map(|n| {
                     let op = Operation::Project {
                         op: ProjectOperation::Approve {
@@ -220,12 +228,17 @@ fn escrow_payouts(c: &mut Criterion) {
                             invoice: n as u32,
                         },
                     };
-                    key.sign_operation(&ROLLUP, n, op, n == 0)
+                    (&key, op)
                 })
+                .collect();
+            let ops: Vec<SignedOperation> = sign_batch(w.p.store(), &ROLLUP, approvals)
+                .expect("statements")
+                .into_iter()
+                .map(|s| s.operation)
                 .collect();
             let start = Instant::now();
             for op in &ops {
-                let applied = w.p.apply(op).expect("no fault");
+                let applied = w.p.apply(op).expect("no fault").expect("a known signer");
                 debug_assert!(applied.receipt.outcome.is_applied());
             }
             start.elapsed()

@@ -58,6 +58,26 @@ impl Ticket {
     pub fn digest(&self) -> [u8; 32] {
         blake2b_256(&self.to_bytes())
     }
+
+    /// The unit the ticket declares for its amounts, if its metadata is
+    /// `SYMBOL:DECIMALS` in ASCII: a symbol of 1 to 12 letters and digits,
+    /// then 0 to 18 decimal places written without a leading zero (`tez:6`).
+    /// Statements show amounts in this unit (`5.25 tez`); a ticket without
+    /// one is counted in base units.
+    pub fn declared_unit(&self) -> Option<(&str, u8)> {
+        let text = core::str::from_utf8(self.metadata.as_deref()?).ok()?;
+        let (symbol, decimals) = text.split_once(':')?;
+        let symbol_ok =
+            (1..=12).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_alphanumeric());
+        let digits_ok = !decimals.is_empty()
+            && decimals.bytes().all(|b| b.is_ascii_digit())
+            && (decimals == "0" || !decimals.starts_with('0'));
+        if !symbol_ok || !digits_ok {
+            return None;
+        }
+        let decimals: u8 = decimals.parse().ok().filter(|d| *d <= 18)?;
+        Some((symbol, decimals))
+    }
 }
 
 impl Encode for Ticket {
@@ -141,7 +161,9 @@ mod tests {
         };
         assert_eq!(Ticket::from_bytes(&t.to_bytes()), Ok(t.clone()));
         let mut bytes = t.to_bytes();
-        if let Some(b) = bytes.get_mut(29) {
+        // The option's tag, before the metadata's length and three bytes.
+        let tag_at = bytes.len() - 5;
+        if let Some(b) = bytes.get_mut(tag_at) {
             *b = 9;
         }
         assert!(Ticket::from_bytes(&bytes).is_err());
@@ -149,5 +171,31 @@ mod tests {
             Supply::from_bytes(&Supply::default().to_bytes()),
             Ok(Supply::default())
         );
+    }
+
+    #[test]
+    fn a_ticket_may_declare_its_unit() {
+        let with = |metadata: Option<&[u8]>| Ticket {
+            ticketer: Contract::Originated([1; 20]),
+            token_id: 0,
+            metadata: metadata.map(<[u8]>::to_vec),
+        };
+        assert_eq!(with(Some(b"tez:6")).declared_unit(), Some(("tez", 6)));
+        assert_eq!(with(Some(b"USDt:0")).declared_unit(), Some(("USDt", 0)));
+        assert_eq!(with(Some(b"X:18")).declared_unit(), Some(("X", 18)));
+        for bad in [
+            &b"tez"[..],
+            b"tez:",
+            b":6",
+            b"tez:06",
+            b"tez:19",
+            b"t z:6",
+            b"tez:6:7",
+            b"abcdefghijklm:6",
+            b"\xff:6",
+        ] {
+            assert_eq!(with(Some(bad)).declared_unit(), None, "{bad:?}");
+        }
+        assert_eq!(with(None).declared_unit(), None);
     }
 }

@@ -466,18 +466,6 @@ impl Decode for Contract {
     }
 }
 
-/// The packed Michelson `bytes` value (`0x05 0x0a`, `u32` big-endian length,
-/// payload) that wallets sign for `payload`; `octez-client sign bytes` and
-/// Taquito's signers take exactly these bytes.
-pub fn packed_bytes(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 6);
-    out.extend_from_slice(&[0x05, 0x0a]);
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,13 +543,5 @@ mod tests {
         assert!("tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx"
             .parse::<RollupAddress>()
             .is_err());
-    }
-
-    #[test]
-    fn packed_bytes_match_michelson_pack() {
-        assert_eq!(
-            packed_bytes(&[0xab, 0xcd]),
-            vec![5, 10, 0, 0, 0, 2, 0xab, 0xcd]
-        );
     }
 }

@@ -1,9 +1,11 @@
 //! The canonical binary encoding shared by operations, events and stored values.
 //!
-//! One byte string per value: integers are fixed-width little-endian, variable
-//! fields carry a little-endian `u16` length and a maximum, enums and options
-//! carry an explicit tag. Decoders check every bound and reject trailing bytes,
-//! so `decode(encode(v)) == v` and `encode(decode(b)) == b` for every accepted `b`.
+//! One byte string per value: integers wider than a byte are unsigned LEB128
+//! in the fewest bytes (7 bits a byte, low group first, the high bit set on
+//! every byte but the last), variable fields carry such a length and a
+//! maximum, enums and options carry an explicit tag byte. Decoders check every
+//! bound, refuse longer-than-needed integers and trailing bytes, so
+//! `decode(encode(v)) == v` and `encode(decode(b)) == b` for every accepted `b`.
 
 use thiserror::Error;
 
@@ -40,6 +42,10 @@ pub enum DecodeError {
     /// A value that decodes but breaks a rule of its type.
     #[error("invalid {0}")]
     Invalid(&'static str),
+    /// An integer written in more bytes than it needs, or too large for its
+    /// type.
+    #[error("{0} is not a canonical integer of its width")]
+    BadInteger(&'static str),
 }
 
 /// Collects the canonical encoding of values.
@@ -71,27 +77,47 @@ impl Writer {
         self.buf.push(v);
     }
 
-    /// Appends a little-endian `u16`.
+    /// Appends an unsigned integer as LEB128 in the fewest bytes.
+    fn leb128(&mut self, mut v: u128) {
+        loop {
+            let low = u8::try_from(v & 0x7f).unwrap_or_default();
+            v >>= 7;
+            if v == 0 {
+                self.buf.push(low);
+                return;
+            }
+            self.buf.push(low | 0x80);
+        }
+    }
+
+    /// Appends a `u16`.
     pub fn u16(&mut self, v: u16) {
-        self.raw(&v.to_le_bytes());
+        self.leb128(u128::from(v));
     }
 
-    /// Appends a little-endian `u32`.
+    /// Appends a `u32`.
     pub fn u32(&mut self, v: u32) {
-        self.raw(&v.to_le_bytes());
+        self.leb128(u128::from(v));
     }
 
-    /// Appends a little-endian `u64`.
+    /// Appends a `u64`.
     pub fn u64(&mut self, v: u64) {
-        self.raw(&v.to_le_bytes());
+        self.leb128(u128::from(v));
     }
 
-    /// Appends a little-endian `u128`.
+    /// Appends a `u128`.
     pub fn u128(&mut self, v: u128) {
+        self.leb128(v);
+    }
+
+    /// Appends a `u32` as four little-endian bytes: for layouts outside
+    /// the canonical values whose counts are updated in place (the level
+    /// record's lists), never inside a value.
+    pub fn fixed_u32(&mut self, v: u32) {
         self.raw(&v.to_le_bytes());
     }
 
-    /// Appends a `u16` length then the bytes. Callers keep `bytes` within the
+    /// Appends a length then the bytes. Callers keep `bytes` within the
     /// field's bound; lengths above `u16::MAX` are a caller bug and are cut so
     /// the decoder rejects the value instead of misreading it.
     pub fn bytes(&mut self, bytes: &[u8]) {
@@ -121,7 +147,7 @@ impl Writer {
         }
     }
 
-    /// Appends a list: `u16` count then the items.
+    /// Appends a list: its count then the items.
     pub fn list<T: Encode>(&mut self, items: &[T]) {
         let len = u16::try_from(items.len()).unwrap_or(u16::MAX);
         self.u16(len);
@@ -179,24 +205,62 @@ impl<'a> Reader<'a> {
         Ok(u8::from_le_bytes(self.array(what)?))
     }
 
-    /// Reads a little-endian `u16`.
+    /// Reads a LEB128 integer of at most `max`, refusing extra bytes.
+    fn leb128(&mut self, max: u128, what: &'static str) -> Result<u128, DecodeError> {
+        let mut value = 0u128;
+        let mut shift = 0u32;
+        loop {
+            let byte = self.u8(what)?;
+            let low = u128::from(byte & 0x7f);
+            let bits = low
+                .checked_shl(shift)
+                .ok_or(DecodeError::BadInteger(what))?;
+            if bits >> shift != low {
+                return Err(DecodeError::BadInteger(what));
+            }
+            value |= bits;
+            if byte & 0x80 == 0 {
+                // A last group of zero after others is a longer form of a
+                // shorter integer.
+                if byte == 0 && shift > 0 {
+                    return Err(DecodeError::BadInteger(what));
+                }
+                break;
+            }
+            shift += 7;
+        }
+        if value > max {
+            return Err(DecodeError::BadInteger(what));
+        }
+        Ok(value)
+    }
+
+    /// Reads a `u16`.
     pub fn u16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
-        Ok(u16::from_le_bytes(self.array(what)?))
+        let v = self.leb128(u128::from(u16::MAX), what)?;
+        u16::try_from(v).map_err(|_| DecodeError::BadInteger(what))
     }
 
-    /// Reads a little-endian `u32`.
+    /// Reads a `u32`.
     pub fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.array(what)?))
+        let v = self.leb128(u128::from(u32::MAX), what)?;
+        u32::try_from(v).map_err(|_| DecodeError::BadInteger(what))
     }
 
-    /// Reads a little-endian `u64`.
+    /// Reads a `u64`.
     pub fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
-        Ok(u64::from_le_bytes(self.array(what)?))
+        let v = self.leb128(u128::from(u64::MAX), what)?;
+        u64::try_from(v).map_err(|_| DecodeError::BadInteger(what))
     }
 
-    /// Reads a little-endian `u128`.
+    /// Reads a `u128`.
     pub fn u128(&mut self, what: &'static str) -> Result<u128, DecodeError> {
-        Ok(u128::from_le_bytes(self.array(what)?))
+        self.leb128(u128::MAX, what)
+    }
+
+    /// Reads four little-endian bytes written by [`Writer::fixed_u32`].
+    pub fn fixed_u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.array(what)?))
     }
 
     /// Reads a length-prefixed byte string of at most `max` bytes.
@@ -528,22 +592,60 @@ mod tests {
     use super::*;
 
     #[test]
-    fn integers_are_little_endian_and_round_trip() {
-        assert_eq!(0x0102_0304u32.to_bytes(), vec![4, 3, 2, 1]);
-        for v in [0u64, 1, u64::MAX, 0x0123_4567_89ab_cdef] {
+    fn integers_are_leb128_in_the_fewest_bytes_and_round_trip() {
+        assert_eq!(0u32.to_bytes(), vec![0]);
+        assert_eq!(127u32.to_bytes(), vec![0x7f]);
+        assert_eq!(128u32.to_bytes(), vec![0x80, 0x01]);
+        assert_eq!(300u64.to_bytes(), vec![0xac, 0x02]);
+        assert_eq!(u64::MAX.to_bytes().len(), 10);
+        assert_eq!(u128::MAX.to_bytes().len(), 19);
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+        ] {
             assert_eq!(u64::from_bytes(&v.to_bytes()), Ok(v));
         }
         assert_eq!(u128::from_bytes(&u128::MAX.to_bytes()), Ok(u128::MAX));
+        assert_eq!(u16::from_bytes(&u16::MAX.to_bytes()), Ok(u16::MAX));
+    }
+
+    #[test]
+    fn longer_forms_and_overflows_are_refused() {
+        // 0 and 1 written in two bytes.
+        assert_eq!(
+            u64::from_bytes(&[0x80, 0x00]),
+            Err(DecodeError::BadInteger("u64"))
+        );
+        assert_eq!(
+            u64::from_bytes(&[0x81, 0x00]),
+            Err(DecodeError::BadInteger("u64"))
+        );
+        // One more than the type holds.
+        let over = (u128::from(u16::MAX) + 1).to_bytes();
+        assert_eq!(u16::from_bytes(&over), Err(DecodeError::BadInteger("u16")));
+        let over = (u128::from(u64::MAX) + 1).to_bytes();
+        assert_eq!(u64::from_bytes(&over), Err(DecodeError::BadInteger("u64")));
+        // Past 128 bits, and bits beyond the last group's room.
+        assert!(u128::from_bytes(&[0xff; 20]).is_err());
+        let mut top = vec![0xff; 18];
+        top.push(0x04);
+        assert_eq!(u128::from_bytes(&top), Err(DecodeError::BadInteger("u128")));
     }
 
     #[test]
     fn trailing_bytes_are_rejected() {
         assert_eq!(
             u16::from_bytes(&[1, 0, 0]),
-            Err(DecodeError::TrailingBytes(1))
+            Err(DecodeError::TrailingBytes(2))
         );
         assert!(matches!(
-            u32::from_bytes(&[1, 0]),
+            u32::from_bytes(&[0x81]),
             Err(DecodeError::UnexpectedEnd(_))
         ));
     }
@@ -568,17 +670,17 @@ mod tests {
             Err(DecodeError::TooLong { .. })
         ));
         assert_eq!(
-            Reader::new(&[1, 0, 0xff]).string(5, "s"),
+            Reader::new(&[1, 0xff]).string(5, "s"),
             Err(DecodeError::InvalidUtf8("s"))
         );
     }
 
     #[test]
     fn list_count_beyond_input_fails_without_allocating() {
-        let bytes = [0xff, 0xff];
+        let bytes = [0xff, 0xff, 0x03];
         assert!(Reader::new(&bytes).list::<u64>(usize::MAX, "l").is_err());
         assert!(matches!(
-            Reader::new(&[3, 0, 1, 2, 3]).list::<u8>(2, "l"),
+            Reader::new(&[3, 1, 2, 3]).list::<u8>(2, "l"),
             Err(DecodeError::TooLong { .. })
         ));
     }

@@ -34,22 +34,19 @@ pub enum Fault {
 /// Why an operation was refused. Shown to the signer in its receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Rejection {
-    /// An address signer whose key the rollup has never seen.
+    /// The signature is not over the operation's statement for this rollup
+    /// at the signer's next nonce.
     #[error(
-        "the rollup does not know the public key of {0}; sign with the key itself the first time"
+        "the signature is not over this operation's statement on this rollup at the signer's next nonce, {nonce}"
     )]
-    UnknownKey(Address),
-    /// The nonce is not the account's next one.
-    #[error("wrong nonce: expected {expected}, got {got}")]
-    WrongNonce {
-        /// The account's next nonce.
-        expected: u64,
-        /// The nonce carried.
-        got: u64,
+    BadSignature {
+        /// The signer's next nonce, which the statement names.
+        nonce: u64,
     },
-    /// The signature does not verify for this rollup, nonce and operation.
-    #[error("the signature does not match the signer, this rollup, the nonce and the operation")]
-    BadSignature,
+    /// The operation names a record that does not exist, so it has no
+    /// statement to sign.
+    #[error("the operation names {0}, which does not exist")]
+    Unknown(String),
     /// No asset has this id.
     #[error("unknown asset {0}")]
     UnknownAsset(AssetId),

@@ -43,6 +43,8 @@ pub enum Event {
         account: Address,
         /// Its key.
         public_key: PublicKey,
+        /// The number it was given, by which it signs from now on.
+        index: u64,
     },
     /// A ticket kind was seen for the first time and numbered.
     AssetRegistered {
@@ -203,7 +205,7 @@ pub enum Event {
 }
 
 codec_enum!(Event, "event" {
-    0 => AccountRevealed { account, public_key },
+    0 => AccountRevealed { account, public_key, index },
     1 => AssetRegistered { asset, ticket },
     2 => Deposited { account, asset, amount },
     3 => Withdrawn { account, asset, amount, destination, entrypoint },

@@ -19,6 +19,11 @@ pub fn account(a: &Address) -> String {
     format!("/accounts/{a}")
 }
 
+/// The address of the account numbered `n`.
+pub fn account_by_index(n: u64) -> String {
+    format!("/accounts/by-index/{n}")
+}
+
 /// The pledges an account pays, active or paused.
 pub fn patron_pledges(a: &Address) -> String {
     format!("/accounts/{a}/pledges")

@@ -28,6 +28,7 @@ pub mod schedule;
 #[cfg(feature = "signing")]
 pub mod signing;
 pub mod state;
+pub mod statement;
 pub mod store;
 pub mod stream;
 pub mod text;

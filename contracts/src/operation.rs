@@ -1,21 +1,16 @@
 //! Operations, their signed envelope and batches of them.
 //!
-//! A signed operation carries its signer (public key the first time, address
-//! afterwards), the signer's next nonce, the operation and a signature over
-//! the packed Michelson bytes of [`signing_payload`]. Batches of them travel
-//! in targeted external inbox messages.
+//! A signed operation carries its signer (public key the first time, the
+//! account's number afterwards), the operation and a signature over its
+//! statement in words ([`crate::statement`]), which names the rollup, the
+//! signer and its next nonce. Batches of them travel in targeted external
+//! inbox messages.
 
 use crate::asset::AssetId;
-use crate::crypto::{
-    blake2b_256, packed_bytes, Address, Contract, Curve, PublicKey, RollupAddress, Signature,
-};
+use crate::crypto::{blake2b_256, Address, Contract, PublicKey, Signature};
 use crate::encoding::{codec_enum, Decode, DecodeError, Encode, List, Reader, Text, Writer};
 use crate::escrow::ProjectOperation;
 use crate::state::{Holder, PledgeId, Profile, TierId, MAX_PERKS, MAX_TITLE};
-
-/// The tag every signed payload starts with, so a pledgeroll signature means
-/// nothing to any other program that signs Michelson bytes.
-pub const DOMAIN_TAG: &[u8] = b"pledgeroll:op:v1";
 
 /// Most payload bytes in one targeted external message (4,096 less framing).
 pub const MAX_BATCH_BYTES: usize = 4_074;
@@ -151,39 +146,25 @@ codec_enum!(Operation, "operation" {
     13 => Project { op },
 });
 
-/// Who signed: the public key on an account's first operation, its address
-/// once the rollup knows the key.
+/// Who signed: the public key on an account's first operation, the
+/// account's number once the rollup knows the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signer {
-    /// The signer's public key (reveals it to the rollup).
+    /// The signer's public key (reveals it to the rollup, which numbers the
+    /// account).
     Key(PublicKey),
-    /// The signer's address, for an account whose key is known.
-    Address(Address),
-}
-
-impl Signer {
-    /// The signer's account.
-    pub fn address(&self) -> Address {
-        match self {
-            Signer::Key(k) => k.address(),
-            Signer::Address(a) => *a,
-        }
-    }
+    /// The number the rollup gave the account when its key was revealed.
+    Index(u64),
 }
 
 impl Encode for Signer {
-    // Tags 0..=2 carry a key, 3..=5 an address, by curve: one byte of framing.
+    // Tags 0..=2 carry a key by curve, 3 an account number.
     fn encode(&self, w: &mut Writer) {
         match self {
             Signer::Key(k) => k.encode(w),
-            Signer::Address(a) => {
-                let tag = match a.curve() {
-                    Curve::Ed25519 => 3,
-                    Curve::Secp256k1 => 4,
-                    Curve::P256 => 5,
-                };
-                w.u8(tag);
-                w.raw(a.hash());
+            Signer::Index(n) => {
+                w.u8(3);
+                w.u64(*n);
             }
         }
     }
@@ -191,66 +172,49 @@ impl Encode for Signer {
 
 impl Decode for Signer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let tag = r.u8("signer")?;
-        let curve = match tag {
-            0 => return Ok(Signer::Key(PublicKey::Ed25519(r.array("signer")?))),
-            1 => return Ok(Signer::Key(PublicKey::Secp256k1(r.array("signer")?))),
-            2 => return Ok(Signer::Key(PublicKey::P256(r.array("signer")?))),
-            3 => Curve::Ed25519,
-            4 => Curve::Secp256k1,
-            5 => Curve::P256,
-            tag => {
-                return Err(DecodeError::UnknownTag {
-                    what: "signer",
-                    tag,
-                })
-            }
-        };
-        Ok(Signer::Address(Address::new(curve, r.array("signer")?)))
+        match r.u8("signer")? {
+            0 => Ok(Signer::Key(PublicKey::Ed25519(r.array("signer")?))),
+            1 => Ok(Signer::Key(PublicKey::Secp256k1(r.array("signer")?))),
+            2 => Ok(Signer::Key(PublicKey::P256(r.array("signer")?))),
+            3 => Ok(Signer::Index(r.u64("signer")?)),
+            tag => Err(DecodeError::UnknownTag {
+                what: "signer",
+                tag,
+            }),
+        }
     }
 }
 
-/// The payload an account signs: domain tag, rollup address, nonce and the
-/// operation's canonical encoding.
-pub fn signing_payload(rollup: &RollupAddress, nonce: u64, operation: &Operation) -> Vec<u8> {
-    let mut w = Writer::with_capacity(64);
-    w.raw(DOMAIN_TAG);
-    w.raw(&rollup.0);
-    w.u64(nonce);
-    operation.encode(&mut w);
-    w.into_bytes()
-}
-
-/// The exact bytes a wallet signs: [`signing_payload`] packed as Michelson
-/// `bytes` (`octez-client sign bytes 0x…` takes these).
-pub fn signed_bytes(rollup: &RollupAddress, nonce: u64, operation: &Operation) -> Vec<u8> {
-    packed_bytes(&signing_payload(rollup, nonce, operation))
-}
-
-/// An operation with its signer, nonce and signature.
+/// An operation with its signer and signature, as sent. The nonce is not
+/// sent: it is the signer's next one, and it is in the signed statement
+/// ([`crate::statement::Statement`]), so a signature made for one nonce is
+/// worthless at any other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedOperation {
     /// Who signed.
     pub signer: Signer,
-    /// The signer's next nonce.
-    pub nonce: u64,
     /// What is asked.
     pub operation: Operation,
-    /// Signature over [`signed_bytes`].
+    /// Signature over the statement of the operation.
     pub signature: Signature,
 }
 
 impl SignedOperation {
-    /// The operation's id: blake2b-256 of its encoding. Receipts carry it.
-    pub fn hash(&self) -> [u8; 32] {
-        blake2b_256(&self.to_bytes())
+    /// The operation's id, as receipts carry it: blake2b-256 of the
+    /// signer's address, the nonce it was signed at and the operation as
+    /// sent, so no two operations ever share one, replays included.
+    pub fn hash(&self, signer: &Address, nonce: u64) -> [u8; 32] {
+        let mut w = Writer::with_capacity(128);
+        signer.encode(&mut w);
+        w.u64(nonce);
+        self.encode(&mut w);
+        blake2b_256(&w.into_bytes())
     }
 }
 
 impl Encode for SignedOperation {
     fn encode(&self, w: &mut Writer) {
         self.signer.encode(w);
-        w.u64(self.nonce);
         self.operation.encode(w);
         self.signature.encode(w);
     }
@@ -260,7 +224,6 @@ impl Decode for SignedOperation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(SignedOperation {
             signer: r.get()?,
-            nonce: r.u64("nonce")?,
             operation: r.get()?,
             signature: r.get()?,
         })

@@ -10,13 +10,14 @@ use crate::escrow;
 use crate::event::{Created, Event, Outcome, Receipt, Withdrawal, MAX_REASON};
 use crate::keys;
 use crate::ledger::{credit, debit, fine};
-use crate::operation::{signed_bytes, Operation, SignedOperation, Signer, MAX_ENTRYPOINT};
+use crate::operation::{Operation, SignedOperation, Signer, MAX_ENTRYPOINT};
 use crate::patronage;
 use crate::schedule::{self, Task};
 use crate::state::{
     Account, Clock, Counters, Creator, Holder, PatronPledges, Pledge, PledgeId, ProjectId, Tier,
     TierId,
 };
+use crate::statement::{Statement, StatementError};
 use crate::store::{self, Store, Writes};
 
 type Finished = (Writes, Vec<Event>, Vec<Withdrawal>);
@@ -142,62 +143,87 @@ impl<S: Store> Protocol<S> {
 
     /// Applies one signed operation at the current level's time.
     ///
-    /// A bad signature or nonce changes nothing. Otherwise the nonce is used
-    /// even if the operation is then refused, so a refused operation can never
-    /// be replayed later; the operation's own changes apply whole or not at all.
-    pub fn apply(&mut self, op: &SignedOperation) -> Result<Applied, Fault> {
+    /// The operation is checked against its statement
+    /// ([`Statement`]) at the signer's next nonce. A bad signature, or a
+    /// statement naming a record that does not exist, changes nothing.
+    /// Otherwise the nonce is used even if the operation is then refused, so
+    /// a refused operation can never be replayed later; the operation's own
+    /// changes apply whole or not at all.
+    ///
+    /// `None` when the signer is an account number the rollup never gave:
+    /// there is no account to hold a receipt (the kernel notes the message).
+    pub fn apply(&mut self, op: &SignedOperation) -> Result<Option<Applied>, Fault> {
         let now = self.clock()?.now;
-        let signer = op.signer.address();
+        let signer = match &op.signer {
+            Signer::Key(k) => k.address(),
+            Signer::Index(n) => match context::read(&self.store, &keys::account_by_index(*n))? {
+                Some(address) => address,
+                None => return Ok(None),
+            },
+        };
+        let account = self.account(&signer)?;
+        let nonce = account.next_nonce;
         let failed = |reason: Rejection| Applied {
-            receipt: receipt(op, signer, Err(reason)),
+            receipt: receipt(op, signer, nonce, Err(reason)),
             events: Vec::new(),
             withdrawals: Vec::new(),
         };
-        let account: Account =
-            context::read(&self.store, &keys::account(&signer))?.unwrap_or_default();
         let key = match (&op.signer, &account.public_key) {
             (Signer::Key(k), _) => k.clone(),
-            (Signer::Address(_), Some(k)) => k.clone(),
-            (Signer::Address(a), None) => return Ok(failed(Rejection::UnknownKey(*a))),
+            (Signer::Index(_), Some(k)) => k.clone(),
+            (Signer::Index(_), None) => {
+                return Err(Fault::Inconsistent("a numbered account has no key"))
+            }
         };
-        if op.nonce != account.next_nonce {
-            return Ok(failed(Rejection::WrongNonce {
-                expected: account.next_nonce,
-                got: op.nonce,
-            }));
-        }
-        if !key.verify(
-            &signed_bytes(&self.rollup, op.nonce, &op.operation),
-            &op.signature,
-        ) {
-            return Ok(failed(Rejection::BadSignature));
+        let statement =
+            match Statement::new(&self.store, &self.rollup, &signer, nonce, &op.operation) {
+                Ok(statement) => statement,
+                Err(StatementError::Unknown(what)) => {
+                    return Ok(Some(failed(Rejection::Unknown(what))))
+                }
+                Err(StatementError::Fault(f)) => return Err(f),
+            };
+        if !key.verify(&statement.bytes(), &op.signature) {
+            return Ok(Some(failed(Rejection::BadSignature { nonce })));
         }
 
         let mut ctx = Ctx::new(&self.store, now);
-        authorise(&mut ctx, signer, &account, key.clone());
+        authorise(&mut ctx, signer, &account, key.clone())?;
         match dispatch(&mut ctx, signer, op.operation.clone()) {
             Ok(()) => {
                 let created = ctx.created;
                 let (events, withdrawals) = self.commit(ctx.finish())?;
-                Ok(Applied {
-                    receipt: receipt(op, signer, Ok(created)),
+                Ok(Some(Applied {
+                    receipt: receipt(op, signer, nonce, Ok(created)),
                     events,
                     withdrawals,
-                })
+                }))
             }
             Err(Failure::Fault(f)) => Err(f),
             Err(Failure::Rejected(reason)) => {
                 drop(ctx);
                 let mut ctx = Ctx::new(&self.store, now);
-                authorise(&mut ctx, signer, &account, key);
+                authorise(&mut ctx, signer, &account, key)?;
                 let (events, _) = self.commit(ctx.finish())?;
-                Ok(Applied {
-                    receipt: receipt(op, signer, Err(reason)),
+                Ok(Some(Applied {
+                    receipt: receipt(op, signer, nonce, Err(reason)),
                     events,
                     withdrawals: Vec::new(),
-                })
+                }))
             }
         }
+    }
+
+    /// The statement `signer` signs for `op` at its next nonce, as the
+    /// protocol will check it now.
+    pub fn statement(&self, signer: &Address, op: &Operation) -> Result<Statement, StatementError> {
+        let nonce = self.account(signer)?.next_nonce;
+        Statement::new(&self.store, &self.rollup, signer, nonce, op)
+    }
+
+    /// The address of the account numbered `n`, if any.
+    pub fn account_by_index(&self, n: u64) -> Result<Option<Address>, Fault> {
+        context::read(&self.store, &keys::account_by_index(n))
     }
 
     /// The protocol's clock.
@@ -311,6 +337,7 @@ impl<S: Store> Protocol<S> {
 fn receipt(
     op: &SignedOperation,
     signer: Address,
+    nonce: u64,
     result: Result<Option<Created>, Rejection>,
 ) -> Receipt {
     let outcome = match result {
@@ -330,25 +357,39 @@ fn receipt(
         }
     };
     Receipt {
-        hash: op.hash(),
+        hash: op.hash(&signer, nonce),
         signer,
-        nonce: op.nonce,
+        nonce,
         outcome,
     }
 }
 
-/// Uses the nonce and records the key if new.
-fn authorise<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, account: &Account, key: PublicKey) {
+/// Uses the nonce; on an account's first operation records its key and
+/// numbers it.
+fn authorise<S: Store>(
+    ctx: &mut Ctx<'_, S>,
+    signer: Address,
+    account: &Account,
+    key: PublicKey,
+) -> Result<(), Fault> {
     let mut next = account.clone();
     next.next_nonce = account.next_nonce.saturating_add(1);
     if account.public_key.is_none() {
+        let mut counters: Counters = ctx.get(keys::COUNTERS)?.unwrap_or_default();
+        let index = counters.account;
+        counters.account = index.saturating_add(1);
+        ctx.put(keys::COUNTERS, &counters);
+        ctx.put(&keys::account_by_index(index), &signer);
         next.public_key = Some(key.clone());
+        next.index = Some(index);
         ctx.emit(Event::AccountRevealed {
             account: signer,
             public_key: key,
+            index,
         });
     }
     ctx.put(&keys::account(&signer), &next);
+    Ok(())
 }
 
 fn dispatch<S: Store>(ctx: &mut Ctx<'_, S>, signer: Address, op: Operation) -> Result<(), Failure> {

@@ -10,11 +10,16 @@ use core::str::FromStr;
 use tezos_crypto_rs::hash::SeedEd25519;
 use zeroize::Zeroize;
 
-use crate::crypto::RollupAddress;
+use crate::context;
 use crate::crypto::{
     blake2b_256, from_base58, prefix, to_base58, Base58Error, Curve, PublicKey, Signature,
 };
-use crate::operation::{signed_bytes, Operation, SignedOperation, Signer};
+use crate::crypto::{Address, RollupAddress};
+use crate::keys;
+use crate::operation::{Operation, SignedOperation, Signer};
+use crate::state::Account;
+use crate::statement::{Statement, StatementError};
+use crate::store::Store;
 
 /// A secret key of an implicit account. Its bytes are wiped when dropped.
 #[derive(Clone, PartialEq, Eq)]
@@ -140,28 +145,88 @@ impl SecretKey {
         Signature(out)
     }
 
-    /// Signs `operation` for `rollup` at `nonce`. The signer is the public key
-    /// when `reveal` is set (an account's first operation), else the address.
+    /// Signs `operation`, whose statement is `statement`, as `signer`: the
+    /// key itself on an account's first operation, its number afterwards.
     pub fn sign_operation(
         &self,
-        rollup: &RollupAddress,
-        nonce: u64,
+        statement: &Statement,
         operation: Operation,
-        reveal: bool,
+        signer: Signer,
     ) -> SignedOperation {
-        let signature = self.sign(&signed_bytes(rollup, nonce, &operation));
-        let pk = self.public_key();
         SignedOperation {
-            signer: if reveal {
-                Signer::Key(pk)
-            } else {
-                Signer::Address(pk.address())
-            },
-            nonce,
+            signer,
             operation,
-            signature,
+            signature: self.sign(&statement.bytes()),
         }
     }
+
+    /// Signs `operation` as this key's account would send it next on
+    /// `rollup` ([`sign_batch`] of one operation).
+    pub fn sign_next<S: Store>(
+        &self,
+        state: &S,
+        rollup: &RollupAddress,
+        operation: Operation,
+    ) -> Result<SignedOperation, StatementError> {
+        let mut signed = sign_batch(state, rollup, vec![(self, operation)])?;
+        signed
+            .pop()
+            .map(|s| s.operation)
+            .ok_or(StatementError::Unknown("an operation".to_owned()))
+    }
+}
+
+/// A signed operation with what its signature is over: the signer's
+/// address, the nonce and the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The operation as sent.
+    pub operation: SignedOperation,
+    /// The signer's account.
+    pub address: Address,
+    /// The nonce it is signed at.
+    pub nonce: u64,
+    /// The words signed.
+    pub statement: Statement,
+}
+
+impl Signed {
+    /// The id its receipt will carry.
+    pub fn hash(&self) -> [u8; 32] {
+        self.operation.hash(&self.address, self.nonce)
+    }
+}
+
+/// Signs operations to send together in one batch, in order, as each key's
+/// account would send them next on `rollup`: reading each account's nonce
+/// and number and the facts each statement names from `state`, and counting
+/// an account's nonce up through the batch. An account signs by number when
+/// the rollup knows it, by key otherwise.
+pub fn sign_batch<S: Store>(
+    state: &S,
+    rollup: &RollupAddress,
+    operations: Vec<(&SecretKey, Operation)>,
+) -> Result<Vec<Signed>, StatementError> {
+    let mut signed: Vec<Signed> = Vec::with_capacity(operations.len());
+    for (key, operation) in operations {
+        let public_key = key.public_key();
+        let address = public_key.address();
+        let account: Account = context::read(state, &keys::account(&address))?.unwrap_or_default();
+        let pending = signed.iter().filter(|s| s.address == address).count() as u64;
+        let nonce = account.next_nonce.saturating_add(pending);
+        let statement = Statement::new(state, rollup, &address, nonce, &operation)?;
+        let signer = match account.index {
+            Some(n) => Signer::Index(n),
+            None => Signer::Key(public_key),
+        };
+        signed.push(Signed {
+            operation: key.sign_operation(&statement, operation, signer),
+            address,
+            nonce,
+            statement,
+        });
+    }
+    Ok(signed)
 }
 
 impl fmt::Display for SecretKey {

@@ -121,26 +121,33 @@ pub struct Counters {
     pub project: u64,
     /// Next scheduler sequence number (orders events due at the same time).
     pub schedule: u64,
+    /// Next account number.
+    pub account: u64,
 }
 codec_struct!(Counters {
     asset,
     tier,
     pledge,
     project,
-    schedule
+    schedule,
+    account
 });
 
 /// An account as the protocol knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Account {
-    /// The nonce its next operation must carry.
+    /// The nonce its next operation is signed with.
     pub next_nonce: u64,
     /// Its public key, once an operation revealed it.
     pub public_key: Option<PublicKey>,
+    /// Its number, given when its key was revealed: later operations name
+    /// their signer by it.
+    pub index: Option<u64>,
 }
 codec_struct!(Account {
     next_nonce,
-    public_key
+    public_key,
+    index
 });
 
 /// Longest creator name, in bytes.

@@ -69,12 +69,15 @@ fn samples() -> Vec<Vec<u8>> {
     ];
     let mut batch = Batch::default();
     for op in ops {
-        let a = w.addr(1);
-        let nonce = w.p.account(&a).expect("read").next_nonce;
-        let signed = w.keys[1].sign_operation(&ROLLUP, nonce, op.clone(), nonce == 0);
+        let signed = w.keys[1]
+            .sign_next(w.p.store(), &ROLLUP, op.clone())
+            .expect("a statement");
         out.push(signed.to_bytes());
         out.push(op.to_bytes());
-        let applied = w.p.apply(&signed).expect("no fault");
+        let applied =
+            w.p.apply(&signed)
+                .expect("no fault")
+                .expect("a known signer");
         out.push(applied.receipt.to_bytes());
         out.extend(applied.events.iter().map(Encode::to_bytes));
         batch.operations.push(signed);

@@ -13,9 +13,11 @@ use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::event::Outcome;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::state::{PauseReason, PledgeStatus};
+use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::ProjectId;
 use pledgeroll_contracts::{
-    AssetId, Holder, Operation, PledgeId, RollupAddress, TierId, FINE_PER_UNIT,
+    AssetId, Holder, Operation, PledgeId, RollupAddress, SignedOperation, Signer, TierId,
+    FINE_PER_UNIT,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
@@ -348,18 +350,31 @@ fn run(steps: &[Step], cov: &mut Coverage) -> World {
                 } else {
                     ROLLUP
                 };
-                let mut signed = w.keys[*who].sign_operation(
-                    &rollup,
-                    nonce,
-                    op.clone(),
-                    account.public_key.is_none(),
-                );
+                let signer = match account.index {
+                    Some(n) => Signer::Index(n),
+                    None => Signer::Key(w.keys[*who].public_key()),
+                };
+                // An operation naming a record that does not exist has no
+                // statement: it is sent with a signature over other words.
+                let statement = Statement::new(w.p.store(), &rollup, &a, nonce, op);
+                let mut signed = match &statement {
+                    Ok(s) => w.keys[*who].sign_operation(s, op.clone(), signer),
+                    Err(_) => SignedOperation {
+                        signer,
+                        operation: op.clone(),
+                        signature: w.keys[*who].sign(b"no statement"),
+                    },
+                };
                 if matches!(spoil, Spoil::Signature) {
                     signed.signature.0[5] ^= 0x40;
                 }
-                let applied = w.p.apply(&signed).expect("no fault");
+                let applied =
+                    w.p.apply(&signed)
+                        .expect("no fault")
+                        .expect("a known signer");
                 let after = snapshot(&w);
-                let authorised = !matches!(spoil, Spoil::Nonce | Spoil::Signature | Spoil::Rollup);
+                let authorised = statement.is_ok()
+                    && !matches!(spoil, Spoil::Nonce | Spoil::Signature | Spoil::Rollup);
                 if !authorised {
                     assert!(matches!(applied.receipt.outcome, Outcome::Failed { .. }));
                 }

@@ -10,8 +10,9 @@ use pledgeroll_contracts::encoding::{Decode, Encode, List, Text};
 use pledgeroll_contracts::event::{Event, Outcome, PledgeChange};
 use pledgeroll_contracts::operation::Signer;
 use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus, Profile};
+use pledgeroll_contracts::statement::{Statement, StatementError};
 use pledgeroll_contracts::{
-    Created, Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket,
+    Created, Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket, TierId,
 };
 
 fn withdraw_op(asset: pledgeroll_contracts::AssetId, amount: u64) -> Operation {
@@ -24,56 +25,58 @@ fn withdraw_op(asset: pledgeroll_contracts::AssetId, amount: u64) -> Operation {
 }
 
 #[test]
-fn first_operation_reveals_the_key_and_later_ones_sign_by_address() {
+fn first_operation_reveals_the_key_and_numbers_the_account_later_ones_sign_by_number() {
     let mut w = World::new(2);
     let asset = w.deposit(0, tez_ticket(), 100);
-    let first = w.ok(
-        0,
-        Operation::Transfer {
-            to: w.addr(1),
-            asset,
-            amount: 1,
-        },
-    );
-    assert!(matches!(first.events[0], Event::AccountRevealed { .. }));
+    let transfer = Operation::Transfer {
+        to: w.addr(1),
+        asset,
+        amount: 1,
+    };
+    let first = w.ok(0, transfer.clone());
+    assert!(matches!(
+        first.events[0],
+        Event::AccountRevealed { index: 0, .. }
+    ));
     let account = w.p.account(&w.addr(0)).expect("read");
     assert_eq!(account.next_nonce, 1);
     assert_eq!(account.public_key, Some(w.keys[0].public_key()));
-    let second = w.ok(
-        0,
-        Operation::Transfer {
-            to: w.addr(1),
-            asset,
-            amount: 1,
-        },
-    );
-    assert!(!second
+    assert_eq!(account.index, Some(0));
+    assert_eq!(w.p.account_by_index(0).expect("read"), Some(w.addr(0)));
+    let second = w.keys[0]
+        .sign_next(w.p.store(), &ROLLUP, transfer)
+        .expect("a statement");
+    assert_eq!(second.signer, Signer::Index(0));
+    let applied =
+        w.p.apply(&second)
+            .expect("no fault")
+            .expect("a known signer");
+    assert!(applied.receipt.outcome.is_applied());
+    assert!(!applied
         .events
         .iter()
         .any(|e| matches!(e, Event::AccountRevealed { .. })));
 }
 
 #[test]
-fn an_unknown_key_cannot_sign_by_address() {
-    let mut w = World::new(1);
+fn an_account_number_never_given_is_not_attributed() {
+    let mut w = World::new(2);
     let asset = w.deposit(0, tez_ticket(), 100);
-    let op = w.keys[0].sign_operation(
-        &ROLLUP,
-        0,
-        Operation::Transfer {
-            to: w.addr(0),
-            asset,
-            amount: 1,
-        },
-        false,
-    );
-    let applied = w.p.apply(&op).expect("no fault");
-    assert!(matches!(applied.receipt.outcome, Outcome::Failed { .. }));
-    assert_eq!(w.p.account(&w.addr(0)).expect("read").next_nonce, 0);
+    let transfer = Operation::Transfer {
+        to: w.addr(1),
+        asset,
+        amount: 1,
+    };
+    let statement =
+        Statement::new(w.p.store(), &ROLLUP, &w.addr(0), 0, &transfer).expect("a statement");
+    let op = w.keys[0].sign_operation(&statement, transfer, Signer::Index(7));
+    let before = w.p.state_hash().expect("read");
+    assert_eq!(w.p.apply(&op).expect("no fault"), None);
+    assert_eq!(w.p.state_hash().expect("read"), before);
 }
 
 #[test]
-fn a_wrong_nonce_or_a_replay_changes_nothing() {
+fn a_signature_for_another_nonce_or_a_replay_changes_nothing() {
     let mut w = World::new(2);
     let asset = w.deposit(0, tez_ticket(), 100);
     let op = Operation::Transfer {
@@ -81,24 +84,32 @@ fn a_wrong_nonce_or_a_replay_changes_nothing() {
         asset,
         amount: 10,
     };
-    let skipped = w.keys[0].sign_operation(&ROLLUP, 1, op.clone(), true);
+    let key = Signer::Key(w.keys[0].public_key());
+    let ahead = Statement::new(w.p.store(), &ROLLUP, &w.addr(0), 1, &op).expect("a statement");
+    let skipped = w.keys[0].sign_operation(&ahead, op.clone(), key.clone());
     let before = w.p.state_hash().expect("read");
-    let r = w.p.apply(&skipped).expect("no fault");
+    let r =
+        w.p.apply(&skipped)
+            .expect("no fault")
+            .expect("a known signer");
     assert!(
-        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("wrong nonce"))
+        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("at the signer's next nonce, 0")),
+        "{:?}",
+        r.receipt
     );
     assert_eq!(w.p.state_hash().expect("read"), before);
 
-    let good = w.keys[0].sign_operation(&ROLLUP, 0, op, true);
-    assert!(w
-        .p
-        .apply(&good)
-        .expect("no fault")
-        .receipt
-        .outcome
-        .is_applied());
-    let replay = w.p.apply(&good).expect("no fault");
+    let good = w.keys[0]
+        .sign_next(w.p.store(), &ROLLUP, op)
+        .expect("a statement");
+    let applied = w.p.apply(&good).expect("no fault").expect("a known signer");
+    assert!(applied.receipt.outcome.is_applied());
+    let replay = w.p.apply(&good).expect("no fault").expect("a known signer");
     assert!(matches!(replay.receipt.outcome, Outcome::Failed { .. }));
+    assert_ne!(
+        replay.receipt.hash, applied.receipt.hash,
+        "a replay has its own id"
+    );
     assert_eq!(w.balance(1, asset), 10);
 }
 
@@ -107,17 +118,18 @@ fn a_signature_for_another_rollup_is_refused() {
     let mut w = World::new(2);
     let asset = w.deposit(0, tez_ticket(), 100);
     let other = RollupAddress([0x77; 20]);
-    let op = w.keys[0].sign_operation(
-        &other,
-        0,
-        Operation::Transfer {
-            to: w.addr(1),
-            asset,
-            amount: 10,
-        },
-        true,
-    );
-    let r = w.p.apply(&op).expect("no fault");
+    let op = w.keys[0]
+        .sign_next(
+            w.p.store(),
+            &other,
+            Operation::Transfer {
+                to: w.addr(1),
+                asset,
+                amount: 10,
+            },
+        )
+        .expect("a statement");
+    let r = w.p.apply(&op).expect("no fault").expect("a known signer");
     assert!(
         matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("signature"))
     );
@@ -128,37 +140,99 @@ fn a_signature_for_another_rollup_is_refused() {
 fn a_signature_by_another_key_is_refused() {
     let mut w = World::new(2);
     let asset = w.deposit(0, tez_ticket(), 100);
-    let mut op = w.keys[1].sign_operation(
-        &ROLLUP,
-        0,
-        Operation::Transfer {
-            to: w.addr(1),
-            asset,
-            amount: 10,
-        },
-        true,
-    );
-    op.signer = Signer::Key(w.keys[0].public_key());
-    let r = w.p.apply(&op).expect("no fault");
+    let op = Operation::Transfer {
+        to: w.addr(1),
+        asset,
+        amount: 10,
+    };
+    let statement = Statement::new(w.p.store(), &ROLLUP, &w.addr(0), 0, &op).expect("a statement");
+    let forged = w.keys[1].sign_operation(&statement, op, Signer::Key(w.keys[0].public_key()));
+    let r =
+        w.p.apply(&forged)
+            .expect("no fault")
+            .expect("a known signer");
     assert!(matches!(r.receipt.outcome, Outcome::Failed { .. }));
     assert_eq!(w.balance(0, asset), 100);
+}
+
+#[test]
+fn a_signature_for_other_terms_never_applies() {
+    let mut w = World::new(3);
+    let asset = w.deposit(1, tez_ticket(), 1_000_000_000);
+    let cheap = w.creator_with_tier(0, asset, 5_000_000);
+    let dear = w.creator_with_tier(2, asset, 500_000_000);
+    let pledge = |tier| Operation::Pledge {
+        tier,
+        amount: None,
+        end: None,
+        cap: None,
+    };
+    let shown =
+        Statement::new(w.p.store(), &ROLLUP, &w.addr(1), 0, &pledge(cheap)).expect("a statement");
+    assert!(
+        shown.text().contains("pledge 5 tez per month to "),
+        "{}",
+        shown.text()
+    );
+    let swapped =
+        w.keys[1].sign_operation(&shown, pledge(dear), Signer::Key(w.keys[1].public_key()));
+    let before = w.p.state_hash().expect("read");
+    let r =
+        w.p.apply(&swapped)
+            .expect("no fault")
+            .expect("a known signer");
+    assert!(matches!(r.receipt.outcome, Outcome::Failed { .. }));
+    assert_eq!(w.p.state_hash().expect("read"), before);
+    // The same signature with the operation it was made for applies.
+    let honest =
+        w.keys[1].sign_operation(&shown, pledge(cheap), Signer::Key(w.keys[1].public_key()));
+    let r =
+        w.p.apply(&honest)
+            .expect("no fault")
+            .expect("a known signer");
+    assert!(r.receipt.outcome.is_applied(), "{:?}", r.receipt);
+}
+
+#[test]
+fn an_operation_naming_a_record_that_does_not_exist_uses_no_nonce() {
+    let mut w = World::new(2);
+    w.deposit(1, tez_ticket(), 100);
+    let pledge = Operation::Pledge {
+        tier: TierId(9),
+        amount: None,
+        end: None,
+        cap: None,
+    };
+    let statement = Statement::new(w.p.store(), &ROLLUP, &w.addr(1), 0, &pledge);
+    assert_eq!(statement, Err(StatementError::Unknown("tier 9".to_owned())));
+    let op = SignedOperation {
+        signer: Signer::Key(w.keys[1].public_key()),
+        operation: pledge,
+        signature: w.keys[1].sign(b"anything"),
+    };
+    let r = w.p.apply(&op).expect("no fault").expect("a known signer");
+    assert!(
+        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str() == "the operation names tier 9, which does not exist")
+    );
+    assert_eq!(w.p.account(&w.addr(1)).expect("read").next_nonce, 0);
 }
 
 #[test]
 fn a_refused_operation_uses_its_nonce_so_it_cannot_be_replayed_later() {
     let mut w = World::new(2);
     let asset = w.deposit(0, tez_ticket(), 5);
-    let op = w.keys[0].sign_operation(
-        &ROLLUP,
-        0,
-        Operation::Transfer {
-            to: w.addr(1),
-            asset,
-            amount: 10,
-        },
-        true,
-    );
-    let r = w.p.apply(&op).expect("no fault");
+    let op = w.keys[0]
+        .sign_next(
+            w.p.store(),
+            &ROLLUP,
+            Operation::Transfer {
+                to: w.addr(1),
+                asset,
+                amount: 10,
+            },
+        )
+        .expect("a statement");
+    let r = w.p.apply(&op).expect("no fault").expect("a known signer");
     assert!(
         matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("insufficient"))
     );
@@ -166,7 +240,7 @@ fn a_refused_operation_uses_its_nonce_so_it_cannot_be_replayed_later() {
     w.p.deposit(w.addr(0), tez_ticket(), 100)
         .expect("no fault")
         .expect("ok");
-    let again = w.p.apply(&op).expect("no fault");
+    let again = w.p.apply(&op).expect("no fault").expect("a known signer");
     assert!(matches!(again.receipt.outcome, Outcome::Failed { .. }));
     assert_eq!(w.balance(1, asset), 0);
 }
@@ -224,7 +298,7 @@ fn transfers_move_exact_units_and_refuse_what_is_not_there() {
                 amount: 1
             }
         )
-        .contains("unknown asset"));
+        .contains("names asset 9, which does not exist"));
     assert_eq!((w.balance(0, asset), w.balance(1, asset)), (60, 40));
 }
 
@@ -285,7 +359,10 @@ fn tips_carry_a_memo_and_need_a_real_receiver() {
         amount: 3,
         memo,
     };
-    assert!(w.fails(0, to_nowhere).contains("unknown project"));
+    assert_eq!(
+        w.fails(0, to_nowhere),
+        "the operation names project 42, which does not exist"
+    );
     assert_eq!(w.balance(0, asset), 97);
 }
 
@@ -849,17 +926,26 @@ impl ProfileThenTier for World {
 }
 
 #[test]
-fn a_signed_pledge_from_a_known_account_fits_in_110_bytes() {
+fn a_signed_pledge_from_a_known_account_fits_in_80_bytes() {
     let w = World::new(1);
-    let op = w.keys[0].sign_operation(
-        &ROLLUP,
-        7,
-        pledge_op(pledgeroll_contracts::TierId(3)),
-        false,
-    );
-    let bytes = op.to_bytes();
-    assert_eq!(bytes.len(), 105);
-    assert_eq!(SignedOperation::from_bytes(&bytes), Ok(op));
+    // (account number, tier, bytes): 71 to 72 for the first 16,384 accounts
+    // and 128 tiers, 74 up to two million accounts and 16,384 tiers.
+    for (index, tier, len) in [
+        (0, 0, 71),
+        (16_383, 127, 72),
+        (16_384, 128, 74),
+        (2_097_151, 16_383, 74),
+    ] {
+        let op = SignedOperation {
+            signer: Signer::Index(index),
+            operation: pledge_op(TierId(tier)),
+            signature: w.keys[0].sign(b"a statement"),
+        };
+        let bytes = op.to_bytes();
+        assert_eq!(bytes.len(), len, "account {index}, tier {tier}");
+        assert!(bytes.len() <= 80);
+        assert_eq!(SignedOperation::from_bytes(&bytes), Ok(op));
+    }
 }
 
 #[test]
@@ -939,4 +1025,64 @@ fn the_same_operations_give_the_same_state_hash_and_it_covers_the_whole_state() 
     let mut c = run();
     c.advance(1);
     assert_ne!(c.p.state_hash().expect("read"), hash);
+}
+
+#[test]
+fn a_pledge_is_stated_in_words_with_its_terms() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 100_000_000);
+    let tier = w.creator_with_tier(0, asset, 5_000_000);
+    let op = Operation::Pledge {
+        tier,
+        amount: None,
+        end: Some(1_803_859_200),
+        cap: Some(60_000_000),
+    };
+    let statement = w.p.statement(&w.addr(1), &op).expect("a statement");
+    assert_eq!(
+        statement.text(),
+        format!(
+            "Tezos Signed Message: pledgeroll {ROLLUP} nonce 0 {}: pledge 5 tez per month to {} \
+             for tier {} \"supporter\", until 2027-03-01T00:00:00Z, at most 60 tez in all",
+            w.addr(1),
+            w.addr(0),
+            tier.0
+        )
+    );
+    // An amount above the price says so; another asset without a declared
+    // unit counts in base units.
+    let above = Operation::Pledge {
+        tier,
+        amount: Some(5_250_000),
+        end: None,
+        cap: None,
+    };
+    let text = w.p.statement(&w.addr(1), &above).expect("a statement");
+    assert!(
+        text.text().ends_with(&format!(
+            "pledge 5.25 tez per month to {} for tier 0 \"supporter\", by choice above the \
+             tier's price of 5 tez",
+            w.addr(0)
+        )),
+        "{}",
+        text.text()
+    );
+    let usd = w.deposit(1, usd_ticket(), 1_000);
+    let tip = Operation::Tip {
+        to: w.holder(0),
+        asset: usd,
+        amount: 250,
+        memo: Text::new("for \"the\" café").expect("short"),
+    };
+    let text = w.p.statement(&w.addr(1), &tip).expect("a statement");
+    assert!(
+        text.text().ends_with(&format!(
+            ": tip 250 base units of asset 1 to {} with the memo \"for \\\"the\\\" caf\\u{{00e9}}\"",
+            w.addr(0)
+        )),
+        "{}",
+        text.text()
+    );
+    assert!(text.text().bytes().all(|b| (0x20..0x7f).contains(&b)));
+    assert_eq!(text.bytes()[..2], [0x05, 0x01]);
 }

@@ -9,20 +9,16 @@
 //! README's walk-through. Everything goes through the wallet library over
 //! the node's RPC, as any wallet would.
 
-use std::collections::HashMap;
-
 use pledgeroll_client::assets::AssetBook;
 use pledgeroll_client::{Wallet, WalletError};
 use pledgeroll_contracts::crypto::{blake2b_256, Curve};
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Budget, Mode, ProjectOperation};
 use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
-use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::signing::{SecretKey, Signed};
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::units;
-use pledgeroll_contracts::{
-    Address, AssetId, Batch, Encode, Holder, Operation, ProjectId, SignedOperation, TierId,
-};
+use pledgeroll_contracts::{Address, AssetId, Batch, Encode, Holder, Operation, ProjectId, TierId};
 use pledgeroll_interface::NodeError;
 use serde_json::json;
 
@@ -177,33 +173,11 @@ fn project(op: ProjectOperation) -> Operation {
 /// receipt.
 struct Sender<'a> {
     wallet: &'a Wallet,
-    nonces: HashMap<Address, (u64, bool)>,
 }
 
 impl<'a> Sender<'a> {
     fn new(wallet: &'a Wallet) -> Self {
-        Sender {
-            wallet,
-            nonces: HashMap::new(),
-        }
-    }
-
-    async fn sign(
-        &mut self,
-        key: &SecretKey,
-        op: Operation,
-    ) -> Result<SignedOperation, WalletError> {
-        let address = key.public_key().address();
-        let (nonce, reveal) = match self.nonces.get(&address) {
-            Some(known) => *known,
-            None => {
-                let account = self.wallet.account(&address).await?;
-                (account.next_nonce, account.public_key.is_none())
-            }
-        };
-        self.nonces
-            .insert(address, (nonce.saturating_add(1), false));
-        Ok(key.sign_operation(&self.wallet.rollup, nonce, op, reveal))
+        Sender { wallet }
     }
 
     async fn send(
@@ -212,10 +186,20 @@ impl<'a> Sender<'a> {
         ops: Vec<(DemoAccount, Operation)>,
     ) -> Result<(), DemoError> {
         let fail = at(step);
-        let mut batch: Vec<SignedOperation> = Vec::new();
-        for (who, op) in ops {
-            let signed = self.sign(&who.secret_key(), op).await.map_err(&fail)?;
-            batch.push(signed);
+        let keys: Vec<SecretKey> = ops.iter().map(|(who, _)| who.secret_key()).collect();
+        let signed = self
+            .wallet
+            .sign_batch(
+                keys.iter()
+                    .zip(ops)
+                    .map(|(key, (_, op))| (key, op))
+                    .collect(),
+            )
+            .await
+            .map_err(&fail)?;
+        let mut batch: Vec<Signed> = Vec::new();
+        for one in signed {
+            batch.push(one);
             if !fits(&batch) {
                 let last = batch.pop();
                 let full = std::mem::take(&mut batch);
@@ -230,8 +214,9 @@ impl<'a> Sender<'a> {
     }
 }
 
-fn fits(ops: &[SignedOperation]) -> bool {
-    let Ok(operations) = List::new(ops.to_vec()) else {
+fn fits(ops: &[Signed]) -> bool {
+    let operations = ops.iter().map(|s| s.operation.clone()).collect();
+    let Ok(operations) = List::new(operations) else {
         return false;
     };
     ops.len() <= MAX_BATCH_OPERATIONS && Batch { operations }.to_bytes().len() <= MAX_BATCH_BYTES
@@ -504,7 +489,7 @@ async fn fund_and_open_tickets(
 async fn pay_first_ticket(sender: &mut Sender<'_>, project_id: ProjectId) -> Result<(), DemoError> {
     sender
         .send(
-            "paying the first ticket",
+            "raising the first invoice",
             vec![
                 (
                     TARMAC,
@@ -523,14 +508,21 @@ async fn pay_first_ticket(sender: &mut Sender<'_>, project_id: ProjectId) -> Res
                         amount: 250 * UNIT,
                     }),
                 ),
-                (
-                    INES,
-                    project(ProjectOperation::Approve {
-                        project: project_id,
-                        invoice: 0,
-                    }),
-                ),
             ],
+        )
+        .await?;
+    // An approval states the invoice's amount and beneficiary, so it is
+    // signed once the invoice is there.
+    sender
+        .send(
+            "paying the first ticket",
+            vec![(
+                INES,
+                project(ProjectOperation::Approve {
+                    project: project_id,
+                    invoice: 0,
+                }),
+            )],
         )
         .await
 }

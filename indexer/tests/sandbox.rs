@@ -20,9 +20,7 @@ use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::{
-    Address, AssetId, Holder, Operation, PledgeId, ProjectId, SignedOperation, TierId,
-};
+use pledgeroll_contracts::{Address, AssetId, Holder, Operation, PledgeId, ProjectId, TierId};
 use pledgeroll_indexer::rows::{InvoiceRow, LedgerRow, PledgeRow, TierRow};
 use pledgeroll_indexer::{start, verify, Backend, IndexerConfig, Mirror, RunningIndexer, Source};
 use pledgeroll_sandbox::{KernelSource, RunningSandbox, SandboxConfig};
@@ -519,108 +517,78 @@ async fn a_node_that_goes_away_is_waited_for() {
     sandbox.stop().await.expect("sandbox stops");
 }
 
-/// Signs operations for the bootstrap accounts, keeping their nonces.
-struct Signers {
-    keys: Vec<SecretKey>,
-    nonces: Vec<u64>,
-    revealed: Vec<bool>,
-}
-
-impl Signers {
-    async fn new(w: &Wallet) -> Self {
-        let keys: Vec<SecretKey> = pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS
-            .iter()
-            .map(|a| key(a.secret_key))
-            .collect();
-        let mut nonces = Vec::new();
-        let mut revealed = Vec::new();
-        for k in &keys {
-            let account = w.account(&k.public_key().address()).await.expect("account");
-            nonces.push(account.next_nonce);
-            revealed.push(account.public_key.is_some());
-        }
-        Signers {
-            keys,
-            nonces,
-            revealed,
-        }
-    }
-
-    fn sign(&mut self, w: &Wallet, i: usize, op: Operation) -> SignedOperation {
-        let signed = self.keys[i].sign_operation(&w.rollup, self.nonces[i], op, !self.revealed[i]);
-        self.nonces[i] += 1;
-        self.revealed[i] = true;
-        signed
-    }
-}
-
 /// Makes `levels` levels on a sandbox without a block timer, each with a
 /// few operations: a creator, patrons pledging and cancelling, tips and
 /// transfers, and now and then days passing.
 async fn build(net: &Net, levels: u32, seed: u64) {
     let w = &net.wallet;
-    let mut s = Signers::new(w).await;
+    let keys: Vec<SecretKey> = pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS
+        .iter()
+        .map(|a| key(a.secret_key))
+        .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let setup = vec![
-        s.sign(
-            w,
-            4,
-            Operation::SetProfile {
-                profile: Profile {
-                    name: text("Grace"),
-                    description: text("compilers"),
-                    links: List::default(),
+    let setup = w
+        .sign_batch(vec![
+            (
+                &keys[4],
+                Operation::SetProfile {
+                    profile: Profile {
+                        name: text("Grace"),
+                        description: text("compilers"),
+                        links: List::default(),
+                    },
                 },
-            },
-        ),
-        s.sign(
-            w,
-            4,
-            Operation::AddTier {
-                title: text("Daily"),
-                perks: text("updates"),
-                asset: TEZ,
-                amount_per_period: 1_000_000,
-                period: 86_400,
-                patron_limit: None,
-            },
-        ),
-    ];
+            ),
+            (
+                &keys[4],
+                Operation::AddTier {
+                    title: text("Daily"),
+                    perks: text("updates"),
+                    asset: TEZ,
+                    amount_per_period: 1_000_000,
+                    period: 86_400,
+                    patron_limit: None,
+                },
+            ),
+        ])
+        .await
+        .expect("signs");
     w.submit(setup, false).await.expect("injects");
     net.sandbox.sandbox().produce_level().await.expect("level");
     for n in 0..levels {
+        // Pledges are named among those that exist: a statement names the
+        // pledge's terms.
+        let pledges = w.counters().await.expect("counters").pledge;
         let mut ops = Vec::new();
         for _ in 0..4 {
             let i = rng.gen_range(0..4);
-            let other = s.keys[rng.gen_range(0..5)].public_key().address();
-            let op = match rng.gen_range(0..5) {
-                0 => Operation::Tip {
-                    to: Holder::Account(other),
-                    asset: TEZ,
-                    amount: rng.gen_range(1..1_000),
-                    memo: text("hi"),
-                },
-                1 => Operation::Transfer {
+            let other = keys[rng.gen_range(0..5)].public_key().address();
+            let some_pledge = (pledges > 0).then(|| PledgeId(rng.gen_range(0..pledges)));
+            let op = match (rng.gen_range(0..5), some_pledge) {
+                (1, _) => Operation::Transfer {
                     to: other,
                     asset: USD,
                     amount: rng.gen_range(1..1_000),
                 },
-                2 => Operation::Pledge {
+                (2, _) => Operation::Pledge {
                     tier: TierId(0),
                     amount: None,
                     end: None,
                     cap: None,
                 },
-                3 => Operation::CancelPledge {
-                    pledge: PledgeId(rng.gen_range(0..u64::from(n / 2 + 1))),
-                },
-                _ => Operation::PausePledge {
-                    pledge: PledgeId(rng.gen_range(0..u64::from(n / 2 + 1))),
+                (3, Some(pledge)) => Operation::CancelPledge { pledge },
+                (4, Some(pledge)) => Operation::PausePledge { pledge },
+                _ => Operation::Tip {
+                    to: Holder::Account(other),
+                    asset: TEZ,
+                    amount: rng.gen_range(1..1_000),
+                    memo: text("hi"),
                 },
             };
-            ops.push(s.sign(w, i, op));
+            ops.push((&keys[i], op));
         }
-        w.submit(ops, false).await.expect("injects");
+        let signed = w.sign_batch(ops).await.expect("signs");
+        w.submit(signed, false).await.expect("injects");
         if n % 50 == 49 {
             let _: serde_json::Value = w
                 .node

@@ -33,6 +33,10 @@ pub enum NoticeKind {
     DepositRefunded,
     /// A deposit that was not credited and whose ticket cannot be sent back.
     DepositDropped,
+    /// An operation of a batch signed by an account number the rollup has
+    /// not given: there is no account to hold its receipt, and it was
+    /// skipped.
+    UnknownSigner,
 }
 
 impl NoticeKind {
@@ -43,6 +47,7 @@ impl NoticeKind {
             NoticeKind::BatchDropped => 2,
             NoticeKind::DepositRefunded => 3,
             NoticeKind::DepositDropped => 4,
+            NoticeKind::UnknownSigner => 5,
         }
     }
 }
@@ -90,6 +95,7 @@ impl Decode for Notice {
             2 => NoticeKind::BatchDropped,
             3 => NoticeKind::DepositRefunded,
             4 => NoticeKind::DepositDropped,
+            5 => NoticeKind::UnknownSigner,
             tag => {
                 return Err(DecodeError::UnknownTag {
                     what: "notice kind",
@@ -109,7 +115,7 @@ impl Decode for Notice {
 /// canonical encoding.
 pub fn encode_list<T: Encode>(items: &[T]) -> Vec<u8> {
     let mut w = Writer::with_capacity(4 + items.len() * 64);
-    w.u32(u32::try_from(items.len()).unwrap_or(u32::MAX));
+    w.fixed_u32(u32::try_from(items.len()).unwrap_or(u32::MAX));
     for item in items {
         item.encode(&mut w);
     }
@@ -119,7 +125,7 @@ pub fn encode_list<T: Encode>(items: &[T]) -> Vec<u8> {
 /// Decodes a level list written by [`encode_list`].
 pub fn decode_list<T: Decode>(bytes: &[u8]) -> Result<Vec<T>, DecodeError> {
     let mut r = Reader::new(bytes);
-    let count = usize::try_from(r.u32("count")?).unwrap_or(usize::MAX);
+    let count = usize::try_from(r.fixed_u32("count")?).unwrap_or(usize::MAX);
     // Every item takes at least one byte: a count above what is left is
     // refused before allocating for it.
     if count > r.remaining() {
@@ -150,9 +156,9 @@ pub struct Progress {
 
 impl Encode for Progress {
     fn encode(&self, w: &mut Writer) {
-        w.u32(self.level);
-        w.u32(self.runs);
-        w.u32(self.next_message);
+        w.fixed_u32(self.level);
+        w.fixed_u32(self.runs);
+        w.fixed_u32(self.next_message);
         w.u8(u8::from(self.begun));
     }
 }
@@ -160,9 +166,9 @@ impl Encode for Progress {
 impl Decode for Progress {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Progress {
-            level: r.u32("progress level")?,
-            runs: r.u32("progress runs")?,
-            next_message: r.u32("progress next message")?,
+            level: r.fixed_u32("progress level")?,
+            runs: r.fixed_u32("progress runs")?,
+            next_message: r.fixed_u32("progress next message")?,
             begun: r.bool("progress begun")?,
         })
     }
@@ -227,7 +233,12 @@ impl LevelRecord {
                 error,
             }
         };
-        let number = u32::from_bytes(&number).map_err(decoded(paths::LEVEL_NUMBER))?;
+        let number = {
+            let mut r = Reader::new(&number);
+            r.fixed_u32("level number")
+                .and_then(|n| r.finish().map(|()| n))
+                .map_err(decoded(paths::LEVEL_NUMBER))?
+        };
         let events =
             decode_list(&part(paths::LEVEL_EVENTS)?).map_err(decoded(paths::LEVEL_EVENTS))?;
         let receipts =
@@ -293,12 +304,13 @@ mod tests {
             NoticeKind::BatchDropped,
             NoticeKind::DepositRefunded,
             NoticeKind::DepositDropped,
+            NoticeKind::UnknownSigner,
         ] {
             let n = Notice::new(3, kind, "why");
             assert_eq!(Notice::from_bytes(&n.to_bytes()), Ok(n));
         }
         let mut bytes = Notice::new(3, NoticeKind::Unrecognised, "x").to_bytes();
-        bytes[4] = 9;
+        bytes[1] = 9;
         assert!(Notice::from_bytes(&bytes).is_err());
     }
 

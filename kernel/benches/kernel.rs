@@ -42,6 +42,7 @@ fn prepared(patrons: usize) -> (Harness, Vec<SecretKey>) {
         (&creator, profile("Ada")),
         (&creator, tier(2_592_000, 2_592_000)),
     ]);
+    h.run();
     for chunk in keys.chunks(25) {
         let reveals: Vec<_> = chunk.iter().map(|k| h.sign(k, pledge(0))).collect();
         h.submit(&reveals);
@@ -51,11 +52,11 @@ fn prepared(patrons: usize) -> (Harness, Vec<SecretKey>) {
     (h, keys)
 }
 
-/// How many pledges from known accounts fit in one batch.
+/// How many pledges from known accounts fit in one batch (of the largest,
+/// by an account number of two bytes).
 fn pledges_per_batch() -> usize {
     let dummy = SignedOperation {
-        signer: Signer::Address(addr(&bootstrap2())),
-        nonce: 0,
+        signer: Signer::Index(16_383),
         operation: pledge(0),
         signature: Signature([0; 64]),
     };

@@ -265,17 +265,25 @@ impl Level {
                 return;
             }
         };
-        for op in batch.operations.items() {
+        for (n, op) in batch.operations.items().iter().enumerate() {
             if self.fault.is_some() {
                 return;
             }
-            self.budget
-                .charge(budget::operation_ticks(budget::signer_curve(op)));
             let before = self.pending.accesses();
             let result = self.protocol(host).apply(op);
             self.charge_accesses_since(before);
             match result {
-                Ok(applied) => {
+                Ok(None) => self.notices.push(Notice::new(
+                    id,
+                    NoticeKind::UnknownSigner,
+                    &format!(
+                        "operation {n} of the batch is signed by an account number the rollup \
+                         has not given; it was skipped"
+                    ),
+                )),
+                Ok(Some(applied)) => {
+                    self.budget
+                        .charge(budget::operation_ticks(applied.receipt.signer.curve()));
                     for w in &applied.withdrawals {
                         match outbox::withdrawal_message(w) {
                             Ok(m) => self.outbox.push(m),

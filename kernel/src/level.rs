@@ -32,7 +32,7 @@ impl StoredList {
             return Ok(Self::default());
         };
         let mut r = Reader::new(&bytes);
-        let count = r.u32("count").map_err(|error| RecordError::Decode {
+        let count = r.fixed_u32("count").map_err(|error| RecordError::Decode {
             part: path.to_string(),
             error,
         })?;
@@ -55,7 +55,7 @@ impl StoredList {
     pub fn with<T: Encode>(&self, more: &[T]) -> Vec<u8> {
         let more_count = u32::try_from(more.len()).unwrap_or(u32::MAX);
         let mut w = Writer::with_capacity(4 + self.items.len() + more.len() * 64);
-        w.u32(self.count.saturating_add(more_count));
+        w.fixed_u32(self.count.saturating_add(more_count));
         w.raw(&self.items);
         for item in more {
             item.encode(&mut w);

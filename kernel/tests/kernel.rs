@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use pledgeroll_contracts::operation::signed_bytes;
+use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::{Event, Holder, Outcome, SignedOperation, Signer};
 use pledgeroll_interface::{paths, NoticeKind};
 use pledgeroll_kernel::outbox::MAX_OUTBOX_PER_LEVEL;
@@ -94,8 +94,10 @@ fn deposits_the_protocol_cannot_hold_go_back_whole() {
 fn a_signed_pledge_applies_and_streams_one_level_later() {
     let mut h = Harness::new();
     let (creator, patron) = h.creator_and_patron(1_000);
+    // The pledge's level (the profile and tier came a level before: the
+    // pledge's statement names the tier).
     let record = h.record();
-    assert_eq!(record.receipts.len(), 3);
+    assert_eq!(record.receipts.len(), 1);
     assert!(record
         .events
         .iter()
@@ -123,11 +125,16 @@ fn a_pledge_without_funds_or_tier_fails_with_a_receipt() {
     let mut h = Harness::new();
     h.creator_and_patron(1_000);
     let broke = key(9);
+    // No statement names a tier that does not exist: the second is signed
+    // over other words.
     h.send(vec![(&broke, pledge(0)), (&broke, pledge(42))]);
     let (_, record) = h.run();
     assert_eq!(record.receipts.len(), 2);
     assert!(failed(&record.receipts[0].outcome).contains("cannot fund"));
-    assert!(failed(&record.receipts[1].outcome).contains("unknown tier 42"));
+    assert_eq!(
+        failed(&record.receipts[1].outcome),
+        "the operation names tier 42, which does not exist"
+    );
     assert_eq!(
         h.protocol()
             .pledge(pledgeroll_contracts::PledgeId(1))
@@ -273,13 +280,15 @@ fn a_batch_mixing_good_and_bad_operations_applies_the_good_ones() {
     let rollup = h.rollup();
     let good = h.sign(&alice, transfer(&bob, 10));
     let stolen_op = transfer(&addr(&mallory), 50);
-    let forged = SignedOperation {
-        signer: Signer::Address(addr(&alice)),
-        nonce: 1,
-        signature: mallory.sign(&signed_bytes(&rollup, 1, &stolen_op)),
-        operation: stolen_op,
+    let as_alice = Signer::Key(alice.public_key());
+    let alice_at = |h: &mut Harness, nonce: u64, op: &pledgeroll_contracts::Operation| {
+        Statement::new(h.protocol().store(), &rollup, &addr(&alice), nonce, op).unwrap()
     };
-    let stale = alice.sign_operation(&rollup, 0, transfer(&bob, 10), false);
+    let alice_next = alice_at(&mut h, 1, &stolen_op);
+    let forged = mallory.sign_operation(&alice_next, stolen_op, as_alice.clone());
+    let stale_op = transfer(&bob, 10);
+    let alice_first = alice_at(&mut h, 0, &stale_op);
+    let stale = alice.sign_operation(&alice_first, stale_op, as_alice);
     let broke = h.sign(&mallory, transfer(&bob, 5));
     let good_again = h.sign(&alice, transfer(&bob, 20));
     h.submit(&[good, forged, stale, broke, good_again]);
@@ -289,7 +298,7 @@ fn a_batch_mixing_good_and_bad_operations_applies_the_good_ones() {
     assert_eq!(outcomes.len(), 5);
     assert!(outcomes[0].is_applied());
     assert!(failed(outcomes[1]).contains("signature"));
-    assert!(failed(outcomes[2]).contains("wrong nonce"));
+    assert!(failed(outcomes[2]).contains("at the signer's next nonce, 1"));
     assert!(failed(outcomes[3]).contains("insufficient balance"));
     assert!(outcomes[4].is_applied());
     assert_eq!(h.balance(&bob), 30);
@@ -466,14 +475,16 @@ fn no_message_changes_an_account_without_its_signature_nor_the_kernel() {
             .unwrap(),
     );
     let theft = withdraw(900);
-    let next = h.protocol().account(&p).unwrap().next_nonce;
-    let forged = SignedOperation {
-        signer: Signer::Address(p),
-        nonce: next,
-        signature: mallory.sign(&signed_bytes(&rollup, next, &theft)),
-        operation: theft.clone(),
+    let account = h.protocol().account(&p).unwrap();
+    let as_patron = Signer::Index(account.index.unwrap());
+    let (here, there) = {
+        let state = h.protocol();
+        let at =
+            |rollup| Statement::new(state.store(), rollup, &p, account.next_nonce, &theft).unwrap();
+        (at(&rollup), at(&other))
     };
-    let elsewhere = patron.sign_operation(&other, next, theft.clone(), false);
+    let forged = mallory.sign_operation(&here, theft.clone(), as_patron.clone());
+    let elsewhere = patron.sign_operation(&there, theft.clone(), as_patron);
     let cancel = pledgeroll_contracts::Operation::CancelPledge {
         pledge: pledgeroll_contracts::PledgeId(0),
     };

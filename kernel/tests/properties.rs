@@ -14,8 +14,9 @@ use common::*;
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::text::{self, Field};
-use pledgeroll_contracts::{AssetId, Event, Holder, Operation, PledgeId, FINE_PER_UNIT};
+use pledgeroll_contracts::{AssetId, Event, Holder, Operation, PledgeId, Signer, FINE_PER_UNIT};
 use proptest::prelude::*;
 use tezos_data_encoding::enc::BinWriter;
 use tezos_smart_rollup_encoding::michelson::{MichelsonContract, MichelsonPair};
@@ -192,6 +193,7 @@ impl World {
             (&creator, tier(2_592_000, 2_592_000)),
             (&creator, tier(259_200, 86_400)),
         ]);
+        w.level();
         let (p0, p1) = (w.keys[0].clone(), w.keys[1].clone());
         w.h.send(vec![(&p0, pledge(0)), (&p1, pledge(0))]);
         w.level();
@@ -234,12 +236,16 @@ impl World {
 
     /// A valid batch frame, signed with a nonce far ahead of the account's
     /// so that no mutation of it can take an account's next nonce.
-    fn batch_frame(&self) -> Vec<u8> {
+    fn batch_frame(&mut self) -> Vec<u8> {
+        let rollup = self.h.rollup();
+        let from = addr(&self.keys[0]);
+        let transfer = transfer(&addr(&self.keys[1]), 3);
+        let p = self.h.protocol();
+        let statement = Statement::new(p.store(), &rollup, &from, 1_000_000, &transfer).unwrap();
         let op = self.keys[0].sign_operation(
-            &self.h.rollup(),
-            1_000_000,
-            transfer(&addr(&self.keys[1]), 3),
-            true,
+            &statement,
+            transfer,
+            Signer::Key(self.keys[0].public_key()),
         );
         let mut frame = vec![0];
         frame.extend_from_slice(&self.h.rollup().0);

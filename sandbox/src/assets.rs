@@ -29,7 +29,8 @@ pub struct SandboxAsset {
     pub asset_id: u32,
 }
 
-/// The tez ticket: `(0, None)` from the tez ticketer, in mutez.
+/// The tez ticket: `(0, Some "tez:6")` from the tez ticketer, in mutez;
+/// its metadata declares the unit statements show.
 pub const TEZ: SandboxAsset = SandboxAsset {
     name: "tez",
     symbol: "XTZ",
@@ -37,12 +38,13 @@ pub const TEZ: SandboxAsset = SandboxAsset {
     ticketer_seed: "pledgeroll-sandbox:tez-ticketer",
     ticketer: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g",
     token_id: 0,
-    metadata: None,
+    metadata: Some(b"tez:6"),
     bootstrap_amount: 10_000_000_000,
     asset_id: 0,
 };
 
-/// The sandbox stablecoin: `(0, None)` from the stablecoin ticketer.
+/// The sandbox stablecoin: `(0, Some "usd:6")` from the stablecoin
+/// ticketer.
 pub const USD: SandboxAsset = SandboxAsset {
     name: "usd",
     symbol: "sUSD",
@@ -50,7 +52,7 @@ pub const USD: SandboxAsset = SandboxAsset {
     ticketer_seed: "pledgeroll-sandbox:usd-ticketer",
     ticketer: "KT1U52yeUwy8kHzFcQm8yLMiqrzyDg3Pswif",
     token_id: 0,
-    metadata: None,
+    metadata: Some(b"usd:6"),
     bootstrap_amount: 10_000_000_000,
     asset_id: 1,
 };

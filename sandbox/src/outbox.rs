@@ -260,7 +260,7 @@ mod tests {
     use tezos_smart_rollup_encoding::outbox::{OutboxMessage, OutboxMessageTransaction};
 
     fn message(destination: &str, entrypoint: &str, amount: u64) -> Vec<u8> {
-        let ticket = crate::inbox::ticket(TEZ.ticketer_hash(), 0, None, amount).unwrap();
+        let ticket = crate::inbox::ticket(TEZ.ticketer_hash(), 0, TEZ.metadata, amount).unwrap();
         let m: OutboxMessage<FA2_1Ticket> = OutboxMessage::AtomicTransactionBatch(
             vec![OutboxMessageTransaction {
                 parameters: ticket,
@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(txs[0].entrypoint, "default");
         let t = txs[0].ticket().unwrap();
         assert_eq!(t.ticketer, TEZ.ticketer);
-        assert_eq!((t.token_id, t.metadata.clone(), t.amount), (0, None, 250));
+        assert_eq!((t.token_id, t.metadata.clone(), t.amount), (0, TEZ.metadata.map(<[u8]>::to_vec), 250));
         assert_eq!(
             txs[0].to_json()["parameters"]["args"][1]["args"][1]["int"],
             "250"

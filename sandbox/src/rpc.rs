@@ -492,6 +492,7 @@ async fn sandbox_info(State(s): State<Sandbox>) -> RpcResult<Json<Value>> {
         "assets": ASSETS.iter().map(|a| json!({
             "name": a.name, "symbol": a.symbol, "decimals": a.decimals,
             "ticketer": a.ticketer, "token_id": a.token_id, "asset_id": a.asset_id,
+            "metadata": a.metadata.map(hex::encode),
         })).collect::<Vec<_>>(),
         "bootstrap_accounts": BOOTSTRAP_ACCOUNTS.iter().map(|a| json!({
             "name": a.name, "address": a.address, "public_key": a.public_key, "secret_key": a.secret_key,

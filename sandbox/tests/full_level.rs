@@ -1,4 +1,4 @@
-//! A full inbox level, 100 messages of 32 signed transfers, run by
+//! A full inbox level, 72 messages of 45 signed transfers, run by
 //! `kernel.wasm` under the PVM's tick limit: the kernel spreads it over
 //! several runs and every operation gets its receipt.
 
@@ -10,11 +10,8 @@ use std::collections::BTreeMap;
 
 use common::*;
 use pledgeroll_contracts::crypto::Curve;
-use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::{
-    Address, AssetId, Holder, MemoryStore, Operation, Protocol, Receipt, RollupAddress,
-    SignedOperation, Store,
-};
+use pledgeroll_contracts::signing::{SecretKey, Signed};
+use pledgeroll_contracts::{Address, AssetId, Holder, Operation, Receipt};
 use pledgeroll_interface::record::decode_list;
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::assets::TEZ;
@@ -60,23 +57,10 @@ fn durable(rollup: &Rollup, path: &str) -> Option<Vec<u8>> {
     rollup.durable().value(&key).map(|v| v.to_vec())
 }
 
-/// The protocol's state at the head.
-fn protocol(rollup: &Rollup) -> Protocol<MemoryStore> {
-    let mut store = MemoryStore::new();
-    for (key, value) in rollup.durable().values() {
-        if let Some(k) = key.strip_prefix("/pledgeroll/state") {
-            store.write(k, &value).expect("memory store");
-        }
-    }
-    let address: RollupAddress = rollup.address().parse().expect("an sr1 address");
-    Protocol::new(store, address)
-}
-
 /// Funds the fresh senders and lets every sender reveal its key, so that
 /// each transfer of the full level takes the same bytes; then queues the
 /// full level and produces it. Returns its transfers and its block.
-fn full_level(rollup: &mut Rollup) -> (Vec<SignedOperation>, BlockRecord) {
-    let address: RollupAddress = rollup.address().parse().expect("an sr1 address");
+fn full_level(rollup: &mut Rollup) -> (Vec<Signed>, BlockRecord) {
     let keys = senders();
     for k in keys.iter().skip(BOOTSTRAP_ACCOUNTS.len()) {
         rollup
@@ -90,26 +74,25 @@ fn full_level(rollup: &mut Rollup) -> (Vec<SignedOperation>, BlockRecord) {
         asset: AssetId(TEZ.asset_id),
         amount,
     };
-    let reveals: Vec<SignedOperation> = keys
-        .iter()
-        .map(|k| k.sign_operation(&address, 0, transfer(sink, 1), true))
-        .collect();
+    let pack = |signed: &[Signed]| pack(&operations(signed));
+    let reveals = sign_on(
+        rollup,
+        keys.iter().map(|k| (k, transfer(sink, 1))).collect(),
+    );
     rollup.inject(&pack(&reveals)).expect("injected");
     rollup.produce_level().expect("a level");
 
     let to = receivers();
-    let mut nonces = vec![1u64; keys.len()];
-    let ops: Vec<SignedOperation> = (0..FULL_LEVEL)
+    let transfers = (0..FULL_LEVEL)
         .map(|i| {
-            let who = i % keys.len();
-            let nonce = nonces[who];
-            nonces[who] += 1;
             let amount = u64::try_from(i % 3).expect("small") + 1;
-            keys[who].sign_operation(&address, nonce, transfer(to[i % to.len()], amount), false)
+            (&keys[i % keys.len()], transfer(to[i % to.len()], amount))
         })
         .collect();
+    let ops = sign_on(rollup, transfers);
     let messages = pack(&ops);
-    assert_eq!(messages.len(), 100, "32 transfers fill a message");
+    // A transfer by account number is 90 bytes: 45 fill a message.
+    assert_eq!(messages.len(), 72, "45 transfers fill a message");
     rollup.inject(&messages).expect("injected");
     let block = rollup.produce_level().expect("a level");
     (ops, block)
@@ -136,7 +119,7 @@ fn a_full_level_takes_several_kernel_runs_and_every_operation_its_receipt() {
             .expect("receipts decode");
     assert_eq!(receipts.len(), FULL_LEVEL);
     let hashes: Vec<[u8; 32]> = receipts.iter().map(|r| r.hash).collect();
-    let expected: Vec<[u8; 32]> = ops.iter().map(SignedOperation::hash).collect();
+    let expected: Vec<[u8; 32]> = ops.iter().map(Signed::hash).collect();
     assert_eq!(hashes, expected, "one receipt per operation, in order");
     assert!(receipts.iter().all(|r| r.outcome.is_applied()));
     assert_eq!(
@@ -148,11 +131,11 @@ fn a_full_level_takes_several_kernel_runs_and_every_operation_its_receipt() {
 
     let mut expected_balances: BTreeMap<Address, u128> = BTreeMap::new();
     for op in &ops {
-        if let Operation::Transfer { to, amount, .. } = op.operation {
+        if let Operation::Transfer { to, amount, .. } = op.operation.operation {
             *expected_balances.entry(to).or_default() += u128::from(amount);
         }
     }
-    let state = protocol(&rollup);
+    let state = protocol_of(&rollup);
     for (to, amount) in expected_balances {
         assert_eq!(
             state

@@ -9,7 +9,8 @@ mod common;
 use common::*;
 use futures_util::StreamExt;
 use pledgeroll_contracts::encoding::Text;
-use pledgeroll_contracts::{AssetId, Contract, Outcome, Receipt};
+use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::{AssetId, Contract, Operation, Outcome, Receipt};
 use pledgeroll_interface::record::decode_list;
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::assets::{TEZ, USD};
@@ -26,15 +27,13 @@ async fn receipts(api: &Api, block: &str) -> Vec<Receipt> {
 #[tokio::test]
 async fn a_signed_pledge_is_applied_a_level_later() {
     let (_dir, api, running) = wasm_sandbox().await;
-    let rollup = api.rollup().await;
     let (creator, patron) = (bootstrap(1), bootstrap(2));
-    let setup = batch(
-        &rollup,
-        vec![
-            (&creator, 0, profile("Ada")),
-            (&creator, 1, tier(2_592_000, 2_592_000)),
-        ],
-    );
+    let setup = api
+        .batch(vec![
+            (&creator, profile("Ada")),
+            (&creator, tier(2_592_000, 2_592_000)),
+        ])
+        .await;
     let ids = api.inject(&[setup]).await;
     let status = api
         .get(
@@ -53,9 +52,8 @@ async fn a_signed_pledge_is_applied_a_level_later() {
 
     let pledge_key = "/pledgeroll/state/pledges/0";
     let before = api.durable("head", pledge_key).await;
-    let ids = api
-        .inject(&[batch(&rollup, vec![(&patron, 0, pledge(0))])])
-        .await;
+    let pledge_batch = api.batch(vec![(&patron, pledge(0))]).await;
+    let ids = api.inject(std::slice::from_ref(&pledge_batch)).await;
     let pledged = api.produce().await;
     assert_eq!(pledged, level + 1);
     let status = api
@@ -96,9 +94,9 @@ async fn a_signed_pledge_is_applied_a_level_later() {
         .await;
     assert_eq!(earlier, None);
 
-    // The same operation again reuses a spent nonce: a failed receipt.
-    api.inject(&[batch(&rollup, vec![(&patron, 0, pledge(0))])])
-        .await;
+    // The same signed operation again is signed for a spent nonce: a
+    // failed receipt.
+    api.inject(&[pledge_batch]).await;
     api.produce().await;
     let replay = receipts(&api, "head").await;
     assert!(matches!(replay[0].outcome, Outcome::Failed { .. }));
@@ -108,7 +106,6 @@ async fn a_signed_pledge_is_applied_a_level_later() {
 #[tokio::test]
 async fn deposits_and_withdrawals_round_trip_through_layer1() {
     let (_dir, api, running) = wasm_sandbox().await;
-    let rollup = api.rollup().await;
     let alice = key(11);
     let address = alice.public_key().address().to_string();
     api.post(
@@ -138,11 +135,8 @@ async fn deposits_and_withdrawals_round_trip_through_layer1() {
     };
     let to_vault = withdraw(vault.parse().expect("a KT1"));
     let to_tz1 = withdraw(Contract::Implicit(alice.public_key().address()));
-    api.inject(&[batch(
-        &rollup,
-        vec![(&alice, 0, to_tz1), (&alice, 1, to_vault)],
-    )])
-    .await;
+    api.inject(&[api.batch(vec![(&alice, to_tz1), (&alice, to_vault)]).await])
+        .await;
     let level = api.produce().await;
     let outcomes = receipts(&api, "head").await;
     assert!(
@@ -176,7 +170,7 @@ async fn deposits_and_withdrawals_round_trip_through_layer1() {
     assert_eq!(
         l1,
         json!([{
-            "holder": vault, "ticketer": TEZ.ticketer, "token_id": 0, "metadata": null,
+            "holder": vault, "ticketer": TEZ.ticketer, "token_id": 0, "metadata": hex::encode(b"tez:6"),
             "asset": "tez", "amount": "1250000",
         }])
     );
@@ -209,20 +203,18 @@ async fn deposits_and_withdrawals_round_trip_through_layer1() {
 #[tokio::test]
 async fn advancing_time_moves_stream_balances() {
     let (_dir, api, running) = wasm_sandbox().await;
-    let rollup = api.rollup().await;
     let (creator, patron) = (bootstrap(1), bootstrap(2));
     // One mutez a second.
-    api.inject(&[
-        batch(
-            &rollup,
-            vec![
-                (&creator, 0, profile("Ada")),
-                (&creator, 1, tier(86_400, 86_400)),
-            ],
-        ),
-        batch(&rollup, vec![(&patron, 0, pledge(0))]),
-    ])
-    .await;
+    api.inject(&[api
+        .batch(vec![
+            (&creator, profile("Ada")),
+            (&creator, tier(86_400, 86_400)),
+        ])
+        .await])
+        .await;
+    api.produce().await;
+    api.inject(&[api.batch(vec![(&patron, pledge(0))]).await])
+        .await;
     let pledged = api.produce().await;
     let start = api
         .balance(&pledged.to_string(), &creator, TEZ.asset_id)
@@ -261,8 +253,7 @@ async fn a_restarted_sandbox_reads_the_same_state_hash() {
         .await
         .expect("starts");
     let api = Api::new(&running.url());
-    let rollup = api.rollup().await;
-    api.inject(&[batch(&rollup, vec![(&bootstrap(3), 0, profile("Bo"))])])
+    api.inject(&[api.batch(vec![(&bootstrap(3), profile("Bo"))]).await])
         .await;
     let level = api.produce().await;
     let hash = api.state_hash("head").await;
@@ -281,7 +272,7 @@ async fn a_restarted_sandbox_reads_the_same_state_hash() {
         block_hash
     );
     // It goes on from there: nonce 1 is the next one.
-    api.inject(&[batch(&rollup, vec![(&bootstrap(3), 1, profile("Bob"))])])
+    api.inject(&[api.batch(vec![(&bootstrap(3), profile("Bob"))]).await])
         .await;
     api.produce().await;
     assert!(receipts(&api, "head").await[0].outcome.is_applied());
@@ -295,26 +286,29 @@ async fn wasm_and_native_modes_agree_on_state_hashes() {
     let rollup = wasm.rollup().await;
     assert_eq!(native.rollup().await, rollup);
     let (creator, patron, other) = (bootstrap(1), bootstrap(2), key(7));
-    let rounds = vec![
-        vec![batch(
-            &rollup,
-            vec![
-                (&creator, 0, profile("Ada")),
-                (&creator, 1, tier(1_000, 60)),
-            ],
-        )],
-        vec![
-            batch(&rollup, vec![(&patron, 0, pledge(0))]),
-            vec![0xde, 0xad],
-        ],
-        vec![],
-        vec![batch(&rollup, vec![(&other, 0, pledge(0))])],
+    // Each round's operations, signed over the wasm sandbox's state (the
+    // native one holds the same, as checked after every round), and raw
+    // messages beside them.
+    type Round<'a> = (Vec<(&'a SecretKey, Operation)>, Vec<Vec<u8>>);
+    let rounds: Vec<Round> = vec![
+        (
+            vec![(&creator, profile("Ada")), (&creator, tier(1_000, 60))],
+            vec![],
+        ),
+        (vec![(&patron, pledge(0))], vec![vec![0xde, 0xad]]),
+        (vec![], vec![]),
+        (vec![(&other, pledge(0))], vec![]),
     ];
     assert_eq!(
         wasm.state_hash("head").await,
         native.state_hash("head").await
     );
-    for round in rounds {
+    for (ops, raw) in rounds {
+        let mut round = Vec::new();
+        if !ops.is_empty() {
+            round.push(wasm.batch(ops).await);
+        }
+        round.extend(raw);
         for api in [&wasm, &native] {
             if !round.is_empty() {
                 api.inject(&round).await;
@@ -512,8 +506,7 @@ async fn monitor_blocks_streams_each_new_block() {
 #[tokio::test]
 async fn a_reorganisation_replaces_levels_with_new_hashes() {
     let (_dir, api, running) = sandbox(KernelSource::Native).await;
-    let rollup = api.rollup().await;
-    api.inject(&[batch(&rollup, vec![(&bootstrap(4), 0, profile("Cy"))])])
+    api.inject(&[api.batch(vec![(&bootstrap(4), profile("Cy"))]).await])
         .await;
     for _ in 0..3 {
         api.produce().await;

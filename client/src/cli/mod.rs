@@ -104,27 +104,31 @@ pub enum Command {
     /// Project escrows: create, fund, tickets, invoices, approvals, refunds.
     #[command(subcommand)]
     Project(project::ProjectCommand),
-    /// Sign an operation offline (from `--dry-run` output) without sending it.
+    /// Sign a statement offline (`bytes_to_sign` from `--dry-run`), showing
+    /// its words first; prints the signature.
     Sign {
         /// The signing key's name.
         #[arg(long = "as")]
         signer: String,
-        /// The operation, hex (as printed by `--dry-run`).
-        operation: String,
-        /// The account's next nonce.
-        #[arg(long)]
-        nonce: u64,
-        /// The rollup's address (sr1…).
-        #[arg(long)]
-        rollup: String,
-        /// Carry the public key (the account's first operation).
-        #[arg(long)]
-        reveal: bool,
+        /// The bytes to sign, hex: a packed Michelson string.
+        bytes: String,
     },
-    /// Send a signed operation (from `pledgeroll sign`).
+    /// Send an operation signed elsewhere: a whole signed operation (hex),
+    /// or `--unsigned` (from `--dry-run`) with `--signature`.
     Submit {
         /// The signed operation, hex.
-        signed: String,
+        #[arg(required_unless_present = "unsigned", conflicts_with = "unsigned")]
+        signed: Option<String>,
+        /// The unsigned operation, hex (`unsigned` from `--dry-run`).
+        #[arg(long, requires = "signature")]
+        unsigned: Option<String>,
+        /// Its signature (`edsig…`, `spsig1…`, `p2sig…` or `sig…`).
+        #[arg(long, requires = "unsigned")]
+        signature: Option<String>,
+        /// The signer's public key, to send the operation revealing it
+        /// (an account's first operation).
+        #[arg(long, requires = "unsigned")]
+        public_key: Option<String>,
         /// Do not wait for the receipt.
         #[arg(long)]
         no_wait: bool,
@@ -166,14 +170,25 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Creator(c) => creator::run(&ctx, c).await,
         Command::Pledge(p) => pledge::run(&ctx, p).await,
         Command::Project(p) => project::run(&ctx, p).await,
-        Command::Sign {
-            signer,
-            operation,
-            nonce,
-            rollup,
-            reveal,
-        } => send::sign(&ctx, &signer, &operation, nonce, &rollup, reveal),
-        Command::Submit { signed, no_wait } => send::submit(&ctx, &signed, no_wait).await,
+        Command::Sign { signer, bytes } => send::sign(&ctx, &signer, &bytes),
+        Command::Submit {
+            signed,
+            unsigned,
+            signature,
+            public_key,
+            no_wait,
+        } => {
+            let from = match (signed, unsigned, signature) {
+                (Some(signed), _, _) => send::Elsewhere::Signed(signed),
+                (None, Some(unsigned), Some(signature)) => send::Elsewhere::Unsigned {
+                    unsigned,
+                    signature,
+                    public_key,
+                },
+                _ => anyhow::bail!("give a signed operation, or --unsigned with --signature"),
+            };
+            send::submit(&ctx, from, no_wait).await
+        }
         Command::Sandbox(s) => sandbox::run(&ctx, s).await,
     }
 }

@@ -1,6 +1,6 @@
 //! A small world for protocol tests: a memory store, a few funded signers,
 //! and helpers that sign with the right nonce.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // shared by several test binaries, each using a part
 
 use pledgeroll_contracts::asset::Ticket;
 use pledgeroll_contracts::crypto::{Contract, Curve};
@@ -8,9 +8,10 @@ use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::event::Outcome;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::statement::StatementError;
 use pledgeroll_contracts::{
-    Address, Applied, AssetId, Holder, MemoryStore, Operation, Protocol, RollupAddress, TierId,
-    FINE_PER_UNIT,
+    Address, Applied, AssetId, Holder, MemoryStore, Operation, Protocol, RollupAddress,
+    SignedOperation, Signer, TierId, FINE_PER_UNIT,
 };
 
 pub const ROLLUP: RollupAddress = RollupAddress([0x5a; 20]);
@@ -18,11 +19,12 @@ pub use pledgeroll_contracts::units::DAY;
 pub const MONTH: u32 = pledgeroll_contracts::units::MONTH as u32;
 pub const START: i64 = 1_700_000_000;
 
+/// Tez, declaring its unit: amounts read `5 tez`.
 pub fn tez_ticket() -> Ticket {
     Ticket {
         ticketer: Contract::Originated([0x11; 20]),
         token_id: 0,
-        metadata: None,
+        metadata: Some(b"tez:6".to_vec()),
     }
 }
 
@@ -70,13 +72,30 @@ impl World {
         Holder::Account(self.addr(i))
     }
 
-    /// Signs and applies `op` as account `i` with its next nonce.
+    /// Signs and applies `op` as account `i` would send it next. An
+    /// operation naming a record that does not exist has no statement to
+    /// sign: it goes with a signature over other words, for the protocol
+    /// to refuse.
     pub fn op(&mut self, i: usize, op: Operation) -> Applied {
-        let a = self.addr(i);
-        let account = self.p.account(&a).expect("read");
-        let reveal = account.public_key.is_none();
-        let signed = self.keys[i].sign_operation(&ROLLUP, account.next_nonce, op, reveal);
-        self.p.apply(&signed).expect("no fault")
+        let signed = match self.keys[i].sign_next(self.p.store(), &ROLLUP, op.clone()) {
+            Ok(signed) => signed,
+            Err(StatementError::Unknown(_)) => {
+                let account = self.p.account(&self.addr(i)).expect("read");
+                SignedOperation {
+                    signer: match account.index {
+                        Some(n) => Signer::Index(n),
+                        None => Signer::Key(self.keys[i].public_key()),
+                    },
+                    operation: op,
+                    signature: self.keys[i].sign(b"no statement"),
+                }
+            }
+            Err(e) => panic!("{e}"),
+        };
+        self.p
+            .apply(&signed)
+            .expect("no fault")
+            .expect("a known signer")
     }
 
     /// Applies `op` and asserts it applied.

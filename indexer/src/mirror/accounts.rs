@@ -9,7 +9,7 @@ use super::batch::{asset_key, Batch};
 use super::ledger::{Counter, Movement};
 use super::prefetch::Keys;
 use super::Projection;
-use crate::error::IndexError;
+use crate::error::{int, IndexError};
 use crate::rows::{
     address_text, fine, holder_project, holder_text, AccountRow, AssetRow, BalanceRow, EventRow,
 };
@@ -89,7 +89,9 @@ impl Projection for Accounts {
             Event::AccountRevealed {
                 account,
                 public_key,
+                index,
             } => {
+                let index = int(*index, "account number")?;
                 let row = b
                     .accounts
                     .entry(&(address_text(account),), &mut b.undo, || {
@@ -97,6 +99,7 @@ impl Projection for Accounts {
                     });
                 row.public_key = Some(public_key.to_string());
                 row.revealed_level = Some(level);
+                row.account_index = Some(index);
             }
             Event::AssetRegistered { asset, ticket } => {
                 let row = AssetRow {
@@ -179,6 +182,7 @@ fn new_account(address: &Address, level: i64) -> AccountRow {
         address: address_text(address),
         public_key: None,
         revealed_level: None,
+        account_index: None,
         first_level: level,
     }
 }

@@ -21,6 +21,8 @@ table! {
         public_key: Option<String>,
         /// The level that revealed it.
         revealed_level: Option<i64>,
+        /// The number the rollup gave it when its key was revealed.
+        account_index: Option<i64>,
         /// The level it first appeared at.
         first_level: i64,
     }

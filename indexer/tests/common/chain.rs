@@ -13,9 +13,10 @@ use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::statement::StatementError;
 use pledgeroll_contracts::{
     Address, AssetId, Event, Holder, MemoryStore, Operation, Outcome, PledgeId, ProjectId,
-    Protocol, Receipt, RollupAddress, TierId,
+    Protocol, Receipt, RollupAddress, SignedOperation, Signer, TierId,
 };
 use pledgeroll_indexer::LevelData;
 use pledgeroll_interface::LevelRecord;
@@ -134,14 +135,8 @@ impl Script {
         }
         let mut receipts = Vec::new();
         for (key, op) in ops {
-            let account = p.account(&key.public_key().address()).expect("read");
-            let signed = key.sign_operation(
-                &ROLLUP,
-                account.next_nonce,
-                op.clone(),
-                account.public_key.is_none(),
-            );
-            let applied = p.apply(&signed).expect("no fault");
+            let signed = sign(&p, key, op.clone());
+            let applied = p.apply(&signed).expect("no fault").expect("a known signer");
             if let Outcome::Failed { reason } = &applied.receipt.outcome {
                 panic!("{op:?} failed: {reason:?}");
             }
@@ -259,15 +254,8 @@ impl Chain {
                     }
                 }
                 Step::Op(i, op) => {
-                    let a = self.addr(i);
-                    let account = p.account(&a).expect("read");
-                    let signed = self.keys[i].sign_operation(
-                        &ROLLUP,
-                        account.next_nonce,
-                        op,
-                        account.public_key.is_none(),
-                    );
-                    let applied = p.apply(&signed).expect("no fault");
+                    let signed = sign(&p, &self.keys[i], op);
+                    let applied = p.apply(&signed).expect("no fault").expect("a known signer");
                     events.extend(applied.events);
                     receipts.push(applied.receipt);
                 }
@@ -491,4 +479,24 @@ impl Chain {
 enum Step {
     Deposit(Address, u8, u64),
     Op(usize, Operation),
+}
+
+/// `op` signed as `key`'s account would send it next; an operation naming
+/// a record that does not exist has no statement, and goes with a
+/// signature over other words for the protocol to refuse.
+fn sign(p: &Protocol<MemoryStore>, key: &SecretKey, op: Operation) -> SignedOperation {
+    match key.sign_next(p.store(), &ROLLUP, op.clone()) {
+        Ok(signed) => signed,
+        Err(StatementError::Unknown(_)) => {
+            let account = p.account(&key.public_key().address()).expect("read");
+            SignedOperation {
+                signer: account
+                    .index
+                    .map_or_else(|| Signer::Key(key.public_key()), Signer::Index),
+                operation: op,
+                signature: key.sign(b"no statement"),
+            }
+        }
+        Err(e) => panic!("{e}"),
+    }
 }

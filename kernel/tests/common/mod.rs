@@ -10,9 +10,10 @@ use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::operation::{MAX_BATCH_BYTES, MAX_BATCH_OPERATIONS};
 use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::{
     Address, AssetId, Batch, Contract, Encode, Holder, Operation, Protocol, RollupAddress,
-    SignedOperation, TierId,
+    SignedOperation, Signer, TierId,
 };
 use pledgeroll_interface::LevelRecord;
 use pledgeroll_kernel::durable::Pending;
@@ -163,11 +164,14 @@ impl NomReader for Raw {
 
 impl Michelson for Raw {}
 
-/// The rollup under test, with a record of the nonces its test accounts used.
+/// The rollup under test, with the operations its test accounts signed
+/// since the last level ran.
 pub struct Harness {
     /// The host.
     pub host: MockHost,
-    nonces: HashMap<Address, u64>,
+    pending: HashMap<Address, u64>,
+    /// The id of every operation signed, by its bytes.
+    ids: HashMap<Vec<u8>, [u8; 32]>,
     /// Writes of queries, which write nothing.
     scratch: Pending,
 }
@@ -185,7 +189,8 @@ impl Harness {
         let address = SmartRollupAddress::from_b58check(ROLLUP).unwrap();
         let mut h = Harness {
             host: MockHost::with_address(&address),
-            nonces: HashMap::new(),
+            pending: HashMap::new(),
+            ids: HashMap::new(),
             scratch: Pending::default(),
         };
         h.run();
@@ -211,14 +216,41 @@ impl Harness {
         ));
     }
 
-    /// Signs `op` with `key` at the account's next nonce, revealing the key
-    /// on the account's first operation.
+    /// Signs `op` with `key` as its account would send it next, counting
+    /// what it signed since the last level ran: by key until a level
+    /// revealed it, by number after. An operation naming a record that does
+    /// not exist (yet) has no statement: it is signed over other words, for
+    /// the kernel to refuse.
     pub fn sign(&mut self, key: &SecretKey, op: Operation) -> SignedOperation {
+        let address = addr(key);
+        let pending = self.pending.get(&address).copied().unwrap_or(0);
         let rollup = self.rollup();
-        let nonce = self.nonces.entry(addr(key)).or_insert(0);
-        let signed = key.sign_operation(&rollup, *nonce, op, *nonce == 0);
-        *nonce += 1;
+        let p = self.protocol();
+        let account = p.account(&address).unwrap();
+        let nonce = account.next_nonce + pending;
+        let statement = Statement::new(p.store(), &rollup, &address, nonce, &op);
+        let signer = account
+            .index
+            .map_or_else(|| Signer::Key(key.public_key()), Signer::Index);
+        let signed = match statement {
+            Ok(statement) => {
+                *self.pending.entry(address).or_insert(0) += 1;
+                key.sign_operation(&statement, op, signer)
+            }
+            Err(_) => SignedOperation {
+                signer,
+                operation: op,
+                signature: key.sign(b"no statement"),
+            },
+        };
+        self.ids
+            .insert(signed.to_bytes(), signed.hash(&address, nonce));
         signed
+    }
+
+    /// The id the receipt of `op`, signed by [`Harness::sign`], carries.
+    pub fn id(&self, op: &SignedOperation) -> [u8; 32] {
+        self.ids[&op.to_bytes()]
     }
 
     /// The bytes of a batch of `ops`.
@@ -286,6 +318,7 @@ impl Harness {
     /// and how many times the kernel ran in the level.
     pub fn run_counted(&mut self) -> ((u32, LevelRecord), u32) {
         RUNS.with(|r| r.set(0));
+        self.pending.clear();
         let level = self.host.run_level(counted_run);
         ((level, self.record()), RUNS.with(Cell::get))
     }
@@ -345,6 +378,7 @@ impl Harness {
             (&creator, profile("Ada")),
             (&creator, tier(2_592_000, 2_592_000)),
         ]);
+        self.run();
         self.send(vec![(&patron, pledge(0))]);
         let (_, record) = self.run();
         assert!(record.receipts.iter().all(|r| r.outcome.is_applied()));

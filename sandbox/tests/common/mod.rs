@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use pledgeroll_contracts::encoding::List;
-use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::signing::{sign_batch, SecretKey, Signed};
 use pledgeroll_contracts::{
     AssetId, Batch, Encode, Holder, MemoryStore, Operation, Protocol, RollupAddress,
     SignedOperation, Store, TierId,
 };
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
-use pledgeroll_sandbox::{start, KernelSource, RunningSandbox, SandboxConfig};
+use pledgeroll_sandbox::{start, KernelSource, Rollup, RunningSandbox, SandboxConfig};
 use serde_json::Value;
 
 /// The workspace root.
@@ -282,6 +282,15 @@ impl Api {
             .expect("the protocol reads its state")
     }
 
+    /// The bytes of a batch of `ops`, each signed as its key's account
+    /// would send it next at the head.
+    pub async fn batch(&self, ops: Vec<(&SecretKey, Operation)>) -> Vec<u8> {
+        let protocol = self.protocol("head").await;
+        let signed = sign_batch(protocol.store(), protocol.rollup(), ops)
+            .expect("the operations name records that exist");
+        batch_bytes(&operations(&signed))
+    }
+
     /// Injects batches through the batcher; returns the message ids.
     pub async fn inject(&self, batches: &[Vec<u8>]) -> Vec<String> {
         let hexes: Vec<String> = batches.iter().map(hex::encode).collect();
@@ -313,13 +322,28 @@ pub fn key(n: u8) -> SecretKey {
     SecretKey::from_bytes(pledgeroll_contracts::crypto::Curve::Ed25519, [n; 32]).expect("a key")
 }
 
-/// The bytes of a batch of `ops`, each signed by its key at its nonce.
-pub fn batch(rollup: &RollupAddress, ops: Vec<(&SecretKey, u64, Operation)>) -> Vec<u8> {
-    let signed: Vec<_> = ops
-        .into_iter()
-        .map(|(k, nonce, op)| k.sign_operation(rollup, nonce, op, nonce == 0))
-        .collect();
-    batch_bytes(&signed)
+/// The protocol's state at the head of an in-process rollup.
+pub fn protocol_of(rollup: &Rollup) -> Protocol<MemoryStore> {
+    let mut store = MemoryStore::new();
+    for (key, value) in rollup.durable().values() {
+        if let Some(k) = key.strip_prefix("/pledgeroll/state") {
+            store.write(k, &value).expect("memory store");
+        }
+    }
+    let address: RollupAddress = rollup.address().parse().expect("an sr1 address");
+    Protocol::new(store, address)
+}
+
+/// `ops` signed as each key's account would send them next from the head
+/// of an in-process rollup.
+pub fn sign_on(rollup: &Rollup, ops: Vec<(&SecretKey, Operation)>) -> Vec<Signed> {
+    let state = protocol_of(rollup);
+    sign_batch(state.store(), state.rollup(), ops).expect("the operations name records that exist")
+}
+
+/// The operations of `signed`, as sent.
+pub fn operations(signed: &[Signed]) -> Vec<SignedOperation> {
+    signed.iter().map(|s| s.operation.clone()).collect()
 }
 
 /// The bytes of a batch of signed operations.
