@@ -10,10 +10,10 @@ use common::*;
 use pledgeroll_contracts::crypto::{PublicKey, Signature};
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
-use pledgeroll_contracts::statement::Statement;
-use pledgeroll_contracts::Operation;
 use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::Address;
+use pledgeroll_contracts::Operation;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

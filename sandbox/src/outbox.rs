@@ -286,7 +286,10 @@ mod tests {
         assert_eq!(txs[0].entrypoint, "default");
         let t = txs[0].ticket().unwrap();
         assert_eq!(t.ticketer, TEZ.ticketer);
-        assert_eq!((t.token_id, t.metadata.clone(), t.amount), (0, TEZ.metadata.map(<[u8]>::to_vec), 250));
+        assert_eq!(
+            (t.token_id, t.metadata.clone(), t.amount),
+            (0, TEZ.metadata.map(<[u8]>::to_vec), 250)
+        );
         assert_eq!(
             txs[0].to_json()["parameters"]["args"][1]["args"][1]["int"],
             "250"
