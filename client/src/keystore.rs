@@ -43,6 +43,12 @@ pub enum KeystoreError {
     /// The passphrase does not open the key.
     #[error("wrong passphrase for key `{0}`")]
     WrongPassphrase(String),
+    /// No passphrase could be had (no terminal, no `PLEDGEROLL_PASSPHRASE`).
+    #[error("key `{0}` is encrypted and there is no terminal to ask for its passphrase; set PLEDGEROLL_PASSPHRASE")]
+    NoPassphrase(String),
+    /// The entry holds no secret.
+    #[error("`{0}` is watch-only: print the operation with --dry-run, sign its bytes elsewhere, then `pledgeroll submit --unsigned … --signature …`")]
+    WatchOnly(String),
     /// The file is not a keystore entry, or was altered.
     #[error("key file {path} is damaged: {reason}")]
     Corrupt {
@@ -77,6 +83,9 @@ pub enum Sealed {
         /// The secret key in Octez form.
         secret_key: String,
     },
+    /// No secret: an account watched, whose operations are signed
+    /// elsewhere (`--dry-run`, then `submit --unsigned … --signature …`).
+    WatchOnly,
 }
 
 /// One keystore file.
@@ -88,8 +97,8 @@ pub struct Entry {
     pub alias: String,
     /// Its account.
     pub address: String,
-    /// Its public key.
-    pub public_key: String,
+    /// Its public key; a watch-only account may be known by address alone.
+    pub public_key: Option<String>,
     /// The sealed secret.
     pub secret: Sealed,
 }
@@ -107,7 +116,36 @@ impl Entry {
     pub fn is_encrypted(&self) -> bool {
         matches!(self.secret, Sealed::Encrypted { .. })
     }
+
+    /// Whether the entry holds no secret.
+    pub fn is_watch_only(&self) -> bool {
+        matches!(self.secret, Sealed::WatchOnly)
+    }
+
+    /// The public key, if the entry has one.
+    pub fn public_key(&self) -> Result<Option<PublicKey>, KeystoreError> {
+        self.public_key
+            .as_deref()
+            .map(|pk| {
+                pk.parse().map_err(|e| KeystoreError::Corrupt {
+                    path: PathBuf::from(&self.alias),
+                    reason: format!("{e}"),
+                })
+            })
+            .transpose()
+    }
 }
+
+/// The keystore format this wallet writes and reads.
+const VERSION: u32 = 1;
+
+/// The most Argon2id memory a stored key may ask for, in KiB (1 GiB): a
+/// file asking for more is refused, not allocated.
+const MAX_M_COST: u32 = 1024 * 1024;
+/// The most Argon2id passes a stored key may ask for.
+const MAX_T_COST: u32 = 64;
+/// The most Argon2id lanes a stored key may ask for.
+const MAX_P_COST: u32 = 16;
 
 /// Argon2id costs for new keys: 64 MiB, 3 passes (OWASP's recommendation).
 const M_COST: u32 = 64 * 1024;
@@ -212,11 +250,34 @@ impl Keystore {
         };
         let pk = key.public_key();
         let entry = Entry {
-            version: 1,
+            version: VERSION,
             alias: alias.to_owned(),
             address: pk.address().to_string(),
-            public_key: pk.to_string(),
+            public_key: Some(pk.to_string()),
             secret,
+        };
+        self.write_atomically(&path, &entry)?;
+        Ok(entry)
+    }
+
+    /// Stores a watch-only account under `alias`: its public key, or its
+    /// address alone. Refuses to replace an existing key.
+    pub fn add_watch(
+        &self,
+        alias: &str,
+        public_key: Option<&PublicKey>,
+        address: &Address,
+    ) -> Result<Entry, KeystoreError> {
+        let path = self.path(alias)?;
+        if path.exists() {
+            return Err(KeystoreError::Exists(alias.to_owned()));
+        }
+        let entry = Entry {
+            version: VERSION,
+            alias: alias.to_owned(),
+            address: address.to_string(),
+            public_key: public_key.map(PublicKey::to_string),
+            secret: Sealed::WatchOnly,
         };
         self.write_atomically(&path, &entry)?;
         Ok(entry)
@@ -257,32 +318,56 @@ impl Keystore {
             }
             Err(source) => return Err(KeystoreError::Io { path, source }),
         };
-        let entry: Entry = serde_json::from_str(&text).map_err(|e| KeystoreError::Corrupt {
+        let corrupt = |reason: String| KeystoreError::Corrupt {
             path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        let pk: PublicKey = entry
-            .public_key
-            .parse()
-            .map_err(|e| KeystoreError::Corrupt {
-                path: path.clone(),
-                reason: format!("{e}"),
-            })?;
-        if pk.address().to_string() != entry.address || entry.alias != alias {
-            return Err(KeystoreError::Corrupt {
-                path,
-                reason: "the address, public key and name do not belong together".into(),
-            });
+            reason,
+        };
+        let entry: Entry = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        if entry.version != VERSION {
+            return Err(corrupt(format!(
+                "it is keystore version {}, this wallet reads version {VERSION}",
+                entry.version
+            )));
+        }
+        let address: Address = entry.address.parse().map_err(|e| corrupt(format!("{e}")))?;
+        let matches = match &entry.public_key {
+            Some(pk) => {
+                pk.parse::<PublicKey>()
+                    .map_err(|e| corrupt(format!("{e}")))?
+                    .address()
+                    == address
+            }
+            None => entry.is_watch_only(),
+        };
+        if !matches || entry.alias != alias {
+            return Err(corrupt(
+                "the address, public key and name do not belong together".into(),
+            ));
+        }
+        if let Sealed::Encrypted {
+            m_cost,
+            t_cost,
+            p_cost,
+            ..
+        } = entry.secret
+        {
+            if m_cost > MAX_M_COST || t_cost > MAX_T_COST || p_cost > MAX_P_COST {
+                return Err(corrupt(format!(
+                    "it asks Argon2id for {m_cost} KiB, {t_cost} passes and {p_cost} lanes; \
+                     at most {MAX_M_COST} KiB, {MAX_T_COST} passes and {MAX_P_COST} lanes are read"
+                )));
+            }
         }
         Ok(entry)
     }
 
-    /// Every stored entry, by alias.
-    pub fn list(&self) -> Result<Vec<Entry>, KeystoreError> {
-        let mut out = Vec::new();
+    /// Every stored entry by alias, each read on its own: a damaged file is
+    /// an error in its place, not the end of the list.
+    pub fn list(&self) -> Result<Vec<Result<Entry, KeystoreError>>, KeystoreError> {
+        let mut out: Vec<(String, Result<Entry, KeystoreError>)> = Vec::new();
         let dir = match fs::read_dir(&self.dir) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => {
                 return Err(KeystoreError::Io {
                     path: self.dir.clone(),
@@ -297,11 +382,11 @@ impl Keystore {
             })?;
             let name = item.file_name().to_string_lossy().into_owned();
             if let Some(alias) = name.strip_suffix(".json") {
-                out.push(self.entry(alias)?);
+                out.push((alias.to_owned(), self.entry(alias)));
             }
         }
-        out.sort_by(|a, b| a.alias.cmp(&b.alias));
-        Ok(out)
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out.into_iter().map(|(_, entry)| entry).collect())
     }
 
     /// Opens the secret key of `alias`; `passphrase` is asked for only when
@@ -318,6 +403,7 @@ impl Keystore {
             reason: reason.to_owned(),
         };
         let key = match &entry.secret {
+            Sealed::WatchOnly => return Err(KeystoreError::WatchOnly(alias.to_owned())),
             Sealed::Unencrypted { secret_key } => secret_key
                 .parse::<SecretKey>()
                 .map_err(|e| corrupt(&e.to_string()))?,
@@ -330,7 +416,7 @@ impl Keystore {
                 ciphertext,
             } => {
                 let pass = Zeroizing::new(
-                    passphrase().ok_or_else(|| KeystoreError::WrongPassphrase(alias.to_owned()))?,
+                    passphrase().ok_or_else(|| KeystoreError::NoPassphrase(alias.to_owned()))?,
                 );
                 let salt = hex::decode(salt).map_err(|_| corrupt("salt is not hex"))?;
                 let nonce = hex::decode(nonce).map_err(|_| corrupt("nonce is not hex"))?;
@@ -360,7 +446,7 @@ impl Keystore {
                 SecretKey::from_bytes(curve, *bytes).map_err(|e| corrupt(&e.to_string()))?
             }
         };
-        if key.public_key().to_string() != entry.public_key {
+        if Some(key.public_key().to_string()) != entry.public_key {
             return Err(corrupt("the secret does not match the stored public key"));
         }
         Ok(key)

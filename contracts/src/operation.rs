@@ -82,15 +82,19 @@ pub enum Operation {
         /// A short message.
         memo: Text<MAX_MEMO>,
     },
-    /// Sends base units back to layer 1 as tickets.
+    /// Sends base units back to layer 1: as tickets to a contract (`KT1`),
+    /// or through the ticket's ticketer (its exchanger) to an account
+    /// (`tz`), which receives what the exchanger pays for the tickets.
     Withdraw {
         /// The asset.
         asset: AssetId,
         /// Base units.
         amount: u64,
-        /// The layer-1 contract that receives the ticket.
+        /// The layer-1 contract that receives the ticket, or the account
+        /// the ticketer pays.
         destination: Contract,
-        /// Its entrypoint.
+        /// The contract's entrypoint (taking the ticket), or the ticketer's
+        /// (taking `pair address ticket`, usually `burn`).
         entrypoint: Text<MAX_ENTRYPOINT>,
     },
     /// Publishes or replaces the signer's creator profile.

@@ -556,16 +556,18 @@ fn withdraw<S: Store>(
     if amount == 0 {
         return Err(Rejection::ZeroAmount.into());
     }
-    // A rollup's outbox can only call originated contracts.
-    if let Contract::Implicit(_) = destination {
-        return Err(Rejection::Refused(
-            "withdrawals go to a layer-1 contract (KT1...) that accepts the ticket; the outbox cannot pay a tz address",
-        )
-        .into());
-    }
     let ticket: Ticket = ctx
         .get(&keys::asset(asset))?
         .ok_or(Rejection::UnknownAsset(asset))?;
+    // A rollup's outbox calls only originated contracts: a withdrawal to an
+    // implicit account goes through the ticket's ticketer (its exchanger),
+    // which an implicit account can never be.
+    if let (Contract::Implicit(_), Contract::Implicit(_)) = (destination, ticket.ticketer) {
+        return Err(Rejection::Refused(
+            "this asset's ticketer is not a contract, so it cannot pay out to a tz address",
+        )
+        .into());
+    }
     if entrypoint.as_str().is_empty()
         || !entrypoint
             .as_str()

@@ -389,14 +389,35 @@ fn withdrawals_yield_an_outbox_record_and_count_in_the_supply() {
         entrypoint: Text::new("bu rn").expect("short"),
     };
     assert!(w.fails(0, bad_entrypoint).contains("entrypoint"));
+    // To one's own account: a withdrawal record naming the account, which
+    // the kernel sends through the ticket's ticketer.
     let to_an_account = Operation::Withdraw {
         asset,
         amount: 1,
         destination: Contract::Implicit(w.addr(0)),
-        entrypoint: Text::new("default").expect("short"),
+        entrypoint: Text::new("burn").expect("short"),
     };
-    assert!(w.fails(0, to_an_account).contains("KT1"));
-    assert_eq!(w.p.supply(asset).expect("read").withdrawn, 30);
+    let applied = w.ok(0, to_an_account);
+    assert_eq!(
+        applied.withdrawals[0].destination,
+        Contract::Implicit(w.addr(0))
+    );
+    assert_eq!(w.p.supply(asset).expect("read").withdrawn, 31);
+    // Its twin: a ticket whose ticketer is no contract has no exchanger.
+    let odd = Ticket {
+        ticketer: Contract::Implicit(w.addr(0)),
+        token_id: 0,
+        metadata: None,
+    };
+    let odd_asset = w.deposit(0, odd, 5);
+    let nowhere = Operation::Withdraw {
+        asset: odd_asset,
+        amount: 1,
+        destination: Contract::Implicit(w.addr(0)),
+        entrypoint: Text::new("burn").expect("short"),
+    };
+    assert!(w.fails(0, nowhere).contains("ticketer is not a contract"));
+    assert_eq!(w.balance(0, odd_asset), 5);
 }
 
 #[test]

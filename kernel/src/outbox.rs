@@ -11,7 +11,7 @@ use tezos_smart_rollup_encoding::contract::Contract as L1Contract;
 use tezos_smart_rollup_encoding::entrypoint::Entrypoint;
 use tezos_smart_rollup_encoding::michelson::ticket::FA2_1Ticket;
 use tezos_smart_rollup_encoding::michelson::{
-    MichelsonBytes, MichelsonInt, MichelsonOption, MichelsonPair,
+    Michelson, MichelsonBytes, MichelsonContract, MichelsonInt, MichelsonOption, MichelsonPair,
 };
 use tezos_smart_rollup_encoding::outbox::{OutboxMessage, OutboxMessageTransaction};
 use tezos_smart_rollup_encoding::public_key_hash::PublicKeyHash;
@@ -61,14 +61,14 @@ pub fn outbox_destination(c: &Contract) -> Option<ContractKt1Hash> {
     }
 }
 
-fn transaction_message(
-    ticket: FA2_1Ticket,
+fn transaction_message<P: Michelson>(
+    parameters: P,
     destination: ContractKt1Hash,
     entrypoint: Entrypoint,
 ) -> Result<Vec<u8>, Abort> {
     let message = OutboxMessage::AtomicTransactionBatch(
         vec![OutboxMessageTransaction {
-            parameters: ticket,
+            parameters,
             destination: L1Contract::Originated(destination),
             entrypoint,
         }]
@@ -81,24 +81,36 @@ fn transaction_message(
     Ok(out)
 }
 
-/// The outbox message that carries a withdrawal: one transaction sending the
-/// ticket to the destination contract's entrypoint.
+/// The outbox message that carries a withdrawal: one transaction.
 ///
-/// The protocol refuses, with a failed receipt, a withdrawal to an implicit
-/// account; a withdrawal record that names one all the same is an
+/// - To a contract (`KT1`): the ticket, to the contract's entrypoint.
+/// - To an account (`tz`): `Pair <account> <ticket>`, to the ticket's
+///   ticketer at the withdrawal's entrypoint, as an exchanger's `burn`
+///   takes it (TZIP-029's `exchanger.tz`): the exchanger pays the account
+///   what the tickets stand for. An outbox transaction can only call an
+///   originated contract, and a ticketer always is one.
+///
+/// A ticketer that is not a contract (which layer 1 never mints) is refused
+/// by the protocol; a withdrawal record naming one all the same is an
 /// inconsistency, and an [`Abort`]: the run's changes are dropped, that
-/// operation's debit with them, rather than the ticket being lost in an
-/// outbox message layer 1 cannot decode.
+/// operation's debit with them, rather than the ticket being lost.
 pub fn withdrawal_message(w: &Withdrawal) -> Result<Vec<u8>, Abort> {
-    let destination = outbox_destination(&w.destination).ok_or_else(|| {
-        Abort::Outbox(format!(
-            "a withdrawal to {} was applied, but an outbox transaction can only call an originated (KT1) contract",
-            w.destination
-        ))
-    })?;
     let entrypoint = Entrypoint::try_from(w.entrypoint.as_str().to_owned())
         .map_err(|e| Abort::Outbox(format!("entrypoint {:?}: {e:?}", w.entrypoint.as_str())))?;
-    transaction_message(l1_ticket(&w.ticket, w.amount)?, destination, entrypoint)
+    let ticket = l1_ticket(&w.ticket, w.amount)?;
+    match outbox_destination(&w.destination) {
+        Some(contract) => transaction_message(ticket, contract, entrypoint),
+        None => {
+            let exchanger = outbox_destination(&w.ticket.ticketer).ok_or_else(|| {
+                Abort::Outbox(format!(
+                    "a withdrawal to {} was applied, but its ticket's ticketer {} is not a contract",
+                    w.destination, w.ticket.ticketer
+                ))
+            })?;
+            let parameters = MichelsonPair(MichelsonContract(l1_contract(&w.destination)), ticket);
+            transaction_message(parameters, exchanger, entrypoint)
+        }
+    }
 }
 
 /// The outbox message that returns a deposited ticket, unchanged, to the
@@ -232,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn a_withdrawal_to_an_implicit_account_never_becomes_a_message() {
+    fn a_withdrawal_to_an_account_calls_the_ticketer_with_the_account() {
         let ticket = Ticket {
             ticketer: Contract::Originated([3; 20]),
             token_id: 0,
@@ -244,16 +256,48 @@ mod tests {
             assert_eq!(outbox_destination(&destination), None);
             let w = Withdrawal {
                 destination,
-                entrypoint: Text::new("default").unwrap(),
+                entrypoint: Text::new("burn").unwrap(),
                 ticket: ticket.clone(),
-                amount: 1,
+                amount: 7,
             };
-            let Err(Abort::Outbox(reason)) = withdrawal_message(&w) else {
-                panic!("a withdrawal to {destination} was encoded");
-            };
-            assert!(reason.contains(&destination.to_string()), "{reason}");
-            assert!(reason.contains("KT1"), "{reason}");
+            let bytes = withdrawal_message(&w).unwrap();
+            let (rest, message) =
+                OutboxMessage::<MichelsonPair<MichelsonContract, FA2_1Ticket>>::nom_read(&bytes)
+                    .unwrap();
+            assert!(rest.is_empty());
+            let OutboxMessage::AtomicTransactionBatch(batch) = message;
+            let tx = &batch[0];
+            assert_eq!(tx.destination, l1_contract(&ticket.ticketer));
+            assert_eq!(tx.entrypoint.name(), "burn");
+            assert_eq!(
+                tx.parameters,
+                MichelsonPair(
+                    MichelsonContract(l1_contract(&destination)),
+                    l1_ticket(&ticket, 7).unwrap()
+                )
+            );
         }
+        // A ticketer that is no contract has no outbox form.
+        let odd = Withdrawal {
+            destination: Contract::Implicit(pledgeroll_contracts::Address::new(
+                Curve::Ed25519,
+                [5; 20],
+            )),
+            entrypoint: Text::new("burn").unwrap(),
+            ticket: Ticket {
+                ticketer: Contract::Implicit(pledgeroll_contracts::Address::new(
+                    Curve::Ed25519,
+                    [6; 20],
+                )),
+                token_id: 0,
+                metadata: None,
+            },
+            amount: 1,
+        };
+        let Err(Abort::Outbox(reason)) = withdrawal_message(&odd) else {
+            panic!("a withdrawal through an account was encoded");
+        };
+        assert!(reason.contains("not a contract"), "{reason}");
         let kt1 = Contract::Originated([8; 20]);
         assert_eq!(outbox_destination(&kt1), Some(ContractKt1Hash(vec![8; 20])));
     }

@@ -13,7 +13,9 @@ use pledgeroll_contracts::{Event, Holder, Outcome, SignedOperation, Signer};
 use pledgeroll_interface::{paths, NoticeKind};
 use pledgeroll_kernel::outbox::MAX_OUTBOX_PER_LEVEL;
 use tezos_smart_rollup_encoding::contract::Contract as L1Contract;
+use tezos_smart_rollup_encoding::michelson::ticket::FA2_1Ticket;
 use tezos_smart_rollup_encoding::michelson::{MichelsonContract, MichelsonPair};
+use tezos_smart_rollup_encoding::outbox::OutboxMessage;
 use tezos_smart_rollup_encoding::smart_rollup::SmartRollupAddress;
 use tezos_smart_rollup_mock::TransferMetadata;
 
@@ -165,7 +167,7 @@ fn a_withdrawal_yields_the_right_outbox_message() {
 }
 
 #[test]
-fn a_withdrawal_to_an_implicit_account_is_refused_and_nothing_leaves() {
+fn a_withdrawal_to_an_account_goes_to_the_ticketers_burn_with_the_account() {
     let mut h = Harness::new();
     let saver = key(3);
     h.deposit(&addr(&saver), 1_000);
@@ -174,21 +176,28 @@ fn a_withdrawal_to_an_implicit_account_is_refused_and_nothing_leaves() {
         asset: ASSET,
         amount: 100,
         destination: pledgeroll_contracts::Contract::Implicit(addr(&saver)),
-        entrypoint: pledgeroll_contracts::encoding::Text::new("default").unwrap(),
+        entrypoint: pledgeroll_contracts::encoding::Text::new("burn").unwrap(),
     };
-    h.send(vec![(&saver, to_self), (&saver, withdraw(40))]);
+    h.send(vec![(&saver, to_self)]);
     let (level, record) = h.run();
 
     assert_eq!(record.fault, None);
-    assert!(failed(&record.receipts[0].outcome).contains("KT1"));
-    assert!(record.receipts[1].outcome.is_applied());
-    assert_eq!(h.balance(&addr(&saver)), 960);
-    assert_eq!(h.protocol().supply(ASSET).unwrap().withdrawn, 40);
-    let outbox = h.outbox(level);
+    assert!(record.receipts[0].outcome.is_applied());
+    assert_eq!(h.balance(&addr(&saver)), 900);
+    assert_eq!(h.protocol().supply(ASSET).unwrap().withdrawn, 100);
+    // One transaction: `Pair <saver> <ticket>` to the ticketer's `burn`, as
+    // an exchanger takes it.
+    let outbox = h.outbox_of::<MichelsonPair<MichelsonContract, FA2_1Ticket>>(level);
     assert_eq!(outbox.len(), 1);
-    let tx = only_transaction(&outbox[0]);
+    let OutboxMessage::AtomicTransactionBatch(batch) = &outbox[0];
+    assert_eq!(batch.len(), 1);
+    let tx = &batch[0];
     assert_eq!(tx.destination, L1Contract::from_b58check(TICKETER).unwrap());
-    assert_eq!(tx.parameters, ticket(40));
+    assert_eq!(tx.entrypoint.name(), "burn");
+    assert_eq!(
+        tx.parameters,
+        MichelsonPair(MichelsonContract(l1(&addr(&saver))), ticket(100))
+    );
 }
 
 #[test]

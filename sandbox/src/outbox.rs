@@ -90,33 +90,53 @@ impl Transaction {
     /// The ticket the transaction carries, if its parameters are a ticket of
     /// `pair nat (option bytes)`.
     pub fn ticket(&self) -> Option<L1Ticket> {
-        let (ticketer, rest) = self.parameters.as_pair()?;
-        let ticketer = match ticketer {
-            Micheline::Bytes(b) => Contract::nom_read(b)
+        ticket_of(&self.parameters)
+    }
+
+    /// The account and ticket of an exchanger's `burn`, if the parameters
+    /// are `pair address ticket`: the exchanger pays the account what the
+    /// tickets stand for.
+    pub fn payout(&self) -> Option<(String, L1Ticket)> {
+        let (receiver, ticket) = self.parameters.as_pair()?;
+        Some((address_of(receiver)?, ticket_of(ticket)?))
+    }
+}
+
+/// A Michelson address, in bytes (binary) or text form.
+fn address_of(m: &Micheline) -> Option<String> {
+    match m {
+        Micheline::Bytes(b) => Some(
+            Contract::nom_read(b)
                 .ok()
                 .filter(|(r, _)| r.is_empty())?
                 .1
                 .to_b58check(),
-            Micheline::String(s) => s.clone(),
-            _ => return None,
-        };
-        let (contents, amount) = rest.as_pair()?;
-        let (token, metadata) = contents.as_pair()?;
-        let metadata = match metadata {
-            Micheline::Prim { tag: 6, args, .. } if args.is_empty() => None,
-            Micheline::Prim { tag: 9, args, .. } => match args.as_slice() {
-                [Micheline::Bytes(b)] => Some(b.clone()),
-                _ => return None,
-            },
-            _ => return None,
-        };
-        Some(L1Ticket {
-            ticketer,
-            token_id: token.as_u64()?,
-            metadata,
-            amount: amount.as_u128()?,
-        })
+        ),
+        Micheline::String(s) => Some(s.clone()),
+        _ => None,
     }
+}
+
+/// A ticket of `pair nat (option bytes)`, if `m` is one.
+fn ticket_of(m: &Micheline) -> Option<L1Ticket> {
+    let (ticketer, rest) = m.as_pair()?;
+    let ticketer = address_of(ticketer)?;
+    let (contents, amount) = rest.as_pair()?;
+    let (token, metadata) = contents.as_pair()?;
+    let metadata = match metadata {
+        Micheline::Prim { tag: 6, args, .. } if args.is_empty() => None,
+        Micheline::Prim { tag: 9, args, .. } => match args.as_slice() {
+            [Micheline::Bytes(b)] => Some(b.clone()),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(L1Ticket {
+        ticketer,
+        token_id: token.as_u64()?,
+        metadata,
+        amount: amount.as_u128()?,
+    })
 }
 
 /// A ticket on layer 1.
@@ -199,15 +219,27 @@ impl Ledger {
         };
         let mut next = self.balances.clone();
         for tx in &txs {
-            let Some(ticket) = tx.ticket() else {
+            let (holder, ticket) = if let Some(ticket) = tx.ticket() {
+                (tx.destination.clone(), ticket)
+            } else if let Some((receiver, ticket)) = tx.payout() {
+                // A sandbox asset's ticketer is its exchanger: its `burn`
+                // takes the tickets back and pays the receiver what they
+                // stand for (kept here as the receiver's balance of them).
+                let exchanger = ASSETS.iter().any(|a| a.ticketer == tx.destination);
+                if !exchanger || tx.entrypoint != "burn" || ticket.ticketer != tx.destination {
+                    return Execution::Failed(format!(
+                        "{}%{} is not the exchanger of the ticket it was sent; the sandbox's exchangers are its assets' ticketers, at `burn`",
+                        tx.destination, tx.entrypoint
+                    ));
+                }
+                (receiver, ticket)
+            } else {
                 return Execution::Failed(format!(
-                    "the transaction to {} carries no ticket of `pair nat (option bytes)`; the sandbox's layer 1 takes only tickets",
+                    "the transaction to {} carries neither a ticket of `pair nat (option bytes)` nor `pair address ticket`; the sandbox's layer 1 takes only those",
                     tx.destination
                 ));
             };
-            let entry = next
-                .entry(ledger_key(&tx.destination, &ticket))
-                .or_insert(0);
+            let entry = next.entry(ledger_key(&holder, &ticket)).or_insert(0);
             match entry.checked_add(ticket.amount) {
                 Some(v) => *entry = v,
                 None => return Execution::Failed("ticket balance overflow".to_owned()),

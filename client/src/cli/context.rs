@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use pledgeroll_client::assets::{parse_units, split_symbol};
 use pledgeroll_client::keystore::Keystore;
-use pledgeroll_client::{AssetBook, AssetInfo, Wallet};
+use pledgeroll_client::{AssetBook, AssetInfo, PublicKeyOrAddress, Wallet};
 use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::{Address, AssetId, Holder, ProjectId};
@@ -43,6 +43,16 @@ impl Ctx {
         Ok(self.keystore().open(name, || {
             passphrase(&format!("Passphrase for `{name}`: "), false).ok()
         })?)
+    }
+
+    /// Who signs as `name`, known without its secret: its public key, or a
+    /// watch-only account's address when that is all the keystore has.
+    pub fn signer(&self, name: &str) -> Result<PublicKeyOrAddress> {
+        let entry = self.keystore().entry(name)?;
+        Ok(match entry.public_key()? {
+            Some(pk) => PublicKeyOrAddress::Key(pk),
+            None => PublicKeyOrAddress::Address(entry.address()?),
+        })
     }
 
     /// A key name or a tz address.

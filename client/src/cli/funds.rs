@@ -1,7 +1,7 @@
 //! Moving funds: `transfer` to an account, `tip` an account or a project
 //! with a memo, and `withdraw` to layer 1.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use pledgeroll_contracts::{Contract, Operation};
 
 use super::context::{amount, text, Ctx};
@@ -41,15 +41,19 @@ pub async fn withdraw(
     ctx: &Ctx,
     send: &Send,
     amount_text: &str,
-    to: &str,
-    entrypoint: &str,
+    to: Option<&str>,
+    entrypoint: Option<&str>,
 ) -> Result<()> {
     let w = ctx.wallet().await?;
     let (asset, units, _) = amount(&w, amount_text).await?;
-    let destination = to.parse::<Contract>().map_err(|e| anyhow!("{e}"))?;
-    if let Contract::Implicit(_) = destination {
-        bail!("withdrawals go to a layer-1 contract (KT1...) that accepts the ticket; a rollup's outbox cannot pay a tz address");
-    }
+    let destination = match to {
+        Some(to) => to.parse::<Contract>().map_err(|e| anyhow!("{e}"))?,
+        None => Contract::Implicit(ctx.signer(&send.signer)?.address()),
+    };
+    let entrypoint = entrypoint.unwrap_or(match destination {
+        Contract::Implicit(_) => "burn",
+        Contract::Originated(_) => "default",
+    });
     let entrypoint = text("entrypoint", entrypoint)?;
     let op = Operation::Withdraw {
         asset,

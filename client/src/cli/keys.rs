@@ -4,8 +4,10 @@
 use anyhow::{anyhow, Result};
 use clap::{Subcommand, ValueEnum};
 use pledgeroll_client::backup;
+use pledgeroll_client::keystore::{Entry, Sealed};
 use pledgeroll_contracts::crypto::Curve;
 use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::{Address, PublicKey};
 use serde_json::json;
 
 use super::context::{passphrase, Ctx};
@@ -41,6 +43,15 @@ pub enum KeysCommand {
         /// Store it in clear (sandbox throwaway keys only).
         #[arg(long)]
         unencrypted: bool,
+    },
+    /// Watch an account without its secret key, by public key (`edpk…`,
+    /// `sppk…`, `p2pk…`) or address (`tz1…`): its operations are printed
+    /// with `--dry-run`, signed elsewhere and sent with `submit --unsigned`.
+    AddWatch {
+        /// Its name.
+        name: String,
+        /// Its public key or address.
+        account: String,
     },
     /// List stored keys.
     List,
@@ -106,6 +117,7 @@ pub fn run(ctx: &Ctx, command: KeysCommand) -> Result<()> {
             secret,
             unencrypted,
         } => store(ctx, &name, &import(secret)?, unencrypted),
+        KeysCommand::AddWatch { name, account } => add_watch(ctx, &name, &account),
         KeysCommand::List => list(ctx),
         KeysCommand::Show { name } => show(ctx, &name),
         KeysCommand::Export { name } => {
@@ -148,10 +160,38 @@ fn store(ctx: &Ctx, name: &str, key: &SecretKey, unencrypted: bool) -> Result<()
     if unencrypted {
         eprintln!("warning: `{name}` is stored unencrypted; use such keys only on a sandbox");
     }
+    print_entry(ctx, &entry);
+    Ok(())
+}
+
+/// Prints a stored entry's account: its address and public key.
+fn print_entry(ctx: &Ctx, entry: &Entry) {
     ctx.print(
-        format!("{}  {}", entry.address, entry.public_key),
-        json!({ "name": name, "address": entry.address, "public_key": entry.public_key }),
+        format!(
+            "{}  {}",
+            entry.address,
+            entry
+                .public_key
+                .as_deref()
+                .unwrap_or("(public key not known)")
+        ),
+        json!({ "name": entry.alias, "address": entry.address, "public_key": entry.public_key }),
     );
+}
+
+/// `keys add-watch`: an account without its secret, by public key or
+/// address, whose operations are signed elsewhere.
+fn add_watch(ctx: &Ctx, name: &str, account: &str) -> Result<()> {
+    let entry = match account.parse::<PublicKey>() {
+        Ok(pk) => ctx.keystore().add_watch(name, Some(&pk), &pk.address())?,
+        Err(_) => {
+            let address: Address = account.parse().map_err(|_| {
+                anyhow!("`{account}` is neither a public key (edpk…, sppk…, p2pk…) nor an address (tz1…, tz2…, tz3…)")
+            })?;
+            ctx.keystore().add_watch(name, None, &address)?
+        }
+    };
+    print_entry(ctx, &entry);
     Ok(())
 }
 
@@ -181,31 +221,34 @@ fn import(secret: String) -> Result<SecretKey> {
     secret.trim().parse().map_err(|e| anyhow!("{e}"))
 }
 
-/// `keys list`: every stored key, and whether it is encrypted.
+/// How a stored key is kept, in a word.
+fn kept(e: &Entry) -> &'static str {
+    match e.secret {
+        Sealed::Encrypted { .. } => "encrypted",
+        Sealed::Unencrypted { .. } => "UNENCRYPTED",
+        Sealed::WatchOnly => "watch-only",
+    }
+}
+
+/// `keys list`: every stored key and how it is kept; a damaged file is
+/// listed as such, and the others still are.
 fn list(ctx: &Ctx) -> Result<()> {
     let entries = ctx.keystore().list()?;
     let mut lines = Vec::new();
+    let mut values = Vec::new();
     for e in &entries {
-        lines.push(format!(
-            "{:<16} {}  {}",
-            e.alias,
-            e.address,
-            if e.is_encrypted() {
-                "encrypted"
-            } else {
-                "UNENCRYPTED"
+        match e {
+            Ok(e) => {
+                lines.push(format!("{:<16} {}  {}", e.alias, e.address, kept(e)));
+                values.push(json!({ "name": e.alias, "address": e.address, "kept": kept(e) }));
             }
-        ));
+            Err(damaged) => {
+                lines.push(format!("damaged: {damaged}"));
+                values.push(json!({ "damaged": damaged.to_string() }));
+            }
+        }
     }
-    ctx.print(
-        lines.join("\n"),
-        json!(entries
-            .iter()
-            .map(
-                |e| json!({ "name": e.alias, "address": e.address, "encrypted": e.is_encrypted() })
-            )
-            .collect::<Vec<_>>()),
-    );
+    ctx.print(lines.join("\n"), json!(values));
     Ok(())
 }
 
@@ -213,8 +256,13 @@ fn list(ctx: &Ctx) -> Result<()> {
 fn show(ctx: &Ctx, name: &str) -> Result<()> {
     let e = ctx.keystore().entry(name)?;
     ctx.print(
-        format!("address:    {}\npublic key: {}\nencrypted:  {}", e.address, e.public_key, e.is_encrypted()),
-        json!({ "name": e.alias, "address": e.address, "public_key": e.public_key, "encrypted": e.is_encrypted() }),
+        format!(
+            "address:    {}\npublic key: {}\nkept:       {}",
+            e.address,
+            e.public_key.as_deref().unwrap_or("(not known)"),
+            kept(&e)
+        ),
+        json!({ "name": e.alias, "address": e.address, "public_key": e.public_key, "kept": kept(&e) }),
     );
     Ok(())
 }

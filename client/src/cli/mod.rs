@@ -82,18 +82,22 @@ pub enum Command {
         #[arg(long, default_value = "")]
         memo: String,
     },
-    /// Send funds back to layer 1 as tickets.
+    /// Send funds back to layer 1: to your own account by default (the
+    /// ticket's exchanger pays it), or to another account or a contract.
     Withdraw {
         #[command(flatten)]
         send: Send,
         /// Amount with its asset, e.g. `5 tez`.
         amount: String,
-        /// The layer-1 contract (KT1…) that receives the ticket.
+        /// Who receives it on layer 1: an account (`tz…`, paid by the
+        /// ticket's exchanger) or a contract (`KT1…`, sent the ticket).
+        /// Default: the signer's own account.
         #[arg(long)]
-        to: String,
-        /// Its entrypoint.
-        #[arg(long, default_value = "default")]
-        entrypoint: String,
+        to: Option<String>,
+        /// The entrypoint called: the exchanger's (default `burn`) for an
+        /// account, the contract's (default `default`) for a contract.
+        #[arg(long)]
+        entrypoint: Option<String>,
     },
     /// Publish a creator profile and manage tiers.
     #[command(subcommand)]
@@ -166,7 +170,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             amount,
             to,
             entrypoint,
-        } => funds::withdraw(&ctx, &send, &amount, &to, &entrypoint).await,
+        } => funds::withdraw(&ctx, &send, &amount, to.as_deref(), entrypoint.as_deref()).await,
         Command::Creator(c) => creator::run(&ctx, c).await,
         Command::Pledge(p) => pledge::run(&ctx, p).await,
         Command::Project(p) => project::run(&ctx, p).await,

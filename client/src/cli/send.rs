@@ -31,10 +31,10 @@ pub struct Send {
 
 /// Sends `op` as `send.signer`, or prints it with `--dry-run`.
 pub async fn run_op(ctx: &Ctx, w: &Wallet, send: &Send, op: Operation) -> Result<()> {
-    let key = ctx.key(&send.signer)?;
     if send.dry_run {
-        return dry_run(ctx, w, &PublicKeyOrAddress::Key(key.public_key()), &op).await;
+        return dry_run(ctx, w, &ctx.signer(&send.signer)?, &op).await;
     }
+    let key = ctx.key(&send.signer)?;
     let done = w.send(&key, op, !send.no_wait).await?;
     match done.level {
         Some(level) => {

@@ -21,8 +21,16 @@ pub async fn run(ctx: &Ctx, who: Option<String>, warn_days: u64) -> Result<()> {
             .keystore()
             .list()?
             .into_iter()
-            .map(|e| Ok((e.alias.clone(), e.address()?)))
-            .collect::<Result<Vec<_>>>()?,
+            .filter_map(
+                |e| match e.and_then(|e| Ok((e.alias.clone(), e.address()?))) {
+                    Ok(named) => Some(named),
+                    Err(damaged) => {
+                        eprintln!("warning: {damaged}");
+                        None
+                    }
+                },
+            )
+            .collect(),
     };
     let clock = w.clock().await?;
     let assets = w.assets().await?;

@@ -350,11 +350,16 @@ impl Harness {
 
     /// The outbox messages written at `level`, decoded.
     pub fn outbox(&self, level: u32) -> Vec<OutboxMessage<FA2_1Ticket>> {
+        self.outbox_of(level)
+    }
+
+    /// The outbox messages of `level`, read with parameters of type `P`.
+    pub fn outbox_of<P: Michelson>(&self, level: u32) -> Vec<OutboxMessage<P>> {
         self.host
             .outbox_at(level)
             .iter()
             .map(|bytes| {
-                let (rest, m) = OutboxMessage::<FA2_1Ticket>::nom_read(bytes).unwrap();
+                let (rest, m) = OutboxMessage::<P>::nom_read(bytes).unwrap();
                 assert!(rest.is_empty());
                 m
             })
