@@ -19,6 +19,16 @@ fn project(op: ProjectOperation) -> Operation {
     Operation::Project { op }
 }
 
+/// Opening a ticket titled `title` in project `id`, with an issue URL.
+fn open_ticket(id: ProjectId, title: &str, url: Option<&str>) -> Operation {
+    project(ProjectOperation::OpenTicket {
+        project: id,
+        title: Text::new(title).expect("short"),
+        url: url.map(|u| Text::new(u).expect("short")),
+        budget: None,
+    })
+}
+
 /// Accounts: 0, 1, 2 commissioners; 3, 4 funders; 5 beneficiary.
 struct Escrow {
     w: World,
@@ -584,14 +594,7 @@ fn a_private_project_walk_through() {
 fn receipts_name_the_project_ticket_and_invoice_created() {
     let mut e = Escrow::new(None, 2);
     let id = e.id;
-    let ticket = |title: &str, url: Option<&str>| {
-        project(ProjectOperation::OpenTicket {
-            project: id,
-            title: Text::new(title).expect("short"),
-            url: url.map(|u| Text::new(u).expect("short")),
-            budget: None,
-        })
-    };
+    let ticket = |title: &str, url: Option<&str>| open_ticket(id, title, url);
     // Two identical tickets in a row: each receipt names its own.
     for n in [0, 1] {
         let applied = e.w.ok(0, ticket("same", None));
@@ -636,14 +639,7 @@ fn receipts_name_the_project_ticket_and_invoice_created() {
 fn project_and_ticket_texts_follow_the_text_rules() {
     let mut e = Escrow::new(None, 2);
     let id = e.id;
-    let ticket = |title: &str, url: Option<&str>| {
-        project(ProjectOperation::OpenTicket {
-            project: id,
-            title: Text::new(title).expect("short"),
-            url: url.map(|u| Text::new(u).expect("short")),
-            budget: None,
-        })
-    };
+    let ticket = |title: &str, url: Option<&str>| open_ticket(id, title, url);
     let reason = e.w.fails(0, ticket("fix\u{202e}txt.exe", None));
     assert!(
         reason.contains("ticket title") && reason.contains("U+202E"),
