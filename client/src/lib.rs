@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod backup;
+pub mod deposit;
 pub mod facts;
 pub mod keystore;
 pub mod sandbox;

@@ -178,6 +178,21 @@ fn every_subcommand_works_and_refuses_bad_input() {
     assert!(start_b2 > 0);
     cli.fails(&["status", "tz1NotAnAddress"], "no key named");
 
+    // A deposit prints the layer-1 call and, on a sandbox, makes it.
+    let deposit = cli.ok(&["deposit", "2 tez", "--to", "b2"]);
+    assert!(deposit["contract"]
+        .as_str()
+        .expect("sr1")
+        .starts_with("sr1"));
+    assert_eq!(deposit["entrypoint"], "default");
+    assert_eq!(deposit["parameter"]["args"][1]["args"][3]["int"], "2000000");
+    assert!(deposit["octez_client"]
+        .as_str()
+        .expect("a command")
+        .contains("(Pair 0 (Some 0x74657a3a36)) 2000000)'"));
+    assert!(deposit["level"].is_u64());
+    assert!(units(&cli.ok(&["status", "b2"]), "tez") >= start_b2 + 2_000_000);
+
     // A creator publishes a tier; a patron pledges.
     cli.ok(&[
         "creator",

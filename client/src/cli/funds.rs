@@ -1,11 +1,66 @@
-//! Moving funds: `transfer` to an account, `tip` an account or a project
-//! with a memo, and `withdraw` to layer 1.
+//! Moving funds: `deposit` from layer 1, `transfer` to an account, `tip` an
+//! account or a project with a memo, and `withdraw` to layer 1.
 
 use anyhow::{anyhow, Result};
+use pledgeroll_client::deposit::DepositCall;
+use pledgeroll_client::sandbox;
 use pledgeroll_contracts::{Contract, Operation};
+use serde_json::json;
 
 use super::context::{amount, text, Ctx};
 use super::send::{run_op, Send};
+
+/// `pledgeroll deposit`: prints the layer-1 call that deposits
+/// `amount_text` to `to` and, on a sandbox, makes it on the simulated
+/// layer 1.
+pub async fn deposit(ctx: &Ctx, amount_text: &str, to: &str) -> Result<()> {
+    let w = ctx.wallet().await?;
+    let (asset, units, info) = amount(&w, amount_text).await?;
+    let receiver = ctx.address(to)?;
+    let ticket = w
+        .assets()
+        .await?
+        .into_iter()
+        .find(|(id, _, _)| *id == asset)
+        .map(|(_, ticket, _)| ticket)
+        .ok_or_else(|| anyhow!("the rollup has no asset {asset}"))?;
+    let call = DepositCall {
+        rollup: w.rollup,
+        receiver,
+        ticket,
+        amount: units,
+    };
+    let what = info.format(u128::from(units));
+    let mut lines = vec![
+        format!("To deposit {what} to {receiver}, send the tickets to the rollup from layer 1:"),
+        format!("  contract    {}", call.rollup),
+        format!("  entrypoint  {}", DepositCall::ENTRYPOINT),
+        format!("  parameter   {}", call.parameter()),
+        format!("  {}", call.octez_client("<your layer-1 account>")),
+        "(the tickets come from their ticketer first: for tez, its exchanger's `mint`)".to_owned(),
+    ];
+    let mut value = json!({
+        "contract": call.rollup.to_string(),
+        "entrypoint": DepositCall::ENTRYPOINT,
+        "parameter": call.parameter_json(),
+        "octez_client": call.octez_client("<your layer-1 account>"),
+    });
+    // A sandbox's simulated layer 1 makes the call itself.
+    let sandbox_asset = sandbox::assets(&w.node).await.into_iter().find(|e| {
+        e.ticketer == call.ticket.ticketer.to_string()
+            && e.token_id == call.ticket.token_id
+            && e.metadata == call.ticket.metadata.as_ref().map(hex::encode)
+    });
+    if let Some(entry) = sandbox_asset {
+        let level = sandbox::deposit(&w.node, &receiver, &entry.info.symbol, units).await?;
+        lines.push(format!(
+            "made on the sandbox's simulated layer 1: {what} credited to {receiver} at level {level}"
+        ));
+        value["level"] = json!(level);
+    }
+    ctx.print(lines.join("\n"), value);
+    Ok(())
+}
 
 /// `pledgeroll transfer`: moves `amount_text` to the account `to`.
 pub async fn transfer(ctx: &Ctx, send: &Send, amount_text: &str, to: &str) -> Result<()> {

@@ -69,6 +69,15 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Deposit funds from layer 1: prints the layer-1 call (and makes it on
+    /// a sandbox's simulated layer 1).
+    Deposit {
+        /// Amount with its asset, e.g. `10 tez`.
+        amount: String,
+        /// The account credited on the rollup: key name or tz address.
+        #[arg(long)]
+        to: String,
+    },
     /// A one-off tip with a memo, to an account or a project (`project:N`).
     Tip {
         #[command(flatten)]
@@ -165,6 +174,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             to,
             memo,
         } => funds::tip(&ctx, &send, &amount, &to, &memo).await,
+        Command::Deposit { amount, to } => funds::deposit(&ctx, &amount, &to).await,
         Command::Withdraw {
             send,
             amount,
