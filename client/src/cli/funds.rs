@@ -56,7 +56,9 @@ pub async fn deposit(ctx: &Ctx, amount_text: &str, to: &str) -> Result<()> {
         lines.push(format!(
             "made on the sandbox's simulated layer 1: {what} credited to {receiver} at level {level}"
         ));
-        value["level"] = json!(level);
+        if let Some(fields) = value.as_object_mut() {
+            fields.insert("level".to_owned(), json!(level));
+        }
     }
     ctx.print(lines.join("\n"), value);
     Ok(())
