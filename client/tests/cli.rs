@@ -151,6 +151,39 @@ fn every_subcommand_works_and_refuses_bad_input() {
         })
         .expect("runs");
     assert!(!ok && err.contains("wrong passphrase"), "{err}");
+    // An Octez `encrypted:` key imports with its passphrase (vector made
+    // as octez-client makes them, checked by Taquito).
+    let vectors: Value = serde_json::from_str(include_str!(
+        "../../contracts/tests/vectors/octez_encrypted_keys.json"
+    ))
+    .expect("vectors");
+    let vector = &vectors["vectors"][1];
+    let import = |passphrase: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pledgeroll"))
+            .args([
+                "--home",
+                home.path().to_str().expect("utf-8"),
+                "keys",
+                "import",
+            ])
+            .args(["octez-tz2", vector["encrypted"].as_str().expect("a key")])
+            .arg("--unencrypted")
+            .env("PLEDGEROLL_PASSPHRASE", passphrase)
+            .output()
+            .expect("runs")
+    };
+    let refused = import("not it");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not open"));
+    let imported = import(vector["passphrase"].as_str().expect("a passphrase"));
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(String::from_utf8_lossy(&imported.stdout)
+        .contains(vector["address"].as_str().expect("tz2")));
+    cli.ok(&["keys", "remove", "octez-tz2"]);
     let backup = cli.ok(&["keys", "backup", "b3", "--shares", "5", "--threshold", "3"]);
     let shares: Vec<String> = backup["shares"]
         .as_array()

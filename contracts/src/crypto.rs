@@ -48,6 +48,12 @@ pub mod prefix {
     pub const SPSK: &[u8] = &[17, 162, 224, 201];
     /// `p2sk…` p256 secret key.
     pub const P2SK: &[u8] = &[16, 81, 238, 189];
+    /// `edesk`: an encrypted ed25519 seed (8-byte salt, 48-byte secretbox).
+    pub const EDESK: &[u8] = &[7, 90, 60, 179, 41];
+    /// `spesk`: an encrypted secp256k1 secret key.
+    pub const SPESK: &[u8] = &[9, 237, 241, 174, 150];
+    /// `p2esk`: an encrypted P-256 secret key.
+    pub const P2ESK: &[u8] = &[9, 48, 57, 115, 171];
 }
 
 /// Why a base58 string is not the value expected.

@@ -7,6 +7,8 @@
 use core::fmt;
 use core::str::FromStr;
 
+use crypto_secretbox::aead::{Aead, KeyInit};
+use crypto_secretbox::{Key as SecretboxKey, Nonce as SecretboxNonce, XSalsa20Poly1305};
 use tezos_crypto_rs::hash::SeedEd25519;
 use zeroize::Zeroize;
 
@@ -52,6 +54,12 @@ pub enum KeyError {
     /// A 64-byte `edsk` whose public half does not match its seed.
     #[error("the edsk secret key's public half does not match its seed")]
     Mismatch,
+    /// An encrypted key read without its passphrase.
+    #[error("this secret key is encrypted (encrypted:…); it opens with its passphrase")]
+    Encrypted,
+    /// The passphrase does not open an encrypted key.
+    #[error("the passphrase does not open this encrypted secret key")]
+    WrongPassphrase,
 }
 
 impl SecretKey {
@@ -60,6 +68,45 @@ impl SecretKey {
         let key = SecretKey { curve, secret };
         key.try_public_key()?;
         Ok(key)
+    }
+
+    /// Opens Octez's encrypted form of a secret key (`encrypted:edesk…`,
+    /// `encrypted:spesk…`, `encrypted:p2esk…`) with `passphrase`, as
+    /// octez-client does: PBKDF2-HMAC-SHA512 over the key's 8-byte salt,
+    /// 32,768 rounds, gives the key of a NaCl secretbox (XSalsa20-Poly1305,
+    /// zero nonce) holding the 32 secret bytes.
+    pub fn from_encrypted(text: &str, passphrase: &str) -> Result<Self, KeyError> {
+        const WHAT: &str = "an encrypted edesk, spesk or p2esk secret key";
+        let s = text.trim();
+        let s = s.strip_prefix("encrypted:").unwrap_or(s);
+        let (curve, payload) = [
+            (Curve::Ed25519, prefix::EDESK),
+            (Curve::Secp256k1, prefix::SPESK),
+            (Curve::P256, prefix::P2ESK),
+        ]
+        .into_iter()
+        .find_map(|(curve, p)| from_base58::<56>(s, p, WHAT).ok().map(|b| (curve, b)))
+        .ok_or_else(|| {
+            KeyError::Base58(Base58Error::WrongKind {
+                value: s.to_owned(),
+                expected: WHAT,
+            })
+        })?;
+        let (salt, sealed) = payload.split_at(8);
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        pbkdf2::pbkdf2_hmac::<sha2::Sha512>(passphrase.as_bytes(), salt, 32_768, key.as_mut());
+        let cipher = XSalsa20Poly1305::new(SecretboxKey::from_slice(key.as_ref()));
+        let plain = zeroize::Zeroizing::new(
+            cipher
+                .decrypt(SecretboxNonce::from_slice(&[0; 24]), sealed)
+                .map_err(|_| KeyError::WrongPassphrase)?,
+        );
+        let secret: [u8; 32] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| KeyError::Invalid(curve))?;
+        let secret = zeroize::Zeroizing::new(secret);
+        SecretKey::from_bytes(curve, *secret)
     }
 
     /// The curve.
@@ -247,6 +294,9 @@ impl FromStr for SecretKey {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         const WHAT: &str = "an edsk, spsk or p2sk secret key";
         let s = s.trim();
+        if s.starts_with("encrypted:") {
+            return Err(KeyError::Encrypted);
+        }
         let s = s.strip_prefix("unencrypted:").unwrap_or(s);
         if let Ok(seed) = from_base58::<32>(s, prefix::EDSK_SEED, WHAT) {
             return SecretKey::from_bytes(Curve::Ed25519, seed);

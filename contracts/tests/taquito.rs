@@ -208,3 +208,41 @@ fn taquito_packs_unpacks_and_signs_statements_as_the_kernel_checks_them() {
     let prefixes: Vec<&str> = v.vectors.iter().map(|v| &v.secret_key[..4]).collect();
     assert_eq!(prefixes, ["p2sk", "spsk", "edsk"]);
 }
+
+#[derive(Deserialize)]
+struct EncryptedKeys {
+    vectors: Vec<EncryptedKey>,
+}
+
+#[derive(Deserialize)]
+struct EncryptedKey {
+    encrypted: String,
+    passphrase: String,
+    secret_key: String,
+    address: String,
+}
+
+/// Octez's encrypted secret keys (made as octez-client makes them, and
+/// opened by Taquito before they were written down) open here with their
+/// passphrase, on all three curves; a wrong passphrase opens nothing, and
+/// an encrypted key is not taken for a plain one.
+#[test]
+fn octez_encrypted_keys_open_with_their_passphrase() {
+    let v: EncryptedKeys =
+        serde_json::from_str(include_str!("vectors/octez_encrypted_keys.json")).expect("vectors");
+    assert_eq!(v.vectors.len(), 3);
+    for vec in &v.vectors {
+        let key = SecretKey::from_encrypted(&vec.encrypted, &vec.passphrase).expect("opens");
+        assert_eq!(key.to_string(), vec.secret_key);
+        assert_eq!(key.public_key().address().to_string(), vec.address);
+        assert_eq!(
+            SecretKey::from_encrypted(&vec.encrypted, "not it"),
+            Err(pledgeroll_contracts::signing::KeyError::WrongPassphrase)
+        );
+        assert_eq!(
+            vec.encrypted.parse::<SecretKey>(),
+            Err(pledgeroll_contracts::signing::KeyError::Encrypted)
+        );
+    }
+    assert!(SecretKey::from_encrypted("encrypted:edesk1notakey", "x").is_err());
+}

@@ -34,7 +34,8 @@ pub enum KeysCommand {
         #[arg(long)]
         unencrypted: bool,
     },
-    /// Import an Octez secret key (`edsk…`, `unencrypted:edsk…`, `spsk…`, `p2sk…`).
+    /// Import an Octez secret key (`edsk…`, `unencrypted:edsk…`, `spsk…`,
+    /// `p2sk…`, or `encrypted:edesk…`/`spesk…`/`p2esk…` with its passphrase).
     Import {
         /// Its name.
         name: String,
@@ -209,7 +210,8 @@ fn generate(curve: Curve) -> SecretKey {
 }
 
 /// An Octez secret key given as an argument, or read from standard input
-/// for `-` (so it stays out of the shell's history).
+/// for `-` (so it stays out of the shell's history); an `encrypted:` one is
+/// opened with its passphrase.
 fn import(secret: String) -> Result<SecretKey> {
     let secret = zeroize::Zeroizing::new(if secret == "-" {
         let mut line = String::new();
@@ -218,7 +220,12 @@ fn import(secret: String) -> Result<SecretKey> {
     } else {
         secret
     });
-    secret.trim().parse().map_err(|e| anyhow!("{e}"))
+    let secret = secret.trim();
+    if secret.starts_with("encrypted:") {
+        let pass = zeroize::Zeroizing::new(passphrase("Passphrase of the encrypted key: ", false)?);
+        return SecretKey::from_encrypted(secret, &pass).map_err(|e| anyhow!("{e}"));
+    }
+    secret.parse().map_err(|e| anyhow!("{e}"))
 }
 
 /// How a stored key is kept, in a word.
