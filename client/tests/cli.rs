@@ -533,8 +533,8 @@ fn every_subcommand_works_and_refuses_bad_input() {
         "not open",
     );
     let project = cli.ok(&["project", "show", "0"]);
-    assert_eq!(project["invoices"][0]["status"], "Paid");
-    assert_eq!(project["invoices"][1]["status"], "Withdrawn");
+    assert_eq!(project["invoices"][0]["status"], "paid");
+    assert_eq!(project["invoices"][1]["status"], "withdrawn");
     cli.fails(&["project", "show", "42"], "no project 42");
     cli.fails(
         &["project", "reclaim", "0", "--as", "b2"],

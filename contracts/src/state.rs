@@ -291,6 +291,26 @@ codec_enum!(PledgeStatus, "pledge status" {
     2 => Ended { reason },
 });
 
+/// In words: `active`, `paused by the patron`, `paused: out of funds`,
+/// `ended: cap reached`.
+impl fmt::Display for PledgeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PledgeStatus::Active => "active",
+            PledgeStatus::Paused { reason } => match reason {
+                PauseReason::ByPatron => "paused by the patron",
+                PauseReason::ByCreator => "paused by the creator",
+                PauseReason::OutOfFunds => "paused: out of funds",
+            },
+            PledgeStatus::Ended { reason } => match reason {
+                EndReason::Cancelled => "ended: cancelled",
+                EndReason::EndDate => "ended: end date reached",
+                EndReason::CapReached => "ended: cap reached",
+            },
+        })
+    }
+}
+
 /// A pledge: a stream from a patron to a payee at fixed terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pledge {

@@ -358,7 +358,7 @@ async fn show(ctx: &Ctx, w: &Wallet, id: ProjectId) -> Result<()> {
         .await?
         .ok_or_else(|| anyhow!("there is no project {}", id.0))?;
     let now = w.clock().await?.now;
-    let mut lines = vec![format!("project {}: {} ({:?})", id.0, p.title, p.status)];
+    let mut lines = vec![format!("project {}: {} ({})", id.0, p.title, p.status)];
     if let Some(l) = &p.link {
         lines.push(format!("  {l}"));
     }
@@ -395,7 +395,7 @@ async fn show(ctx: &Ctx, w: &Wallet, id: ProjectId) -> Result<()> {
     let invoices = show_invoices(w, id, &p, now, &mut lines).await?;
     ctx.print(
         lines.join("\n"),
-        json!({ "id": id.0, "title": p.title.as_str(), "status": format!("{:?}", p.status), "balances": balances, "invoices": invoices, "tickets": p.tickets }),
+        json!({ "id": id.0, "title": p.title.as_str(), "status": p.status.to_string(), "balances": balances, "invoices": invoices, "tickets": p.tickets }),
     );
     Ok(())
 }
@@ -446,14 +446,14 @@ async fn show_invoices(
                 String::new()
             };
             lines.push(format!(
-                "  invoice {n}: {} to {} — {:?}, {} approvals, {} vetoes{countdown}",
+                "  invoice {n}: {} to {} — {}, {} approvals, {} vetoes{countdown}",
                 info.format(u128::from(inv.amount)),
                 inv.beneficiary,
                 inv.status,
                 inv.approvals.len(),
                 inv.vetoes.len()
             ));
-            invoices.push(json!({ "id": n, "amount": inv.amount, "status": format!("{:?}", inv.status), "approvals": inv.approvals.len(), "vetoes": inv.vetoes.len(), "unlocks_at": inv.unlocks_at }));
+            invoices.push(json!({ "id": n, "amount": inv.amount, "status": inv.status.to_string(), "approvals": inv.approvals.len(), "vetoes": inv.vetoes.len(), "unlocks_at": inv.unlocks_at }));
         }
     }
     Ok(invoices)

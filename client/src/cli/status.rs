@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use pledgeroll_client::{AssetInfo, Wallet};
-use pledgeroll_contracts::state::{Clock, PledgeStatus};
+use pledgeroll_contracts::state::Clock;
 use pledgeroll_contracts::units::{format_duration, format_period, DAY, MONTH};
 use pledgeroll_contracts::{Address, AssetId, Holder, Ticket, FINE_PER_UNIT};
 use serde_json::json;
@@ -114,11 +114,7 @@ async fn pledges_out(
     let mut outgoing = Vec::new();
     for (id, p) in w.patron_pledges(a).await? {
         let info = w.asset_info(p.asset).await?;
-        let status = match p.status {
-            PledgeStatus::Active => "active".to_owned(),
-            PledgeStatus::Paused { reason } => format!("paused ({reason:?})"),
-            PledgeStatus::Ended { reason } => format!("ended ({reason:?})"),
-        };
+        let status = p.status.to_string();
         lines.push(format!(
             "  pledge {} to {}: {}/{} — {status}",
             id.0,

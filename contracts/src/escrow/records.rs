@@ -49,6 +49,16 @@ codec_enum!(ProjectStatus, "project status" {
     1 => Refunding,
 });
 
+/// In words: `active`, `refunding`.
+impl core::fmt::Display for ProjectStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ProjectStatus::Active => "active",
+            ProjectStatus::Refunding => "refunding",
+        })
+    }
+}
+
 /// A project escrow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {
@@ -177,6 +187,17 @@ codec_enum!(InvoiceStatus, "invoice status" {
     1 => Paid,
     2 => Withdrawn,
 });
+
+/// In words: `open`, `paid`, `withdrawn`.
+impl core::fmt::Display for InvoiceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Withdrawn => "withdrawn",
+        })
+    }
+}
 
 /// A request to pay for a closed ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
