@@ -65,19 +65,24 @@ impl Ticket {
     /// Statements show amounts in this unit (`5.25 tez`); a ticket without
     /// one is counted in base units.
     pub fn declared_unit(&self) -> Option<(&str, u8)> {
-        let text = core::str::from_utf8(self.metadata.as_deref()?).ok()?;
-        let (symbol, decimals) = text.split_once(':')?;
-        let symbol_ok =
-            (1..=12).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_alphanumeric());
-        let digits_ok = !decimals.is_empty()
-            && decimals.bytes().all(|b| b.is_ascii_digit())
-            && (decimals == "0" || !decimals.starts_with('0'));
-        if !symbol_ok || !digits_ok {
-            return None;
-        }
-        let decimals: u8 = decimals.parse().ok().filter(|d| *d <= 18)?;
-        Some((symbol, decimals))
+        declared_unit(self.metadata.as_deref()?)
     }
+}
+
+/// The unit ticket metadata `metadata` declares ([`Ticket::declared_unit`]).
+pub fn declared_unit(metadata: &[u8]) -> Option<(&str, u8)> {
+    let text = core::str::from_utf8(metadata).ok()?;
+    let (symbol, decimals) = text.split_once(':')?;
+    let symbol_ok =
+        (1..=12).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_alphanumeric());
+    let digits_ok = !decimals.is_empty()
+        && decimals.bytes().all(|b| b.is_ascii_digit())
+        && (decimals == "0" || !decimals.starts_with('0'));
+    if !symbol_ok || !digits_ok {
+        return None;
+    }
+    let decimals: u8 = decimals.parse().ok().filter(|d| *d <= 18)?;
+    Some((symbol, decimals))
 }
 
 impl Encode for Ticket {

@@ -17,7 +17,7 @@ use crate::state::{
     Account, Clock, Counters, Creator, Holder, PatronPledges, Pledge, PledgeId, ProjectId, Tier,
     TierId,
 };
-use crate::statement::{Statement, StatementError};
+use crate::statement::{amount_words, Statement, StatementError};
 use crate::store::{self, Store, Writes};
 
 type Finished = (Writes, Vec<Event>, Vec<Withdrawal>);
@@ -164,7 +164,7 @@ impl<S: Store> Protocol<S> {
         let account = self.account(&signer)?;
         let nonce = account.next_nonce;
         let failed = |reason: Rejection| Applied {
-            receipt: receipt(op, signer, nonce, Err(reason)),
+            receipt: receipt(op, signer, nonce, Err(reason.to_string())),
             events: Vec::new(),
             withdrawals: Vec::new(),
         };
@@ -202,6 +202,7 @@ impl<S: Store> Protocol<S> {
             Err(Failure::Fault(f)) => Err(f),
             Err(Failure::Rejected(reason)) => {
                 drop(ctx);
+                let reason = self.reason(&reason)?;
                 let mut ctx = Ctx::new(&self.store, now);
                 authorise(&mut ctx, signer, &account, key)?;
                 let (events, _) = self.commit(ctx.finish())?;
@@ -212,6 +213,26 @@ impl<S: Store> Protocol<S> {
                 }))
             }
         }
+    }
+
+    /// Why `r` refused an operation, in words, amounts in their assets'
+    /// units: `insufficient balance: 3.5 tez available, 10 tez needed`.
+    fn reason(&self, r: &Rejection) -> Result<String, Fault> {
+        Ok(match r {
+            Rejection::InsufficientBalance {
+                asset,
+                available,
+                needed,
+            } => match self.asset(*asset)? {
+                Some(ticket) => format!(
+                    "insufficient balance: {} available, {} needed",
+                    amount_words(&ticket, *asset, *available),
+                    amount_words(&ticket, *asset, *needed)
+                ),
+                None => r.to_string(),
+            },
+            _ => r.to_string(),
+        })
     }
 
     /// The statement `signer` signs for `op` at its next nonce, as the
@@ -338,12 +359,11 @@ fn receipt(
     op: &SignedOperation,
     signer: Address,
     nonce: u64,
-    result: Result<Option<Created>, Rejection>,
+    result: Result<Option<Created>, String>,
 ) -> Receipt {
     let outcome = match result {
         Ok(created) => Outcome::Applied { created },
-        Err(r) => {
-            let mut text = r.to_string();
+        Err(mut text) => {
             if text.len() > MAX_REASON {
                 let mut cut = MAX_REASON;
                 while !text.is_char_boundary(cut) {

@@ -153,10 +153,7 @@ impl<S: Store> Facts<'_, S> {
     /// declares no unit.
     fn amount(&self, asset: AssetId, units: u128) -> Result<String, StatementError> {
         let ticket: Ticket = self.read(&keys::asset(asset), || format!("asset {}", asset.0))?;
-        Ok(match ticket.declared_unit() {
-            Some((symbol, decimals)) => format!("{} {symbol}", format_decimal(units, decimals)),
-            None => format!("{units} base units of asset {}", asset.0),
-        })
+        Ok(amount_words(&ticket, asset, units))
     }
 
     /// `5 tez per month`.
@@ -464,6 +461,16 @@ fn profile_words(p: &Profile) -> String {
             format!("links {}", links.join(" "))
         }
     )
+}
+
+/// `units` base units of `asset`, whose ticket is `ticket`, in words: `5.25
+/// tez` in the ticket's declared unit, or `5250000 base units of asset 3`.
+/// Statements and receipts state amounts so.
+pub fn amount_words(ticket: &Ticket, asset: AssetId, units: u128) -> String {
+    match ticket.declared_unit() {
+        Some((symbol, decimals)) => format!("{} {symbol}", format_decimal(units, decimals)),
+        None => format!("{units} base units of asset {}", asset.0),
+    }
 }
 
 /// Free text, quoted and escaped to printable ASCII, or stated by its length

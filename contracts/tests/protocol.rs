@@ -233,8 +233,11 @@ fn a_refused_operation_uses_its_nonce_so_it_cannot_be_replayed_later() {
         )
         .expect("a statement");
     let r = w.p.apply(&op).expect("no fault").expect("a known signer");
+    // The reason states the amounts in the asset's unit.
     assert!(
-        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str().contains("insufficient"))
+        matches!(&r.receipt.outcome, Outcome::Failed { reason } if reason.as_str() == "insufficient balance: 0.000005 tez available, 0.00001 tez needed"),
+        "{:?}",
+        r.receipt.outcome
     );
     assert_eq!(w.p.account(&w.addr(0)).expect("read").next_nonce, 1);
     w.p.deposit(w.addr(0), tez_ticket(), 100)

@@ -43,8 +43,8 @@ impl Context {
     pub async fn load(store: &Store) -> Result<Context, Error> {
         let rows: Vec<AssetRow> = store
             .all(
-                "SELECT asset_id, ticketer, CAST(token_id AS TEXT) AS token_id, supply_units \
-                 FROM assets ORDER BY asset_id",
+                "SELECT asset_id, ticketer, CAST(token_id AS TEXT) AS token_id, metadata, \
+                 supply_units FROM assets ORDER BY asset_id",
                 &[],
             )
             .await?;

@@ -3,19 +3,15 @@
 
 use std::collections::HashMap;
 
+use pledgeroll_contracts::asset::declared_unit;
 use pledgeroll_contracts::{units, FINE_PER_UNIT};
 
 use super::store::AssetRow;
 
-/// The sandbox's tez ticketer (`pledgeroll-sandbox`'s `TEZ`).
-const TEZ_TICKETER: &str = "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g";
-/// The sandbox's stablecoin ticketer (`pledgeroll-sandbox`'s `USD`).
-const USD_TICKETER: &str = "KT1U52yeUwy8kHzFcQm8yLMiqrzyDg3Pswif";
-
 /// How one asset is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
-    /// Its symbol, e.g. `XTZ`, or `asset#N` when unknown.
+    /// Its symbol, e.g. `tez`, or `asset#N` when unknown.
     pub symbol: String,
     /// Decimal places of one unit.
     pub decimals: u32,
@@ -26,21 +22,21 @@ pub struct Unit {
 pub struct Assets(HashMap<i64, Unit>);
 
 impl Assets {
-    /// The units of `rows`: the sandbox's tez and stablecoin tickets by
-    /// their ticketers, any other as `asset#N` with no decimals.
+    /// The units of `rows`: each as its ticket declares it (metadata
+    /// `SYMBOL:DECIMALS`, the name statements and the wallet use), any other
+    /// as `asset#N` with no decimals.
     pub fn new(rows: &[AssetRow]) -> Self {
         Assets(
             rows.iter()
                 .map(|a| {
-                    let known = |symbol: &str| Unit {
-                        symbol: symbol.to_owned(),
-                        decimals: 6,
-                    };
-                    let unit = match (a.ticketer.as_str(), a.token_id.as_str()) {
-                        (TEZ_TICKETER, "0") => known("XTZ"),
-                        (USD_TICKETER, "0") => known("sUSD"),
-                        _ => unknown(a.asset_id),
-                    };
+                    let metadata = a.metadata.as_deref().and_then(|m| hex::decode(m).ok());
+                    let unit = metadata.as_deref().and_then(declared_unit).map_or_else(
+                        || unknown(a.asset_id),
+                        |(symbol, decimals)| Unit {
+                            symbol: symbol.to_owned(),
+                            decimals: u32::from(decimals),
+                        },
+                    );
                     (a.asset_id, unit)
                 })
                 .collect(),
@@ -60,7 +56,7 @@ impl Assets {
         self.unit(asset).symbol
     }
 
-    /// `units` base units of `asset`, e.g. `5.25 XTZ`.
+    /// `units` base units of `asset`, e.g. `5.25 tez`.
     pub fn amount(&self, asset: i64, units: u128) -> String {
         let unit = self.unit(asset);
         format!("{} {}", decimal(units, unit.decimals), unit.symbol)

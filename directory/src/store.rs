@@ -75,6 +75,8 @@ pub struct AssetRow {
     pub ticketer: String,
     /// The ticket's token id.
     pub token_id: String,
+    /// The ticket's metadata, hex, if any.
+    pub metadata: Option<String>,
     /// Base units on the rollup.
     pub supply_units: i64,
 }

@@ -39,11 +39,12 @@ const XSS_LINK: &str = "https://example.org/?q='onmouseover='alert(3)";
 
 use pledgeroll_contracts::fixtures::text;
 
-fn ticket(ticketer: &str) -> Ticket {
+/// The ticket of `ticketer`, declaring its unit as `unit` (`tez:6`).
+fn ticket((ticketer, unit): (&str, &str)) -> Ticket {
     Ticket {
         ticketer: ticketer.parse::<Contract>().expect("KT1"),
         token_id: 0,
-        metadata: None,
+        metadata: Some(unit.as_bytes().to_vec()),
     }
 }
 
@@ -78,10 +79,15 @@ impl Scenario {
 
     /// One level `dt` seconds after the last: deposits, then operations,
     /// each of which must apply.
-    fn level(&mut self, dt: i64, deposits: &[(usize, &str, u64)], ops: Vec<(usize, Operation)>) {
+    fn level(
+        &mut self,
+        dt: i64,
+        deposits: &[(usize, (&str, &str), u64)],
+        ops: Vec<(usize, Operation)>,
+    ) {
         let deposits: Vec<_> = deposits
             .iter()
-            .map(|(who, ticketer, amount)| (self.addr(*who), ticket(ticketer), *amount))
+            .map(|(who, ticketer, amount)| (self.addr(*who), ticket(*ticketer), *amount))
             .collect();
         let ops: Vec<_> = ops
             .into_iter()
@@ -91,8 +97,8 @@ impl Scenario {
     }
 }
 
-const TEZ_TICKETER: &str = "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g";
-const USD_TICKETER: &str = "KT1U52yeUwy8kHzFcQm8yLMiqrzyDg3Pswif";
+const TEZ_TICKETER: (&str, &str) = ("KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g", "tez:6");
+const USD_TICKETER: (&str, &str) = ("KT1U52yeUwy8kHzFcQm8yLMiqrzyDg3Pswif", "usd:6");
 
 fn profile(name: &str, description: &str, links: &[&str]) -> Operation {
     Operation::SetProfile {
@@ -353,9 +359,9 @@ async fn pages_show_the_mirror(backend: Backend) {
     for want in [
         "3</span> creators",
         "2</span> patrons",
-        // 5 + 1 tez a month from bob and cy, 0.1 sUSD a day from cy.
-        "6 XTZ",
-        "3 sUSD",
+        // 5 + 1 tez a month from bob and cy, 0.1 usd a day from cy.
+        "6 tez",
+        "3 usd",
         "Ada Lovelace",
         "Grace Hopper",
         "for the notes",
@@ -380,11 +386,11 @@ async fn pages_show_the_mirror(backend: Backend) {
         "notes on the analytical engine",
         "href=\"https://example.org/ada\"",
         "Supporter",
-        "5 XTZ per month",
+        "5 tez per month",
         "Daily",
-        "0.1 sUSD per day",
+        "0.1 usd per day",
         "<svg",
-        "Monthly income in XTZ",
+        "Monthly income in tez",
         "for the notes",
         "out of funds",
     ] {
@@ -401,10 +407,10 @@ async fn pages_show_the_mirror(backend: Backend) {
 
     let patron = site.page(&format!("/patrons/{dry}")).await;
     for want in [
-        "<strong>0 XTZ</strong>",
+        "<strong>0 tez</strong>",
         "paused",
         "out of funds",
-        "5 XTZ / month",
+        "5 tez / month",
     ] {
         assert!(
             patron.contains(want),
@@ -413,9 +419,9 @@ async fn pages_show_the_mirror(backend: Backend) {
     }
     let patron = site.page(&format!("/patrons/{bob}")).await;
     for want in [
-        "5 XTZ / month",
+        "5 tez / month",
         "Runs out",
-        "Pledging 5 XTZ a month",
+        "Pledging 5 tez a month",
         "for the notes",
         "fund",
     ] {
@@ -424,21 +430,21 @@ async fn pages_show_the_mirror(backend: Backend) {
 
     let projects = site.page("/projects").await;
     assert!(
-        projects.contains("Engine repairs") && projects.contains("7 XTZ"),
+        projects.contains("Engine repairs") && projects.contains("7 tez"),
         "{projects}"
     );
     let project = site.page("/projects/0").await;
     for want in [
         "Engine repairs",
-        "7 XTZ",
+        "7 tez",
         "2 of 2",
         "href=\"https://example.org/issues/7\"",
         "replace the gears",
         "unlocks in 1 hour",
-        "1 XTZ",
-        "3 XTZ",
+        "1 tez",
+        "3 tez",
         "paid",
-        "10 XTZ",
+        "10 tez",
         &cy[..8],
         &bob[..8],
     ] {
@@ -783,7 +789,7 @@ async fn the_ledger_exports_as_csv(backend: Backend) {
     let tip = rows.iter().find(|r| r[3] == "tip").expect("the tip");
     assert_eq!(
         (tip[4], tip[7], tip[8], tip[9], tip[12]),
-        (bob.as_str(), "XTZ", "1000000", "1", "for the notes")
+        (bob.as_str(), "tez", "1000000", "1", "for the notes")
     );
     let fund = rows.iter().find(|r| r[3] == "fund").expect("the funding");
     assert_eq!((fund[5], fund[9], fund[11]), ("project-0", "10", "0"));
@@ -897,10 +903,10 @@ async fn atom_feeds_carry_the_activity(backend: Backend) {
     assert_eq!(kind, "application/atom+xml; charset=utf-8");
     let feed: atom_syndication::Feed = body.parse().expect("valid Atom");
     let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
-    assert!(titles.contains(&"tip: 1 XTZ"), "{titles:?}");
-    assert!(titles.contains(&"payout: 3 XTZ"), "{titles:?}");
+    assert!(titles.contains(&"tip: 1 tez"), "{titles:?}");
+    assert!(titles.contains(&"payout: 3 tez"), "{titles:?}");
     assert!(
-        titles.contains(&"New pledge #1: 0.1 sUSD per day"),
+        titles.contains(&"New pledge #1: 0.1 usd per day"),
         "{titles:?}"
     );
     let times: Vec<_> = feed.entries.iter().map(|e| e.updated).collect();
@@ -1014,9 +1020,9 @@ async fn a_browser_renders_the_pages() {
             format!("/creators/{ada}"),
             vec![
                 "Ada Lovelace",
-                "5 XTZ per month",
+                "5 tez per month",
                 "<svg",
-                "Monthly income in XTZ",
+                "Monthly income in tez",
             ],
         ),
         (
@@ -1024,7 +1030,7 @@ async fn a_browser_renders_the_pages() {
             "/projects/0".to_owned(),
             vec![
                 "Engine repairs",
-                "7 XTZ",
+                "7 tez",
                 "unlocks in 1 hour",
                 "replace the gears",
             ],

@@ -9,10 +9,9 @@ use crate::durable::digest;
 /// A ticket kind the sandbox's layer 1 mints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SandboxAsset {
-    /// The name the sandbox endpoints take, `tez` or `usd`.
+    /// Its name, `tez` or `usd`: the sandbox endpoints take it, and its
+    /// ticket declares it (metadata `name:decimals`).
     pub name: &'static str,
-    /// Its symbol.
-    pub symbol: &'static str,
     /// Decimal places of one unit.
     pub decimals: u8,
     /// The seed the ticketer's address is derived from.
@@ -33,7 +32,6 @@ pub struct SandboxAsset {
 /// its metadata declares the unit statements show.
 pub const TEZ: SandboxAsset = SandboxAsset {
     name: "tez",
-    symbol: "XTZ",
     decimals: 6,
     ticketer_seed: "pledgeroll-sandbox:tez-ticketer",
     ticketer: "KT1NJGvnrPNugeem2gLeZ2ukhakXehR85W5g",
@@ -47,7 +45,6 @@ pub const TEZ: SandboxAsset = SandboxAsset {
 /// ticketer.
 pub const USD: SandboxAsset = SandboxAsset {
     name: "usd",
-    symbol: "sUSD",
     decimals: 6,
     ticketer_seed: "pledgeroll-sandbox:usd-ticketer",
     ticketer: "KT1U52yeUwy8kHzFcQm8yLMiqrzyDg3Pswif",
@@ -123,5 +120,15 @@ mod tests {
         assert_ne!(TEZ.ticket_digest(), USD.ticket_digest());
         assert_eq!(asset("usd"), Some(&USD));
         assert_eq!(asset("eur"), None);
+    }
+
+    #[test]
+    fn each_ticket_declares_the_assets_name_and_decimals() {
+        for a in ASSETS {
+            let declared = a
+                .metadata
+                .and_then(pledgeroll_contracts::asset::declared_unit);
+            assert_eq!(declared, Some((a.name, a.decimals)));
+        }
     }
 }

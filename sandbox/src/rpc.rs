@@ -490,7 +490,7 @@ async fn sandbox_info(State(s): State<Sandbox>) -> RpcResult<Json<Value>> {
         "head": { "level": head.level, "hash": head.hash, "timestamp": head.timestamp },
         "next_timestamp": next_timestamp,
         "assets": ASSETS.iter().map(|a| json!({
-            "name": a.name, "symbol": a.symbol, "decimals": a.decimals,
+            "name": a.name, "decimals": a.decimals,
             "ticketer": a.ticketer, "token_id": a.token_id, "asset_id": a.asset_id,
             "metadata": a.metadata.map(hex::encode),
         })).collect::<Vec<_>>(),
