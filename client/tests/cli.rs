@@ -275,6 +275,54 @@ fn every_subcommand_works_and_refuses_bad_input() {
     );
     cli.fails(&["creator", "show", "b2"], "no creator profile");
     cli.ok(&["pledge", "to", "0", "--as", "b2"]);
+    // An end counted from the pledge's start, or a date, stated in words.
+    let dry = cli.ok(&[
+        "pledge",
+        "to",
+        "0",
+        "--as",
+        "b3",
+        "--for",
+        "10d",
+        "--dry-run",
+    ]);
+    assert!(
+        dry["text"]
+            .as_str()
+            .expect("text")
+            .ends_with(", for 10 days from its start"),
+        "{dry}"
+    );
+    let dry = cli.ok(&[
+        "pledge",
+        "to",
+        "0",
+        "--as",
+        "b3",
+        "--until",
+        "2027-03-01",
+        "--dry-run",
+    ]);
+    assert!(
+        dry["text"]
+            .as_str()
+            .expect("text")
+            .ends_with(", until 2027-03-01T00:00:00Z"),
+        "{dry}"
+    );
+    cli.fails(
+        &[
+            "pledge",
+            "to",
+            "0",
+            "--as",
+            "b3",
+            "--until",
+            "March",
+            "--dry-run",
+        ],
+        "--until takes a date",
+    );
     cli.fails(&["pledge", "to", "9", "--as", "b2"], "no tier 9");
     let dry = cli.ok(&[
         "pledge",

@@ -10,7 +10,7 @@ use crate::asset::AssetId;
 use crate::crypto::{blake2b_256, Address, Contract, PublicKey, Signature};
 use crate::encoding::{codec_enum, Decode, DecodeError, Encode, List, Reader, Text, Writer};
 use crate::escrow::ProjectOperation;
-use crate::state::{Holder, PledgeId, Profile, TierId, MAX_PERKS, MAX_TITLE};
+use crate::state::{Holder, PledgeEnd, PledgeId, Profile, TierId, MAX_PERKS, MAX_TITLE};
 
 /// Most payload bytes in one targeted external message (4,096 less framing).
 pub const MAX_BATCH_BYTES: usize = 4_074;
@@ -33,8 +33,8 @@ pub enum Operation {
         tier: TierId,
         /// A higher amount per period than the tier's price, if wanted.
         amount: Option<u64>,
-        /// Time after which the pledge ends.
-        end: Option<u64>,
+        /// When the pledge ends by itself.
+        end: Option<PledgeEnd>,
         /// Most base units the pledge pays in all.
         cap: Option<u64>,
     },

@@ -8,7 +8,7 @@ use crate::event::{Created, Event, PledgeChange};
 use crate::keys;
 use crate::ledger::{self, start_stream, stop_stream, store_pledge};
 use crate::state::{
-    Counters, Creator, EndReason, Holder, PatronPledges, PauseReason, Pledge, PledgeId,
+    Counters, Creator, EndReason, Holder, PatronPledges, PauseReason, Pledge, PledgeEnd, PledgeId,
     PledgeStatus, Profile, Tier, TierId, MAX_PERIOD, MAX_PERKS, MAX_PLEDGES_PER_PATRON, MAX_TIERS,
     MAX_TITLE, MIN_PERIOD,
 };
@@ -222,15 +222,25 @@ pub(crate) fn open_pledge<S: Store>(
     Ok(id)
 }
 
+/// The time a stated end comes for a pledge starting now.
+pub(crate) fn end_time<S: Store>(
+    ctx: &Ctx<'_, S>,
+    end: Option<PledgeEnd>,
+) -> Result<Option<u64>, Failure> {
+    end.map(|e| e.time(ctx.now).ok_or(Rejection::TooLarge.into()))
+        .transpose()
+}
+
 /// Pledges to a tier.
 pub(crate) fn pledge<S: Store>(
     ctx: &mut Ctx<'_, S>,
     patron: crate::crypto::Address,
     tier_id: TierId,
     amount: Option<u64>,
-    end: Option<u64>,
+    end: Option<PledgeEnd>,
     cap: Option<u64>,
 ) -> Result<(), Failure> {
+    let end = end_time(ctx, end)?;
     let mut tier = load_tier(ctx, tier_id)?;
     let amount = admit(ctx, patron, tier_id, &tier, amount)?;
     let rate = checked_rate(amount, tier.period)?;

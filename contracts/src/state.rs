@@ -269,6 +269,37 @@ codec_enum!(EndReason, "end reason" {
     2 => CapReached,
 });
 
+/// When a pledge ends by itself, as its signer states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PledgeEnd {
+    /// At this time (Unix seconds).
+    At {
+        /// The time.
+        time: u64,
+    },
+    /// This many seconds after the pledge starts (the second its level
+    /// applies it), so a pledge `for 10 days` streams exactly ten days.
+    After {
+        /// The duration.
+        seconds: u64,
+    },
+}
+codec_enum!(PledgeEnd, "pledge end" {
+    0 => At { time },
+    1 => After { seconds },
+});
+
+impl PledgeEnd {
+    /// The end's time for a pledge starting at `start`; `None` past the
+    /// clock's range.
+    pub fn time(self, start: u64) -> Option<u64> {
+        match self {
+            PledgeEnd::At { time } => Some(time),
+            PledgeEnd::After { seconds } => start.checked_add(seconds),
+        }
+    }
+}
+
 /// Where a pledge stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PledgeStatus {

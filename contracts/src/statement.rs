@@ -30,7 +30,7 @@ use crate::error::Fault;
 use crate::escrow::{Invoice, Mode, Project, ProjectOperation, WorkTicket};
 use crate::keys;
 use crate::operation::Operation;
-use crate::state::{Holder, Pledge, PledgeId, Profile, ProjectId, Tier, TierId};
+use crate::state::{Holder, Pledge, PledgeEnd, PledgeId, Profile, ProjectId, Tier, TierId};
 use crate::store::Store;
 use crate::units::{format_decimal, format_rfc3339, DAY, HOUR, MINUTE, PERIODS, WEEK};
 
@@ -186,12 +186,16 @@ impl<S: Store> Facts<'_, S> {
     fn limits(
         &self,
         asset: AssetId,
-        end: Option<u64>,
+        end: Option<PledgeEnd>,
         cap: Option<u64>,
     ) -> Result<String, StatementError> {
         let mut out = String::new();
-        if let Some(end) = end {
-            out.push_str(&format!(", until {}", instant(end)));
+        match end {
+            None => {}
+            Some(PledgeEnd::At { time }) => out.push_str(&format!(", until {}", instant(time))),
+            Some(PledgeEnd::After { seconds }) => {
+                out.push_str(&format!(", for {} from its start", exact_duration(seconds)))
+            }
         }
         if let Some(cap) = cap {
             out.push_str(&format!(

@@ -12,7 +12,7 @@ use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::event::Outcome;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::state::{PauseReason, PledgeStatus};
+use pledgeroll_contracts::state::{PauseReason, PledgeEnd, PledgeStatus};
 use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::ProjectId;
 use pledgeroll_contracts::{
@@ -57,11 +57,16 @@ fn op_strategy() -> impl Strategy<Value = Operation> {
     let pledge = (0u64..12).prop_map(PledgeId);
     let who = 0..ACCOUNTS;
     prop_oneof![
-        6 => (tier.clone(), prop::option::of(0u64..5_000), prop::option::of(0u64..20_000_000), prop::option::of(0u64..5_000))
+        6 => (tier.clone(), prop::option::of(0u64..5_000), prop::option::of((any::<bool>(), 0u64..20_000_000)), prop::option::of(0u64..5_000))
             .prop_map(|(tier, amount, end, cap)| Operation::Pledge {
                 tier,
                 amount,
-                end: end.map(|e| START as u64 + e),
+                // An end at a time, or a duration from the pledge's start.
+                end: end.map(|(at, e)| if at {
+                    PledgeEnd::At { time: START as u64 + e }
+                } else {
+                    PledgeEnd::After { seconds: e }
+                }),
                 cap,
             }),
         1 => (pledge.clone(), tier.clone(), prop::option::of(0u64..5_000))

@@ -9,7 +9,7 @@ use pledgeroll_contracts::crypto::Contract;
 use pledgeroll_contracts::encoding::{Decode, Encode, List, Text};
 use pledgeroll_contracts::event::{Event, Outcome, PledgeChange};
 use pledgeroll_contracts::operation::Signer;
-use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus, Profile};
+use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeEnd, PledgeStatus, Profile};
 use pledgeroll_contracts::statement::{Statement, StatementError};
 use pledgeroll_contracts::{
     Created, Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket, TierId,
@@ -875,7 +875,7 @@ fn an_end_date_ends_the_pledge_on_that_second() {
         Operation::Pledge {
             tier,
             amount: None,
-            end: Some(end),
+            end: Some(PledgeEnd::At { time: end }),
             cap: None,
         },
     );
@@ -892,7 +892,7 @@ fn an_end_date_ends_the_pledge_on_that_second() {
     let past = Operation::Pledge {
         tier,
         amount: None,
-        end: Some(START as u64),
+        end: Some(PledgeEnd::At { time: START as u64 }),
         cap: None,
     };
     assert!(w.fails(1, past).contains("future"));
@@ -1059,7 +1059,9 @@ fn a_pledge_is_stated_in_words_with_its_terms() {
     let op = Operation::Pledge {
         tier,
         amount: None,
-        end: Some(1_803_859_200),
+        end: Some(PledgeEnd::At {
+            time: 1_803_859_200,
+        }),
         cap: Some(60_000_000),
     };
     let statement = w.p.statement(&w.addr(1), &op).expect("a statement");
@@ -1109,4 +1111,52 @@ fn a_pledge_is_stated_in_words_with_its_terms() {
     );
     assert!(text.text().bytes().all(|b| (0x20..0x7f).contains(&b)));
     assert_eq!(text.bytes()[..2], [0x05, 0x01]);
+}
+
+#[test]
+fn a_pledge_for_a_duration_streams_exactly_that_long_from_its_start() {
+    let mut w = World::new(2);
+    let asset = w.deposit(1, tez_ticket(), 100_000);
+    let tier = w.creator_with_tier(0, asset, 1_000);
+    // The pledge starts a level later than the clock a wallet last read.
+    w.advance(7);
+    let start = w.now as u64;
+    let for_a_month = Operation::Pledge {
+        tier,
+        amount: None,
+        end: Some(PledgeEnd::After {
+            seconds: u64::from(MONTH),
+        }),
+        cap: None,
+    };
+    let stated =
+        w.p.statement(&w.addr(1), &for_a_month)
+            .expect("a statement");
+    assert!(
+        stated.text().ends_with(", for 30 days from its start"),
+        "{}",
+        stated.text()
+    );
+    w.ok(1, for_a_month);
+    let pledge = w.p.pledge(PledgeId(0)).expect("read").expect("exists");
+    assert_eq!(pledge.end, Some(start + u64::from(MONTH)));
+    w.advance(3 * u64::from(MONTH));
+    let pledge = w.p.pledge(PledgeId(0)).expect("read").expect("exists");
+    assert_eq!(
+        pledge.status,
+        PledgeStatus::Ended {
+            reason: EndReason::EndDate
+        }
+    );
+    // A whole month at the tier's price, not a second less.
+    assert_eq!(w.balance(0, asset), 1_000);
+    assert_eq!(w.balance(1, asset), 99_000);
+    // Its twin: a duration past the clock's range is refused.
+    let forever = Operation::Pledge {
+        tier,
+        amount: None,
+        end: Some(PledgeEnd::After { seconds: u64::MAX }),
+        cap: None,
+    };
+    assert!(w.fails(1, forever).contains("too large"));
 }

@@ -11,6 +11,7 @@ use pledgeroll_contracts::crypto::{PublicKey, Signature};
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::state::PledgeEnd;
 use pledgeroll_contracts::statement::Statement;
 use pledgeroll_contracts::Address;
 use pledgeroll_contracts::Operation;
@@ -133,7 +134,9 @@ fn statements() -> Vec<(usize, Statement)> {
     let pledge = Operation::Pledge {
         tier,
         amount: None,
-        end: Some(1_803_859_200),
+        end: Some(PledgeEnd::At {
+            time: 1_803_859_200,
+        }),
         cap: Some(60_000_000),
     };
     let tip = Operation::Tip {

@@ -4,6 +4,7 @@
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
 use pledgeroll_client::{AssetInfo, Wallet};
+use pledgeroll_contracts::state::PledgeEnd;
 use pledgeroll_contracts::{Operation, PledgeId, TierId};
 
 use super::context::{seconds, units_in, Ctx};
@@ -21,9 +22,13 @@ pub enum PledgeCommand {
         /// Pay more than the tier's price per period, e.g. `8 tez`.
         #[arg(long)]
         amount: Option<String>,
-        /// End after this duration, e.g. `180d`.
-        #[arg(long)]
+        /// End this long after the pledge starts, e.g. `180d`.
+        #[arg(long, conflicts_with = "until")]
         for_: Option<String>,
+        /// End at this date (`2027-03-01`, midnight UTC) or instant
+        /// (`2027-03-01T12:00:00Z`).
+        #[arg(long)]
+        until: Option<String>,
         /// Never pay more than this in all, e.g. `50 tez`.
         #[arg(long)]
         cap: Option<String>,
@@ -72,9 +77,11 @@ pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
             tier,
             amount,
             for_,
+            until,
             cap,
         } => {
-            let op = pledge_to(&w, TierId(tier), amount, for_, cap).await?;
+            let end = pledge_end(for_.as_deref(), until.as_deref())?;
+            let op = pledge_to(&w, TierId(tier), amount, end, cap).await?;
             (send, op)
         }
         PledgeCommand::Change {
@@ -124,33 +131,48 @@ async fn tier_asset(w: &Wallet, tier: TierId) -> Result<AssetInfo> {
     Ok(w.asset_info(t.asset).await?)
 }
 
-/// The operation of `pledge to`: amounts in the tier's asset, and `--for`
-/// as an end that far from the rollup's clock.
+/// The operation of `pledge to`: amounts in the tier's asset; `--for`
+/// counted from the second the pledge starts, `--until` a date.
 async fn pledge_to(
     w: &Wallet,
     tier: TierId,
     amount: Option<String>,
-    for_: Option<String>,
+    end: Option<PledgeEnd>,
     cap: Option<String>,
 ) -> Result<Operation> {
     let info = tier_asset(w, tier).await?;
     let amount = amount.map(|a| units_in(&a, &info)).transpose()?;
     let cap = cap.map(|c| units_in(&c, &info)).transpose()?;
-    let end = match for_ {
-        None => None,
-        Some(d) => {
-            let secs = seconds(&d, "--for takes a duration like 180d")?;
-            let now = w.clock().await?.now;
-            Some(
-                now.checked_add(secs)
-                    .ok_or_else(|| anyhow!("--for is too long"))?,
-            )
-        }
-    };
     Ok(Operation::Pledge {
         tier,
         amount,
         end,
         cap,
     })
+}
+
+/// When a pledge ends, from `--for` (a duration from its start) or
+/// `--until` (a date, midnight UTC, or an RFC 3339 instant).
+pub fn pledge_end(for_: Option<&str>, until: Option<&str>) -> Result<Option<PledgeEnd>> {
+    match (for_, until) {
+        (Some(d), _) => Ok(Some(PledgeEnd::After {
+            seconds: seconds(d, "--for takes a duration like 180d")?,
+        })),
+        (None, Some(u)) => {
+            let text = if u.len() == 10 {
+                format!("{u}T00:00:00Z")
+            } else {
+                u.to_owned()
+            };
+            let at = humantime::parse_rfc3339_weak(&text).map_err(|_| {
+                anyhow!("--until takes a date like 2027-03-01 or 2027-03-01T12:00:00Z")
+            })?;
+            let time = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| anyhow!("--until is before 1970"))?
+                .as_secs();
+            Ok(Some(PledgeEnd::At { time }))
+        }
+        (None, None) => Ok(None),
+    }
 }

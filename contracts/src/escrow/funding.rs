@@ -9,8 +9,8 @@ use crate::error::{Failure, Rejection};
 use crate::event::Event;
 use crate::keys;
 use crate::ledger::{credit, debit, fine};
-use crate::patronage::{checked_rate, open_pledge, require_asset};
-use crate::state::{Holder, Pledge, PledgeStatus, ProjectId};
+use crate::patronage::{checked_rate, end_time, open_pledge, require_asset};
+use crate::state::{Holder, Pledge, PledgeEnd, PledgeStatus, ProjectId};
 use crate::store::Store;
 
 use super::{
@@ -94,9 +94,10 @@ pub(super) fn pledge<S: Store>(
     asset: AssetId,
     amount_per_period: u64,
     period: u32,
-    end: Option<u64>,
+    end: Option<PledgeEnd>,
     cap: Option<u64>,
 ) -> Result<(), Failure> {
+    let end = end_time(ctx, end)?;
     let mut project = load_project(ctx, id)?;
     require_active(&project)?;
     require_asset(ctx, asset)?;

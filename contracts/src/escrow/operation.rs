@@ -3,7 +3,7 @@
 use crate::asset::AssetId;
 use crate::crypto::Address;
 use crate::encoding::{codec_enum, List, Text};
-use crate::state::ProjectId;
+use crate::state::{PledgeEnd, ProjectId};
 
 use super::{
     Budget, Mode, MAX_COMMISSIONERS, MAX_PROJECT_DESCRIPTION, MAX_PROJECT_TITLE, MAX_TICKET_TITLE,
@@ -52,7 +52,7 @@ pub enum ProjectOperation {
         /// Period in seconds.
         period: u32,
         /// Time after which the pledge ends.
-        end: Option<u64>,
+        end: Option<PledgeEnd>,
         /// Most base units in all.
         cap: Option<u64>,
     },

@@ -12,7 +12,7 @@ use pledgeroll_contracts::crypto::{Contract, Curve};
 use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::state::Profile;
+use pledgeroll_contracts::state::{PledgeEnd, Profile};
 use pledgeroll_contracts::statement::StatementError;
 use pledgeroll_contracts::{
     Address, AssetId, Event, Holder, MemoryStore, Operation, Outcome, PledgeId, ProjectId,
@@ -329,10 +329,14 @@ impl Chain {
             15..=32 => Operation::Pledge {
                 tier,
                 amount: None,
-                end: self
-                    .rng
-                    .gen_bool(0.2)
-                    .then(|| now + self.rng.gen_range(1..30) as u64 * 86_400),
+                end: self.rng.gen_bool(0.2).then(|| {
+                    let days = self.rng.gen_range(1..30) as u64 * 86_400;
+                    if self.rng.gen_bool(0.5) {
+                        PledgeEnd::At { time: now + days }
+                    } else {
+                        PledgeEnd::After { seconds: days }
+                    }
+                }),
                 cap: self
                     .rng
                     .gen_bool(0.15)
