@@ -323,6 +323,16 @@ fn every_subcommand_works_and_refuses_bad_input() {
         ],
         "--until takes a date",
     );
+    // A pledge that would run its patron dry within a week is warned about.
+    cli.ok(&["keys", "gen", "thin", "--unencrypted"]);
+    cli.ok(&["sandbox", "deposit", "1 tez", "--to", "thin"]);
+    let (ok, _, err) = cli.run(&["pledge", "to", "0", "--as", "thin", "--dry-run"]);
+    assert!(
+        ok && err.contains("warning: with this pledge your tez runs out in 6 days"),
+        "{err}"
+    );
+    let (ok, _, err) = cli.run(&["pledge", "to", "0", "--as", "b3", "--dry-run"]);
+    assert!(ok && !err.contains("warning"), "{err}");
     cli.fails(&["pledge", "to", "9", "--as", "b2"], "no tier 9");
     let dry = cli.ok(&[
         "pledge",

@@ -7,8 +7,8 @@ use pledgeroll_client::assets::parse_period;
 use pledgeroll_client::Wallet;
 use pledgeroll_contracts::encoding::List;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::units::format_period;
-use pledgeroll_contracts::{Operation, TierId};
+use pledgeroll_contracts::units::{format_period, MONTH};
+use pledgeroll_contracts::{Holder, Operation, TierId, FINE_PER_UNIT};
 use serde_json::json;
 
 use super::context::{amount, text, Ctx};
@@ -152,21 +152,42 @@ async fn show(ctx: &Ctx, w: &Wallet, who: &str) -> Result<()> {
     for id in c.tiers.items().iter().copied() {
         if let Some(t) = w.tier(id).await? {
             let info = w.asset_info(t.asset).await?;
+            let patrons = match t.patron_limit {
+                Some(limit) => format!("{} of at most {limit}", t.patrons),
+                None => t.patrons.to_string(),
+            };
             lines.push(format!(
-                "tier {}: {} — {}/{}, {} patrons{}",
+                "tier {}: {} — {}/{}, {patrons} {}{}",
                 id.0,
                 t.title,
                 info.format(u128::from(t.amount_per_period)),
                 format_period(u64::from(t.period)),
-                t.patrons,
+                if t.patrons == 1 && t.patron_limit.is_none() {
+                    "patron"
+                } else {
+                    "patrons"
+                },
                 if t.retired { " (retired)" } else { "" }
             ));
-            tiers.push(json!({ "id": id.0, "title": t.title.as_str(), "price": t.amount_per_period, "period": t.period, "asset": t.asset.0, "patrons": t.patrons, "retired": t.retired }));
+            for perk in t.perks.as_str().lines().filter(|l| !l.trim().is_empty()) {
+                lines.push(format!("  {perk}"));
+            }
+            tiers.push(json!({ "id": id.0, "title": t.title.as_str(), "perks": t.perks.as_str(), "price": t.amount_per_period, "period": t.period, "asset": t.asset.0, "patrons": t.patrons, "patron_limit": t.patron_limit, "retired": t.retired }));
+        }
+    }
+    // Income: what streams in now, per month, in each asset.
+    let mut income = Vec::new();
+    for (asset, _, info) in w.assets().await? {
+        let flow = w.flow(&Holder::Account(a), asset).await?;
+        if flow.inflow > 0 {
+            let monthly = flow.inflow * u128::from(MONTH) / FINE_PER_UNIT;
+            lines.push(format!("income: {} a month", info.format(monthly)));
+            income.push(json!({ "asset": info.symbol, "per_month": monthly.to_string() }));
         }
     }
     ctx.print(
         lines.join("\n"),
-        json!({ "address": a.to_string(), "name": c.profile.name.as_str(), "description": c.profile.description.as_str(), "paused": c.paused, "tiers": tiers }),
+        json!({ "address": a.to_string(), "name": c.profile.name.as_str(), "description": c.profile.description.as_str(), "paused": c.paused, "tiers": tiers, "income": income }),
     );
     Ok(())
 }

@@ -5,7 +5,9 @@ use anyhow::{anyhow, Result};
 use clap::Subcommand;
 use pledgeroll_client::{AssetInfo, Wallet};
 use pledgeroll_contracts::state::PledgeEnd;
-use pledgeroll_contracts::{Operation, PledgeId, TierId};
+use pledgeroll_contracts::stream::rate_for;
+use pledgeroll_contracts::units::{format_duration, DAY};
+use pledgeroll_contracts::{Address, Holder, Operation, PledgeId, TierId};
 
 use super::context::{seconds, units_in, Ctx};
 use super::send::{run_op, Send};
@@ -82,6 +84,7 @@ pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
         } => {
             let end = pledge_end(for_.as_deref(), until.as_deref())?;
             let op = pledge_to(&w, TierId(tier), amount, end, cap).await?;
+            warn_if_soon_dry(&w, &ctx.signer(&send.signer)?.address(), &op).await?;
             (send, op)
         }
         PledgeCommand::Change {
@@ -175,4 +178,40 @@ pub fn pledge_end(for_: Option<&str>, until: Option<&str>) -> Result<Option<Pled
         }
         (None, None) => Ok(None),
     }
+}
+
+/// Days of balance under which a new pledge earns a warning.
+const SOON_DRY_DAYS: u64 = 7;
+
+/// Warns, before a pledge is sent, when with it the patron's balance in its
+/// asset would run out within [`SOON_DRY_DAYS`] days (the stream then
+/// stops until a deposit).
+async fn warn_if_soon_dry(w: &Wallet, patron: &Address, op: &Operation) -> Result<()> {
+    let Operation::Pledge { tier, amount, .. } = op else {
+        return Ok(());
+    };
+    let Some(t) = w.tier(*tier).await? else {
+        return Ok(());
+    };
+    let rate = rate_for(amount.unwrap_or(t.amount_per_period), t.period).unwrap_or(u128::MAX);
+    let flow = w.flow(&Holder::Account(*patron), t.asset).await?;
+    let now = w.clock().await?.now;
+    let balance = flow.balance_at(now.max(flow.at)).unwrap_or(0);
+    let net_out = flow
+        .outflow
+        .saturating_add(rate)
+        .saturating_sub(flow.inflow);
+    if net_out == 0 {
+        return Ok(());
+    }
+    let runway = u64::try_from(balance / net_out).unwrap_or(u64::MAX);
+    if runway < SOON_DRY_DAYS * DAY {
+        let info = w.asset_info(t.asset).await?;
+        eprintln!(
+            "warning: with this pledge your {} runs out in {}; the pledge stops then until you deposit",
+            info.symbol,
+            format_duration(runway)
+        );
+    }
+    Ok(())
 }

@@ -112,17 +112,32 @@ async fn pledges_out(
     lines: &mut Vec<String>,
 ) -> Result<Vec<serde_json::Value>> {
     let mut outgoing = Vec::new();
+    let now = w.clock().await?.now;
     for (id, p) in w.patron_pledges(a).await? {
         let info = w.asset_info(p.asset).await?;
         let status = p.status.to_string();
-        lines.push(format!(
-            "  pledge {} to {}: {}/{} — {status}",
+        let paid = p.streamed_at(now).unwrap_or(p.streamed) / FINE_PER_UNIT;
+        let mut line = format!(
+            "  pledge {} to {}: {}/{} — {status}, {} paid so far",
             id.0,
             p.payee,
             info.format(u128::from(p.amount_per_period)),
-            format_period(u64::from(p.period))
-        ));
-        outgoing.push(json!({ "id": id.0, "payee": p.payee.to_string(), "amount_per_period": p.amount_per_period, "period": p.period, "status": status }));
+            format_period(u64::from(p.period)),
+            info.format(paid)
+        );
+        if let Some(end) = p.end {
+            line.push_str(&format!(", ends {}", when(end)));
+        }
+        let left = p.cap.map(|cap| u128::from(cap).saturating_sub(paid));
+        if let (Some(cap), Some(left)) = (p.cap, left) {
+            line.push_str(&format!(
+                ", at most {} in all ({} left)",
+                info.format(u128::from(cap)),
+                info.format(left)
+            ));
+        }
+        lines.push(line);
+        outgoing.push(json!({ "id": id.0, "payee": p.payee.to_string(), "amount_per_period": p.amount_per_period, "period": p.period, "status": status, "paid": paid.to_string(), "end": p.end, "cap": p.cap, "left": left.map(|l| l.to_string()) }));
     }
     Ok(outgoing)
 }
