@@ -8,6 +8,7 @@
 //   npm ci && node encrypted.mjs > ../../contracts/tests/vectors/octez_encrypted_keys.json
 
 import { createRequire } from 'node:module';
+import { check, printIfAllPassed } from './checks.mjs';
 import { secretBox } from '@stablelib/nacl';
 import { InMemorySigner } from '@taquito/signer';
 import { b58DecodeAndCheckPrefix, b58Encode, PrefixV2 } from '@taquito/utils';
@@ -25,14 +26,6 @@ const KEYS = [
   ['spsk1S1Ree7gaspotLbU2WkEvqCHZ1R6Gh5raPeJhJzH5KAxvEEuSB', PrefixV2.Secp256k1SecretKey, PrefixV2.Secp256k1EncryptedSecretKey, 2],
   ['p2sk2bP9q3te2MGuR7PBBcTfSYPxKRzomh1YsodgWMmwtT8CXdVJfB', PrefixV2.P256SecretKey, PrefixV2.P256EncryptedSecretKey, 3],
 ];
-
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures += 1;
-    console.error(`CHECK FAILED: ${what}`);
-  }
-}
 
 const vectors = [];
 for (const [sk, plainPrefix, encryptedPrefix, seed] of KEYS) {
@@ -54,8 +47,4 @@ for (const [sk, plainPrefix, encryptedPrefix, seed] of KEYS) {
   });
 }
 
-if (failures > 0) {
-  console.error(`${failures} check(s) failed; no vectors written`);
-  process.exit(1);
-}
-console.log(JSON.stringify({ generator: `@taquito/signer@${signerPkg.version}`, vectors }, null, 2));
+printIfAllPassed({ generator: `@taquito/signer@${signerPkg.version}`, vectors });

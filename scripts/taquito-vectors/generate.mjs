@@ -6,6 +6,7 @@
 //   npm ci && node generate.mjs > ../../contracts/tests/vectors/taquito_signatures.json
 
 import { createRequire } from 'node:module';
+import { check, printIfAllPassed } from './checks.mjs';
 import { InMemorySigner } from '@taquito/signer';
 import { b58Encode, buf2hex, PrefixV2, verifySignature } from '@taquito/utils';
 
@@ -29,14 +30,6 @@ const SECP256K1_SK = 'spsk1S1Ree7gaspotLbU2WkEvqCHZ1R6Gh5raPeJhJzH5KAxvEEuSB';
 const P256_SK = 'p2sk2bP9q3te2MGuR7PBBcTfSYPxKRzomh1YsodgWMmwtT8CXdVJfB';
 
 const range = (n, f) => Uint8Array.from({ length: n }, (_, i) => f(i));
-
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures += 1;
-    console.error(`CHECK FAILED: ${what}`);
-  }
-}
 
 // The hard-coded EC keys must be exactly what their documented secrets encode to.
 check(
@@ -115,13 +108,8 @@ for (const { sk, expectedAddress } of keys) {
   }
 }
 
-if (failures > 0) {
-  console.error(`${failures} check(s) failed; no vectors written`);
-  process.exit(1);
-}
-
 const output = {
   generator: `${signerPkg.name}@${signerPkg.version}`,
   vectors,
 };
-process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+printIfAllPassed(output);

@@ -9,6 +9,7 @@
 //   npm ci && node statements.mjs > ../../contracts/tests/vectors/taquito_statements.json
 
 import { createRequire } from 'node:module';
+import { check, printIfAllPassed } from './checks.mjs';
 import { packDataBytes, unpackDataBytes } from '@taquito/michel-codec';
 import { InMemorySigner } from '@taquito/signer';
 import { verifySignature } from '@taquito/utils';
@@ -33,14 +34,6 @@ const STATEMENTS = [
     String.raw`Tezos Signed Message: pledgeroll sr1EH5y7f1TswRTY29fZBo62PBRgn7aypSMn nonce 2 tz1ZmZUifjvPTGwqPL88nSuorUEoFaDH4Uo8: create the public project "Better docs" with the description of 270 bytes with blake2b-256 5cc63343462cfb52178e829b22ddc360d389b123ea2008f48742210b56b62f39, link "https://example.org/manual", commissioners tz1ZmZUifjvPTGwqPL88nSuorUEoFaDH4Uo8 tz2LPqB72GE5BvhYrP1DHSbM5jTkWitVmnVK, 2 of them to pay an invoice, the default time-lock, refunds open after 2027-03-01T00:00:00Z`,
   ],
 ];
-
-let failures = 0;
-function check(ok, what) {
-  if (!ok) {
-    failures += 1;
-    console.error(`CHECK FAILED: ${what}`);
-  }
-}
 
 const vectors = [];
 for (const [sk, text] of STATEMENTS) {
@@ -68,14 +61,4 @@ for (const [sk, text] of STATEMENTS) {
   });
 }
 
-if (failures > 0) {
-  console.error(`${failures} check(s) failed; no vectors written`);
-  process.exit(1);
-}
-console.log(
-  JSON.stringify(
-    { generator: `@taquito/signer@${signerPkg.version} @taquito/michel-codec@${codecPkg.version}`, vectors },
-    null,
-    2,
-  ),
-);
+printIfAllPassed({ generator: `@taquito/signer@${signerPkg.version} @taquito/michel-codec@${codecPkg.version}`, vectors });
