@@ -7,14 +7,14 @@ use std::time::Duration;
 use pledgeroll_contracts::asset::{Supply, FINE_PER_UNIT};
 use pledgeroll_contracts::escrow::{EscrowAsset, Invoice, Project, WorkTicket};
 use pledgeroll_contracts::keys;
+use pledgeroll_contracts::protocol::{account_in, signer_account};
 use pledgeroll_contracts::signing::{sign_batch, SecretKey, Signed};
 use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledges, Pledge, Tier};
 use pledgeroll_contracts::statement::{Statement, StatementError};
-use pledgeroll_contracts::store::Store;
 use pledgeroll_contracts::stream::Flow;
 use pledgeroll_contracts::{
-    Address, AssetId, Batch, Decode, Fault, Holder, Operation, Outcome, PledgeId, ProjectId,
-    PublicKey, Receipt, RollupAddress, SignedOperation, Signer, Ticket, TierId,
+    Address, AssetId, Batch, Holder, Operation, Outcome, PledgeId, ProjectId, PublicKey, Receipt,
+    RollupAddress, SignedOperation, Signer, Ticket, TierId,
 };
 use thiserror::Error;
 
@@ -290,7 +290,7 @@ impl Wallet {
     ) -> Result<Unsigned, WalletError> {
         let address = signer.address();
         self.with_facts(|facts| {
-            let account: Account = read_account(facts, &address)?;
+            let account = account_in(facts, &address)?;
             let statement = Statement::new(facts, &self.rollup, &address, account.next_nonce, op)?;
             let named = match (account.index, signer) {
                 (Some(n), _) => Some(Signer::Index(n)),
@@ -311,25 +311,10 @@ impl Wallet {
     /// over: its signer's account, next nonce and statement at the head.
     pub async fn prepare(&self, operation: SignedOperation) -> Result<Signed, WalletError> {
         self.with_facts(|facts| {
-            let address = match &operation.signer {
-                Signer::Key(k) => k.address(),
-                Signer::Index(n) => {
-                    let key = keys::account_by_index(*n);
-                    let found: Option<Address> = facts
-                        .read(&key)
-                        .map_err(|e| StatementError::Fault(e.into()))?
-                        .map(|bytes| Address::from_bytes(&bytes))
-                        .transpose()
-                        .map_err(|error| {
-                            StatementError::Fault(Fault::Corrupt {
-                                key: key.clone(),
-                                error,
-                            })
-                        })?;
-                    found.ok_or_else(|| StatementError::Unknown(format!("account number {n}")))?
-                }
-            };
-            let account = read_account(facts, &address)?;
+            let address = signer_account(facts, &operation.signer)?.ok_or_else(|| {
+                StatementError::Unknown("the account number the operation is signed by".to_owned())
+            })?;
+            let account = account_in(facts, &address)?;
             let statement = Statement::new(
                 facts,
                 &self.rollup,
@@ -405,19 +390,6 @@ impl Wallet {
 
 /// Most rounds of fetching one statement may take.
 const MAX_FETCH_ROUNDS: usize = 512;
-
-/// An account as the state has it (the default for one never seen).
-fn read_account(facts: &Facts, address: &Address) -> Result<Account, StatementError> {
-    let key = keys::account(address);
-    match facts
-        .read(&key)
-        .map_err(|e| StatementError::Fault(e.into()))?
-    {
-        None => Ok(Account::default()),
-        Some(bytes) => Account::from_bytes(&bytes)
-            .map_err(|error| StatementError::Fault(Fault::Corrupt { key, error })),
-    }
-}
 
 /// Who signs, as a signer outside the wallet is known: by public key, or
 /// by address alone (then only once the rollup knows its key).

@@ -154,12 +154,8 @@ impl<S: Store> Protocol<S> {
     /// there is no account to hold a receipt (the kernel notes the message).
     pub fn apply(&mut self, op: &SignedOperation) -> Result<Option<Applied>, Fault> {
         let now = self.clock()?.now;
-        let signer = match &op.signer {
-            Signer::Key(k) => k.address(),
-            Signer::Index(n) => match context::read(&self.store, &keys::account_by_index(*n))? {
-                Some(address) => address,
-                None => return Ok(None),
-            },
+        let Some(signer) = signer_account(&self.store, &op.signer)? else {
+            return Ok(None);
         };
         let account = self.account(&signer)?;
         let nonce = account.next_nonce;
@@ -244,7 +240,7 @@ impl<S: Store> Protocol<S> {
 
     /// The address of the account numbered `n`, if any.
     pub fn account_by_index(&self, n: u64) -> Result<Option<Address>, Fault> {
-        context::read(&self.store, &keys::account_by_index(n))
+        signer_account(&self.store, &Signer::Index(n))
     }
 
     /// The protocol's clock.
@@ -264,7 +260,7 @@ impl<S: Store> Protocol<S> {
 
     /// An account's nonce and key (default for an unseen account).
     pub fn account(&self, a: &Address) -> Result<Account, Fault> {
-        Ok(context::read(&self.store, &keys::account(a))?.unwrap_or_default())
+        account_in(&self.store, a)
     }
 
     /// A holder's flow in an asset, as last stored.
@@ -352,6 +348,20 @@ impl<S: Store> Protocol<S> {
         let list: PatronPledges =
             context::read(&self.store, &keys::patron_pledges(a))?.unwrap_or_default();
         Ok(list.items().to_vec())
+    }
+}
+
+/// An account as `state` holds it (the default for one never seen).
+pub fn account_in<S: Store>(state: &S, a: &Address) -> Result<Account, Fault> {
+    Ok(context::read(state, &keys::account(a))?.unwrap_or_default())
+}
+
+/// The account an operation's signer names, read from `state`: the key's
+/// own, or the one numbered so; `None` for a number never given.
+pub fn signer_account<S: Store>(state: &S, signer: &Signer) -> Result<Option<Address>, Fault> {
+    match signer {
+        Signer::Key(k) => Ok(Some(k.address())),
+        Signer::Index(n) => context::read(state, &keys::account_by_index(*n)),
     }
 }
 

@@ -12,14 +12,12 @@ use crypto_secretbox::{Key as SecretboxKey, Nonce as SecretboxNonce, XSalsa20Pol
 use tezos_crypto_rs::hash::SeedEd25519;
 use zeroize::Zeroize;
 
-use crate::context;
 use crate::crypto::{
     blake2b_256, from_base58, prefix, to_base58, Base58Error, Curve, PublicKey, Signature,
 };
 use crate::crypto::{Address, RollupAddress};
-use crate::keys;
 use crate::operation::{Operation, SignedOperation, Signer};
-use crate::state::Account;
+use crate::protocol::account_in;
 use crate::statement::{Statement, StatementError};
 use crate::store::Store;
 
@@ -258,7 +256,7 @@ pub fn sign_batch<S: Store>(
     for (key, operation) in operations {
         let public_key = key.public_key();
         let address = public_key.address();
-        let account: Account = context::read(state, &keys::account(&address))?.unwrap_or_default();
+        let account = account_in(state, &address)?;
         let pending = signed.iter().filter(|s| s.address == address).count() as u64;
         let nonce = account.next_nonce.saturating_add(pending);
         let statement = Statement::new(state, rollup, &address, nonce, &operation)?;

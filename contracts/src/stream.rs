@@ -88,6 +88,12 @@ impl Flow {
     }
 }
 
+/// Whole base units a rate of `rate` fine units a second moves in a 30-day
+/// month (saturating): what pages and the wallet show as `/month`.
+pub fn per_month(rate: u128) -> u128 {
+    rate.saturating_mul(u128::from(crate::units::MONTH)) / FINE_PER_UNIT
+}
+
 /// The rate in fine units per second for `amount` base units per `period`
 /// seconds, rounded down (exact for the periods [`FINE_PER_UNIT`] divides).
 pub fn rate_for(amount: u64, period: u32) -> Option<u128> {

@@ -7,8 +7,9 @@ use pledgeroll_client::assets::parse_period;
 use pledgeroll_client::Wallet;
 use pledgeroll_contracts::encoding::List;
 use pledgeroll_contracts::state::Profile;
-use pledgeroll_contracts::units::{format_period, MONTH};
-use pledgeroll_contracts::{Holder, Operation, TierId, FINE_PER_UNIT};
+use pledgeroll_contracts::stream::per_month;
+use pledgeroll_contracts::units::format_period;
+use pledgeroll_contracts::{Holder, Operation, TierId};
 use serde_json::json;
 
 use super::context::{amount, text, Ctx};
@@ -180,7 +181,7 @@ async fn show(ctx: &Ctx, w: &Wallet, who: &str) -> Result<()> {
     for (asset, _, info) in w.assets().await? {
         let flow = w.flow(&Holder::Account(a), asset).await?;
         if flow.inflow > 0 {
-            let monthly = flow.inflow * u128::from(MONTH) / FINE_PER_UNIT;
+            let monthly = per_month(flow.inflow);
             lines.push(format!("income: {} a month", info.format(monthly)));
             income.push(json!({ "asset": info.symbol, "per_month": monthly.to_string() }));
         }

@@ -4,7 +4,8 @@
 use anyhow::Result;
 use pledgeroll_client::{AssetInfo, Wallet};
 use pledgeroll_contracts::state::Clock;
-use pledgeroll_contracts::units::{format_duration, format_period, DAY, MONTH};
+use pledgeroll_contracts::stream::per_month;
+use pledgeroll_contracts::units::{format_duration, format_period, DAY};
 use pledgeroll_contracts::{Address, AssetId, Holder, Ticket, FINE_PER_UNIT};
 use serde_json::json;
 
@@ -82,13 +83,12 @@ async fn balances(
         let runway = flow.depletion_time().map(|t| t.saturating_sub(clock.now));
         // Flows are fine units per second; a rate no balance could sustain
         // saturates rather than overflows.
-        let monthly = |rate: u128| rate.saturating_mul(u128::from(MONTH)) / FINE_PER_UNIT;
         let mut line = format!("  {}", info.format(units));
         if flow.outflow > 0 || flow.inflow > 0 {
             line.push_str(&format!(
                 " (in {}/month, out {}/month)",
-                info.format(monthly(flow.inflow)),
-                info.format(monthly(flow.outflow))
+                info.format(per_month(flow.inflow)),
+                info.format(per_month(flow.outflow))
             ));
         }
         if let Some(r) = runway {
@@ -100,7 +100,7 @@ async fn balances(
             }
         }
         lines.push(line);
-        balances.push(json!({ "asset": info.symbol, "balance": units.to_string(), "runway_seconds": runway, "inflow_per_month": monthly(flow.inflow).to_string(), "outflow_per_month": monthly(flow.outflow).to_string() }));
+        balances.push(json!({ "asset": info.symbol, "balance": units.to_string(), "runway_seconds": runway, "inflow_per_month": per_month(flow.inflow).to_string(), "outflow_per_month": per_month(flow.outflow).to_string() }));
     }
     Ok(balances)
 }

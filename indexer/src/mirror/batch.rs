@@ -3,6 +3,7 @@
 //! undo information), and the level it is at. The family modules change
 //! it event by event; [`Batch::write`] then writes it all.
 
+use pledgeroll_contracts::units::DAY;
 use pledgeroll_contracts::{AssetId, Encode, Event, Holder, Outcome, ProjectId};
 use pledgeroll_interface::LevelRecord;
 
@@ -13,7 +14,7 @@ use crate::error::{int, IndexError};
 use crate::rows::{
     address_text, created_json, holder_text, AccountRow, AssetRow, BalanceRow, CreatorRow,
     DailyRow, EscrowRow, EventRow, FunderAssetRow, FunderRow, InvoiceRow, LedgerRow, LevelRow,
-    PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierRow, DAY,
+    PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierRow,
 };
 
 /// An asset's id as stored.

@@ -7,7 +7,8 @@ use pledgeroll_contracts::AssetId;
 
 use super::batch::{asset_key, day, Batch};
 use crate::error::{int, IndexError};
-use crate::rows::{units, BalanceRow, DailyRow, LedgerRow, DAY};
+use crate::rows::{units, BalanceRow, DailyRow, LedgerRow};
+use pledgeroll_contracts::units::DAY;
 
 /// A ledger movement before it gets its position.
 pub(super) struct Movement {

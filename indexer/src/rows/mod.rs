@@ -23,6 +23,7 @@ use std::collections::HashMap;
 
 use pledgeroll_contracts::asset::FINE_PER_UNIT;
 use pledgeroll_contracts::encoding::{List, Text};
+use pledgeroll_contracts::stream::per_month;
 use pledgeroll_contracts::{Address, Holder, ProjectId};
 
 use crate::error::IndexError;
@@ -34,12 +35,6 @@ pub use creators::{CreatorRow, TierRow};
 pub use ledger::{DailyRow, LedgerRow};
 pub use pledges::{status_text, PledgeRow};
 pub use projects::{EscrowRow, FunderAssetRow, FunderRow, InvoiceRow, ProjectRow, TicketRow};
-
-/// Seconds in the 30-day month that monthly figures use.
-pub const MONTH: u128 = 2_592_000;
-
-/// Seconds in a day; days are numbered from the Unix epoch, in UTC.
-pub const DAY: u64 = 86_400;
 
 /// The tables whose rows the mirror upserts, and a level can change: each
 /// change is undone through [`UndoRow`]s.
@@ -135,7 +130,7 @@ pub fn units(fine: u128) -> i64 {
 
 /// A rate (fine units per second) per 30 days, in base units.
 pub fn monthly_units(rate: u128) -> i64 {
-    units(rate.saturating_mul(MONTH))
+    i64::try_from(per_month(rate)).unwrap_or(i64::MAX)
 }
 
 /// Base units as fine units.
