@@ -7,7 +7,7 @@ use std::time::Duration;
 use pledgeroll_contracts::asset::{Supply, FINE_PER_UNIT};
 use pledgeroll_contracts::escrow::{EscrowAsset, Invoice, Project, WorkTicket};
 use pledgeroll_contracts::keys;
-use pledgeroll_contracts::protocol::{account_in, signer_account};
+use pledgeroll_contracts::protocol::{account_in, current_flow, signer_account};
 use pledgeroll_contracts::signing::{sign_batch, SecretKey, Signed};
 use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledges, Pledge, Tier};
 use pledgeroll_contracts::statement::{Statement, StatementError};
@@ -104,16 +104,18 @@ impl Wallet {
         Ok(self.state(&keys::account(a)).await?.unwrap_or_default())
     }
 
-    /// A holder's flow in an asset.
+    /// A holder's flow in an asset as it stands at the rollup's current
+    /// time: settled, with pledges to paused creators streaming nothing
+    /// ([`current_flow`], read from one block).
     pub async fn flow(&self, h: &Holder, asset: AssetId) -> Result<Flow, WalletError> {
-        Ok(self.state(&keys::flow(h, asset)).await?.unwrap_or_default())
+        let now = self.clock().await?.now;
+        self.with_facts(|facts| current_flow(facts, h, asset, now).map_err(StatementError::Fault))
+            .await
     }
 
     /// A holder's balance in whole base units at the rollup's current time.
     pub async fn balance(&self, h: &Holder, asset: AssetId) -> Result<u128, WalletError> {
-        let now = self.clock().await?.now;
-        let flow = self.flow(h, asset).await?;
-        Ok(flow.balance_at(now.max(flow.at)).unwrap_or(0) / FINE_PER_UNIT)
+        Ok(self.flow(h, asset).await?.settled / FINE_PER_UNIT)
     }
 
     /// Every asset the rollup has seen, with its ticket and how to show it.

@@ -1,6 +1,7 @@
 //! Protocol benchmarks: signed pledges applied per second (signature checks
-//! included), a creator's withdrawal as the number of patrons grows, and the
-//! scheduled work of a level in which patrons run out of funds.
+//! included), a creator's withdrawal and a creator's pause and resume as the
+//! number of patrons grows, and the scheduled work of a level in which
+//! patrons run out of funds.
 
 #![allow(clippy::indexing_slicing, clippy::panic)] // test code: a failed index is a failed test
 #![allow(missing_docs)] // criterion's macros generate undocumented items
@@ -121,6 +122,38 @@ fn creator_withdraw(c: &mut Criterion) {
                 for op in &ops {
                     let applied = w.p.apply(op).expect("no fault").expect("a known signer");
                     assert_eq!(applied.withdrawals.len(), 1);
+                }
+                start.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A creator pausing and resuming the whole subscription (one of each per
+/// iteration, signature checks included), as the number of patrons grows.
+fn creator_pause_resume(c: &mut Criterion) {
+    let mut group = c.benchmark_group("creator_pause_resume");
+    group.sample_size(20);
+    for patrons in [1u64, 1_000, 100_000] {
+        let (mut w, _, _, _) = world_with_patrons(patrons, true, 12);
+        w.advance(DAY);
+        let creator = w.keys[0].clone();
+        group.bench_with_input(BenchmarkId::from_parameter(patrons), &patrons, |b, _| {
+            b.iter_custom(|iters| {
+                let pairs = (0..iters)
+                    .flat_map(|_| [Operation::PauseCreator, Operation::ResumeCreator])
+                    .map(|op| (&creator, op))
+                    .collect();
+                let ops: Vec<SignedOperation> = sign_batch(w.p.store(), &ROLLUP, pairs)
+                    .expect("statements")
+                    .into_iter()
+                    .map(|s| s.operation)
+                    .collect();
+                let start = Instant::now();
+                for op in &ops {
+                    let applied = w.p.apply(op).expect("no fault").expect("a known signer");
+                    assert!(applied.receipt.outcome.is_applied());
                 }
                 start.elapsed()
             })
@@ -270,6 +303,7 @@ criterion_group!(
     benches,
     signed_pledges,
     creator_withdraw,
+    creator_pause_resume,
     level_with_depletions,
     escrow_payouts
 );

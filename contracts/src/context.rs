@@ -44,6 +44,11 @@ impl<'a, S: Store> Ctx<'a, S> {
         }
     }
 
+    /// The state as this step sees it, for read-only queries.
+    pub fn state(&self) -> &Overlay<'a, S> {
+        &self.overlay
+    }
+
     /// Writes `value` at `key`.
     pub fn put<T: Encode + ?Sized>(&mut self, key: &str, value: &T) {
         self.overlay.write(key, value.to_bytes());

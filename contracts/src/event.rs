@@ -9,7 +9,7 @@ use crate::crypto::{Address, Contract, PublicKey};
 use crate::encoding::{codec_enum, codec_struct, Text};
 use crate::escrow::{EscrowAsset, Invoice, InvoiceChange, Project, WorkTicket};
 use crate::operation::{MAX_ENTRYPOINT, MAX_MEMO};
-use crate::state::{Holder, Pledge, PledgeId, Profile, ProjectId, Tier, TierId};
+use crate::state::{Holder, PauseClock, Pledge, PledgeId, Profile, ProjectId, Tier, TierId};
 use crate::stream::Flow;
 
 /// How a pledge changed.
@@ -25,6 +25,10 @@ pub enum PledgeChange {
     Resumed,
     /// It is over (see its status for why).
     Ended,
+    /// What it streamed was settled after its creator paused: the patron
+    /// got back what its balance was charged for the paused seconds. Terms
+    /// and status are unchanged.
+    Settled,
 }
 codec_enum!(PledgeChange, "pledge change" {
     0 => Started,
@@ -32,6 +36,7 @@ codec_enum!(PledgeChange, "pledge change" {
     2 => Paused,
     3 => Resumed,
     4 => Ended,
+    5 => Settled,
 });
 
 /// One state change.
@@ -127,8 +132,8 @@ pub enum Event {
     CreatorPaused {
         /// The creator.
         creator: Address,
-        /// Paused (true) or resumed (false).
-        paused: bool,
+        /// The creator's pause clock after the change: paused while it runs.
+        pause: PauseClock,
     },
     /// A pledge changed.
     PledgeUpdated {
@@ -214,7 +219,7 @@ codec_enum!(Event, "event" {
     6 => FlowChanged { holder, asset, flow },
     7 => ProfileSet { creator, profile },
     8 => TierUpdated { tier, record },
-    9 => CreatorPaused { creator, paused },
+    9 => CreatorPaused { creator, pause },
     10 => PledgeUpdated { pledge, change, record },
     11 => ProjectUpdated { project, record },
     12 => EscrowUpdated { project, asset, record },

@@ -2,14 +2,15 @@
 //! depletion schedule in step with every change.
 
 use crate::asset::{AssetId, FINE_PER_UNIT};
-use crate::context::Ctx;
+use crate::context::{self, Ctx};
+use crate::crypto::Address;
 use crate::error::{Failure, Fault, Rejection};
 use crate::event::{Event, PledgeChange};
 use crate::keys;
 use crate::schedule::{self, Task};
-use crate::state::{Holder, Pledge, PledgeId};
+use crate::state::{Creator, Holder, PatronPledges, PauseClock, Pledge, PledgeId};
 use crate::store::Store;
-use crate::stream::{Flow, FlowOverflow, MAX_BALANCE, MAX_RATE};
+use crate::stream::{Flow, FlowOverflow, PausedStream, MAX_BALANCE, MAX_RATE};
 
 impl From<FlowOverflow> for Fault {
     fn from(_: FlowOverflow) -> Self {
@@ -23,9 +24,65 @@ impl From<FlowOverflow> for Failure {
     }
 }
 
-/// A holder's flow in an asset, settled at the step's time.
+/// The pause clock of a pledge's payee (a project never pauses).
+pub(crate) fn payee_pause<S: Store>(state: &S, payee: &Holder) -> Result<PauseClock, Fault> {
+    match payee {
+        Holder::Account(creator) => {
+            Ok(context::read::<_, Creator>(state, &keys::creator(creator))?
+                .ok_or(Fault::Inconsistent("a pledge's creator is missing"))?
+                .pause)
+        }
+        Holder::Project(_) => Ok(PauseClock::default()),
+    }
+}
+
+/// One of a patron's active pledges whose creator paused since it last
+/// settled, or is paused now.
+pub(crate) struct PausedPledge {
+    pub id: PledgeId,
+    pub pledge: Pledge,
+    /// The creator's pause clock now.
+    pub clock: u64,
+    /// What it means for the patron's balance.
+    pub stream: PausedStream,
+}
+
+/// A patron's active pledges in `asset` touched by their creators'
+/// pauses, at `now`: at most [`crate::state::MAX_PLEDGES_PER_PATRON`].
+pub(crate) fn paused_pledges<S: Store>(
+    state: &S,
+    patron: &Address,
+    asset: AssetId,
+    now: u64,
+) -> Result<Vec<PausedPledge>, Fault> {
+    let list: PatronPledges =
+        context::read(state, &keys::patron_pledges(patron))?.unwrap_or_default();
+    let mut out = Vec::new();
+    for id in list.items().iter().copied() {
+        let pledge: Pledge = context::read(state, &keys::pledge(id))?
+            .ok_or(Fault::Inconsistent("a patron's pledge is missing"))?;
+        if pledge.asset != asset || !pledge.is_active() {
+            continue;
+        }
+        let pause = payee_pause(state, &pledge.payee)?;
+        if let Some(stream) = PausedStream::of(pledge.rate, pledge.pause_clock, &pause, now)? {
+            out.push(PausedPledge {
+                id,
+                pledge,
+                clock: pause.at(now),
+                stream,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A holder's flow in an asset, settled at the step's time. A patron's
+/// pledges to paused creators settle with it: what the stored balance was
+/// charged for the paused seconds comes back (see [`Flow::current`]), so
+/// the flow returned is the balance as it is. The caller stores it.
 pub(crate) fn settled_flow<S: Store>(
-    ctx: &Ctx<'_, S>,
+    ctx: &mut Ctx<'_, S>,
     holder: &Holder,
     asset: AssetId,
 ) -> Result<Flow, Fault> {
@@ -34,6 +91,27 @@ pub(crate) fn settled_flow<S: Store>(
         ..Flow::default()
     });
     flow.settle(ctx.now)?;
+    let Holder::Account(patron) = holder else {
+        return Ok(flow);
+    };
+    for paused in paused_pledges(ctx.state(), patron, asset, ctx.now)? {
+        if paused.stream.paused_seconds == 0 {
+            continue;
+        }
+        let refund = paused
+            .stream
+            .rate
+            .checked_mul(u128::from(paused.stream.paused_seconds))
+            .ok_or(FlowOverflow)?;
+        flow.settled = flow.settled.checked_add(refund).ok_or(FlowOverflow)?;
+        let mut pledge = paused.pledge;
+        pledge.streamed = pledge
+            .streamed_at(ctx.now, paused.clock)
+            .ok_or(Fault::Inconsistent("pledge total out of range"))?;
+        pledge.since = ctx.now;
+        pledge.pause_clock = paused.clock;
+        store_pledge(ctx, paused.id, pledge, PledgeChange::Settled)?;
+    }
     Ok(flow)
 }
 
@@ -147,6 +225,7 @@ pub(crate) fn start_stream<S: Store>(
     store_flow(ctx, &patron, pledge.asset, out)?;
     store_flow(ctx, &pledge.payee, pledge.asset, inc)?;
     pledge.since = ctx.now;
+    pledge.pause_clock = payee_pause(ctx.state(), &pledge.payee)?.at(ctx.now);
     pledge.status = crate::state::PledgeStatus::Active;
     Ok(())
 }
@@ -170,16 +249,20 @@ pub(crate) fn stop_stream<S: Store>(
         .ok_or(Fault::Inconsistent("payee inflow below pledge rate"))?;
     store_flow(ctx, &patron, pledge.asset, out)?;
     store_flow(ctx, &pledge.payee, pledge.asset, inc)?;
+    let clock = payee_pause(ctx.state(), &pledge.payee)?.at(ctx.now);
     pledge.streamed = pledge
-        .streamed_at(ctx.now)
+        .streamed_at(ctx.now, clock)
         .ok_or(Fault::Inconsistent("pledge total out of range"))?;
     pledge.since = ctx.now;
+    pledge.pause_clock = clock;
     Ok(())
 }
 
 /// When an active pledge must end by itself: its end date, or the second
-/// its cap is reached, whichever comes first.
-fn end_time(pledge: &Pledge) -> Option<u64> {
+/// its cap is reached, whichever comes first. The cap's second assumes
+/// the pledge streams from `since` on; a creator's pause only delays it,
+/// and the end task, finding the cap not reached, settles and waits again.
+pub(crate) fn end_time(pledge: &Pledge) -> Option<u64> {
     if !pledge.is_active() {
         return None;
     }

@@ -7,13 +7,14 @@ use crate::error::{Failure, Fault, Rejection};
 use crate::event::{Created, Event, PledgeChange};
 use crate::keys;
 use crate::ledger::{self, start_stream, stop_stream, store_pledge};
+use crate::protocol::current_flow;
 use crate::state::{
     Counters, Creator, EndReason, Holder, PatronPledges, PauseReason, Pledge, PledgeEnd, PledgeId,
     PledgeStatus, Profile, Tier, TierId, MAX_PERIOD, MAX_PERKS, MAX_PLEDGES_PER_PATRON, MAX_TIERS,
     MAX_TITLE, MIN_PERIOD,
 };
 use crate::store::Store;
-use crate::stream::rate_for;
+use crate::stream::{rate_for, Flow};
 
 /// Checks a price per period and returns its rate.
 pub(crate) fn checked_rate(amount: u64, period: u32) -> Result<u128, Rejection> {
@@ -172,7 +173,7 @@ fn admit<S: Store>(
         return Err(Rejection::TierFull(id).into());
     }
     let creator = load_creator(ctx, &tier.creator)?;
-    if creator.paused {
+    if creator.pause.is_paused() {
         return Err(Rejection::CreatorPaused(tier.creator).into());
     }
     let amount = amount.unwrap_or(tier.amount_per_period);
@@ -210,14 +211,15 @@ pub(crate) fn open_pledge<S: Store>(
     if !list.push(id) {
         return Err(Rejection::TooManyPledges(MAX_PLEDGES_PER_PATRON).into());
     }
-    ctx.put(&keys::patron_pledges(&pledge.patron), &list);
 
     let count_key = keys::payee_pledge_count(&pledge.payee);
     let n: u64 = ctx.get(&count_key)?.unwrap_or(0);
     ctx.put(&keys::payee_pledge(&pledge.payee, n), &id);
     ctx.put(&count_key, &(n + 1));
 
+    // Listed once stored: settling the patron's flow reads its list.
     start_stream(ctx, &mut pledge)?;
+    ctx.put(&keys::patron_pledges(&pledge.patron), &list);
     store_pledge(ctx, id, pledge, PledgeChange::Started)?;
     Ok(id)
 }
@@ -260,6 +262,7 @@ pub(crate) fn pledge<S: Store>(
             created_at: ctx.now,
             streamed: 0,
             since: ctx.now,
+            pause_clock: 0,
             end_scheduled: None,
         },
     )?;
@@ -287,7 +290,7 @@ fn creator_paused<S: Store>(ctx: &Ctx<'_, S>, payee: &Holder) -> Result<bool, Fa
     match payee {
         Holder::Account(a) => Ok(ctx
             .get::<Creator>(&keys::creator(a))?
-            .is_some_and(|c| c.paused)),
+            .is_some_and(|c| c.pause.is_paused())),
         Holder::Project(_) => Ok(false),
     }
 }
@@ -372,32 +375,22 @@ pub(crate) fn resume_pledge<S: Store>(
     id: PledgeId,
 ) -> Result<(), Failure> {
     let mut pledge = own_live_pledge(ctx, patron, id)?;
-    match pledge.status {
-        PledgeStatus::Paused {
-            reason: PauseReason::ByPatron | PauseReason::OutOfFunds,
-        } => {
-            if creator_paused(ctx, &pledge.payee)? {
-                if let Holder::Account(a) = pledge.payee {
-                    return Err(Rejection::CreatorPaused(a).into());
-                }
-            }
-            if pledge.end.is_some_and(|end| end <= ctx.now) {
-                return Err(Rejection::EndInPast.into());
-            }
-            start_stream(ctx, &mut pledge)?;
-            store_pledge(ctx, id, pledge, PledgeChange::Resumed)?;
-            Ok(())
+    // While its creator is paused a pledge streams nothing, whatever its
+    // own status: that is the reason to give.
+    if creator_paused(ctx, &pledge.payee)? {
+        if let Holder::Account(a) = pledge.payee {
+            return Err(Rejection::CreatorPaused(a).into());
         }
-        PledgeStatus::Paused {
-            reason: PauseReason::ByCreator,
-        } => match pledge.payee {
-            Holder::Account(a) => Err(Rejection::CreatorPaused(a).into()),
-            Holder::Project(_) => {
-                Err(Fault::Inconsistent("project pledge paused by a creator").into())
-            }
-        },
-        _ => Err(Rejection::PledgeNotPaused(id).into()),
     }
+    let PledgeStatus::Paused { .. } = pledge.status else {
+        return Err(Rejection::PledgeNotPaused(id).into());
+    };
+    if pledge.end.is_some_and(|end| end <= ctx.now) {
+        return Err(Rejection::EndInPast.into());
+    }
+    start_stream(ctx, &mut pledge)?;
+    store_pledge(ctx, id, pledge, PledgeChange::Resumed)?;
+    Ok(())
 }
 
 /// Ends a live pledge with `reason` at the step's time.
@@ -434,14 +427,21 @@ pub(crate) fn cancel_pledge<S: Store>(
     end_pledge(ctx, id, pledge, EndReason::Cancelled)
 }
 
-/// Pauses (or resumes) every pledge to a creator.
+/// Pauses (or resumes) every stream to a creator at the step's time, at a
+/// cost that does not grow with patrons: the creator's pause clock moves
+/// and its incoming flows hold or release their inflow; each pledge keeps
+/// its status and streams nothing while the clock runs. A patron's stored
+/// balance goes on being charged for such pledges meanwhile and gets the
+/// charge back whenever the protocol next settles it ([`ledger::settled_flow`]),
+/// at the latest when its depletion task comes, which finds it not yet
+/// out of funds and waits again.
 pub(crate) fn set_creator_paused<S: Store>(
     ctx: &mut Ctx<'_, S>,
     creator: crate::crypto::Address,
     paused: bool,
 ) -> Result<(), Failure> {
     let mut record = load_creator(ctx, &creator)?;
-    if record.paused == paused {
+    if record.pause.is_paused() == paused {
         return Err(Rejection::Refused(if paused {
             "the subscription is already paused"
         } else {
@@ -449,52 +449,54 @@ pub(crate) fn set_creator_paused<S: Store>(
         })
         .into());
     }
-    record.paused = paused;
+    record.pause = if paused {
+        record.pause.paused_at(ctx.now)
+    } else {
+        record.pause.resumed_at(ctx.now)
+    };
     ctx.put(&keys::creator(&creator), &record);
-    ctx.emit(Event::CreatorPaused { creator, paused });
-
-    let payee = Holder::Account(creator);
-    let n: u64 = ctx.get(&keys::payee_pledge_count(&payee))?.unwrap_or(0);
-    for i in 0..n {
-        let id: PledgeId = ctx
-            .get(&keys::payee_pledge(&payee, i))?
-            .ok_or(Fault::Inconsistent("payee pledge index has a gap"))?;
-        let mut pledge = load_pledge(ctx, id)?;
-        match (paused, pledge.status) {
-            (true, PledgeStatus::Active) => {
-                stop_stream(ctx, &mut pledge)?;
-                pledge.status = PledgeStatus::Paused {
-                    reason: PauseReason::ByCreator,
-                };
-                store_pledge(ctx, id, pledge, PledgeChange::Paused)?;
-            }
-            (
-                false,
-                PledgeStatus::Paused {
-                    reason: PauseReason::ByCreator,
-                },
-            ) => {
-                match start_stream(ctx, &mut pledge) {
-                    Ok(()) => store_pledge(ctx, id, pledge, PledgeChange::Resumed)?,
-                    // A patron who can no longer fund the stream stays paused,
-                    // now for want of funds, and can resume after a deposit.
-                    Err(Failure::Rejected(_)) => {
-                        pledge.status = PledgeStatus::Paused {
-                            reason: PauseReason::OutOfFunds,
-                        };
-                        store_pledge(ctx, id, pledge, PledgeChange::Paused)?;
-                    }
-                    Err(fault) => return Err(fault),
-                }
-            }
-            _ => {}
+    ctx.emit(Event::CreatorPaused {
+        creator,
+        pause: record.pause,
+    });
+    // Pledges reach a creator through its tiers, so their assets are every
+    // asset the creator receives streams in.
+    let mut assets: Vec<AssetId> = Vec::new();
+    for id in record.tiers.items().iter().copied() {
+        let asset = load_tier(ctx, id)?.asset;
+        if !assets.contains(&asset) {
+            assets.push(asset);
         }
+    }
+    let payee = Holder::Account(creator);
+    for asset in assets {
+        if ctx.get::<Flow>(&keys::flow(&payee, asset))?.is_none() {
+            continue;
+        }
+        let mut flow = ledger::settled_flow(ctx, &payee, asset)?;
+        flow.inflow_paused = paused;
+        ledger::store_flow(ctx, &payee, asset, flow)?;
     }
     Ok(())
 }
 
-/// A holder's balance ran out at the step's time: stop every stream it pays
-/// in that asset.
+/// How long a patron's balance must be able to pay every active pledge at
+/// its rate, those to paused creators included, for such pledges to stay
+/// active while their creators are paused: one day.
+pub const PAUSED_PLEDGE_RESERVE: u64 = crate::units::DAY;
+
+/// A holder's depletion task came: the second its stored balance can no
+/// longer pay the next second of every active pledge. The stored balance
+/// counts pledges to paused creators, so settled it may still hold more:
+///
+/// - if it cannot pay the next second of what streams, the patron is out of
+///   funds: every active pledge in the asset pauses for want of funds;
+/// - if it cannot pay [`PAUSED_PLEDGE_RESERVE`] of every active pledge,
+///   the pledges to paused creators pause for want of funds (they stream
+///   nothing meanwhile; this way a creator's resume never has to reach its
+///   patrons, and a patron's task comes at most once a day while a creator
+///   it pays is paused);
+/// - otherwise nothing stops and the task is queued again.
 pub(crate) fn deplete<S: Store>(
     ctx: &mut Ctx<'_, S>,
     holder: Holder,
@@ -502,7 +504,7 @@ pub(crate) fn deplete<S: Store>(
     due: u64,
 ) -> Result<(), Failure> {
     let key = keys::flow(&holder, asset);
-    let Some(mut flow) = ctx.get::<crate::stream::Flow>(&key)? else {
+    let Some(mut flow) = ctx.get::<Flow>(&key)? else {
         return Ok(());
     };
     if flow.depletion_scheduled != Some(due) {
@@ -513,19 +515,29 @@ pub(crate) fn deplete<S: Store>(
     let Holder::Account(patron) = holder else {
         return Err(Fault::Inconsistent("a project escrow pays no stream").into());
     };
-    let list: PatronPledges = ctx.get(&keys::patron_pledges(&patron))?.unwrap_or_default();
-    for id in list.items().iter().copied() {
-        let mut pledge = load_pledge(ctx, id)?;
-        if pledge.asset == asset && pledge.is_active() {
-            stop_stream(ctx, &mut pledge)?;
-            pledge.status = PledgeStatus::Paused {
-                reason: PauseReason::OutOfFunds,
-            };
-            store_pledge(ctx, id, pledge, PledgeChange::Paused)?;
+    let flow = ledger::settled_flow(ctx, &holder, asset)?;
+    ctx.put(&key, &flow);
+    let streaming = current_flow(ctx.state(), &holder, asset, ctx.now)?;
+    let out_of_funds = streaming.depletion_time().is_some_and(|t| t <= ctx.now);
+    let below_reserve = flow
+        .depletion_time()
+        .is_some_and(|t| t < ctx.now.saturating_add(PAUSED_PLEDGE_RESERVE));
+    if out_of_funds || below_reserve {
+        let list: PatronPledges = ctx.get(&keys::patron_pledges(&patron))?.unwrap_or_default();
+        for id in list.items().iter().copied() {
+            let mut pledge = load_pledge(ctx, id)?;
+            if pledge.asset != asset || !pledge.is_active() {
+                continue;
+            }
+            if out_of_funds || creator_paused(ctx, &pledge.payee)? {
+                stop_stream(ctx, &mut pledge)?;
+                pledge.status = PledgeStatus::Paused {
+                    reason: PauseReason::OutOfFunds,
+                };
+                store_pledge(ctx, id, pledge, PledgeChange::Paused)?;
+            }
         }
     }
-    // Re-store so a flow still draining (it cannot, once its streams stop)
-    // would be rescheduled rather than forgotten.
     let flow = ledger::settled_flow(ctx, &holder, asset)?;
     ledger::store_flow(ctx, &holder, asset, flow)?;
     Ok(())
@@ -543,10 +555,18 @@ pub(crate) fn end_due<S: Store>(
     if !pledge.is_active() || pledge.end_scheduled != Some(due) {
         return Ok(()); // stale
     }
-    let reason = if pledge.end.is_some_and(|end| end <= due) {
-        EndReason::EndDate
+    if pledge.end.is_some_and(|end| end <= due) {
+        return end_pledge(ctx, id, pledge, EndReason::EndDate);
+    }
+    // The cap: settling the patron settles the pledge too if its creator
+    // paused meanwhile, which moves the cap's second (and requeues it).
+    let patron = Holder::Account(pledge.patron);
+    let flow = ledger::settled_flow(ctx, &patron, pledge.asset)?;
+    ledger::store_flow(ctx, &patron, pledge.asset, flow)?;
+    let pledge = load_pledge(ctx, id)?;
+    if ledger::end_time(&pledge).is_some_and(|t| t <= ctx.now) {
+        end_pledge(ctx, id, pledge, EndReason::CapReached)
     } else {
-        EndReason::CapReached
-    };
-    end_pledge(ctx, id, pledge, reason)
+        Ok(())
+    }
 }

@@ -9,7 +9,7 @@ use crate::error::{Failure, Fault, Rejection};
 use crate::escrow;
 use crate::event::{Created, Event, Outcome, Receipt, Withdrawal, MAX_REASON};
 use crate::keys;
-use crate::ledger::{credit, debit, fine};
+use crate::ledger::{self, credit, debit, fine};
 use crate::operation::{Operation, SignedOperation, Signer, MAX_ENTRYPOINT};
 use crate::patronage;
 use crate::schedule::{self, Task};
@@ -268,14 +268,15 @@ impl<S: Store> Protocol<S> {
         Ok(context::read(&self.store, &keys::flow(holder, asset))?.unwrap_or_default())
     }
 
+    /// A holder's flow in an asset as it stands at the protocol's current
+    /// time (see [`current_flow`]).
+    pub fn current_flow(&self, holder: &Holder, asset: AssetId) -> Result<Flow, Fault> {
+        current_flow(&self.store, holder, asset, self.clock()?.now)
+    }
+
     /// A holder's balance in fine units at the protocol's current time.
     pub fn balance_fine(&self, holder: &Holder, asset: AssetId) -> Result<u128, Fault> {
-        let now = self.clock()?.now;
-        let flow = self.flow(holder, asset)?;
-        if flow == Flow::default() {
-            return Ok(0);
-        }
-        Ok(flow.balance_at(now.max(flow.at))?)
+        Ok(self.current_flow(holder, asset)?.settled)
     }
 
     /// A holder's balance in whole base units at the protocol's current time.
@@ -286,7 +287,9 @@ impl<S: Store> Protocol<S> {
     /// When an account's balance in an asset runs out at current rates, or
     /// `None` if it does not.
     pub fn runway(&self, a: &Address, asset: AssetId) -> Result<Option<u64>, Fault> {
-        Ok(self.flow(&Holder::Account(*a), asset)?.depletion_time())
+        Ok(self
+            .current_flow(&Holder::Account(*a), asset)?
+            .depletion_time())
     }
 
     /// An asset's ticket.
@@ -354,6 +357,36 @@ impl<S: Store> Protocol<S> {
 /// An account as `state` holds it (the default for one never seen).
 pub fn account_in<S: Store>(state: &S, a: &Address) -> Result<Account, Fault> {
     Ok(context::read(state, &keys::account(a))?.unwrap_or_default())
+}
+
+/// A holder's flow in `asset` as it stands at `now`, read from `state`:
+/// settled at `now` (or at its last change, if later), with its pledges to
+/// paused creators given back what they were charged and left out of the
+/// outflow while paused ([`Flow::current`]). Its balance, rates and
+/// depletion time are the ones to show; the stored flow is a lower bound.
+/// Reads at most [`crate::state::MAX_PLEDGES_PER_PATRON`] pledges and their
+/// creators.
+pub fn current_flow<S: Store>(
+    state: &S,
+    holder: &Holder,
+    asset: AssetId,
+    now: u64,
+) -> Result<Flow, Fault> {
+    let Some(flow) = context::read::<_, Flow>(state, &keys::flow(holder, asset))? else {
+        return Ok(Flow {
+            at: now,
+            ..Flow::default()
+        });
+    };
+    let now = now.max(flow.at);
+    let paused: Vec<_> = match holder {
+        Holder::Account(patron) => ledger::paused_pledges(state, patron, asset, now)?
+            .into_iter()
+            .map(|p| p.stream)
+            .collect(),
+        Holder::Project(_) => Vec::new(),
+    };
+    Ok(flow.current(now, &paused)?)
 }
 
 /// The account an operation's signer names, read from `state`: the key's

@@ -187,7 +187,7 @@ codec_struct!(Profile {
     links
 });
 
-/// A creator: profile, tiers and whether the whole subscription is paused.
+/// A creator: profile, tiers and when the whole subscription paused.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Creator {
     /// The public profile.
@@ -195,13 +195,59 @@ pub struct Creator {
     /// Every tier the creator added, retired ones included.
     pub tiers: List<TierId, MAX_TIERS>,
     /// While paused, no pledge to the creator streams and none can start.
-    pub paused: bool,
+    pub pause: PauseClock,
 }
 codec_struct!(Creator {
     profile,
     tiers,
-    paused
+    pause
 });
+
+/// A creator's pauses as one clock: the seconds the subscription has spent
+/// paused. A pledge notes the clock when it settles; what it streamed
+/// since is its rate times the seconds elapsed less the seconds the clock
+/// moved, so pausing and resuming touch the creator alone, whatever the
+/// number of patrons.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PauseClock {
+    /// Seconds spent paused before the current pause, if any.
+    pub paused_seconds: u64,
+    /// When the current pause began, while paused.
+    pub paused_since: Option<u64>,
+}
+codec_struct!(PauseClock {
+    paused_seconds,
+    paused_since
+});
+
+impl PauseClock {
+    /// Whether the subscription is paused now.
+    pub fn is_paused(&self) -> bool {
+        self.paused_since.is_some()
+    }
+
+    /// Seconds spent paused up to `t` (not before the current pause).
+    pub fn at(&self, t: u64) -> u64 {
+        let current = self.paused_since.map_or(0, |since| t.saturating_sub(since));
+        self.paused_seconds.saturating_add(current)
+    }
+
+    /// The clock paused at `t`.
+    pub fn paused_at(self, t: u64) -> Self {
+        PauseClock {
+            paused_seconds: self.paused_seconds,
+            paused_since: Some(t),
+        }
+    }
+
+    /// The clock resumed at `t`.
+    pub fn resumed_at(self, t: u64) -> Self {
+        PauseClock {
+            paused_seconds: self.at(t),
+            paused_since: None,
+        }
+    }
+}
 
 /// The terms of a tier. Fixed once added: a creator can only retire it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,20 +283,19 @@ codec_struct!(Tier {
     retired,
 });
 
-/// Who paused a pledge.
+/// Who paused a pledge. (A creator's pause is the creator's: its pledges
+/// stay active and stream nothing while it lasts; see [`PauseClock`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PauseReason {
     /// The patron paused it.
     ByPatron,
-    /// The creator paused their whole subscription.
-    ByCreator,
-    /// The patron's balance ran out; the patron can resume after a deposit.
+    /// The patron's balance could no longer pay a second of every active
+    /// pledge in the asset; the patron can resume after a deposit.
     OutOfFunds,
 }
 codec_enum!(PauseReason, "pause reason" {
     0 => ByPatron,
-    1 => ByCreator,
-    2 => OutOfFunds,
+    1 => OutOfFunds,
 });
 
 /// Why a pledge ended.
@@ -330,7 +375,6 @@ impl fmt::Display for PledgeStatus {
             PledgeStatus::Active => "active",
             PledgeStatus::Paused { reason } => match reason {
                 PauseReason::ByPatron => "paused by the patron",
-                PauseReason::ByCreator => "paused by the creator",
                 PauseReason::OutOfFunds => "paused: out of funds",
             },
             PledgeStatus::Ended { reason } => match reason {
@@ -371,6 +415,8 @@ pub struct Pledge {
     pub streamed: u128,
     /// When the stream last started or was settled.
     pub since: u64,
+    /// The payee's [`PauseClock`] at `since` (a project never pauses: 0).
+    pub pause_clock: u64,
     /// The time of its end event in the scheduler, if one is queued.
     pub end_scheduled: Option<u64>,
 }
@@ -388,6 +434,7 @@ codec_struct!(Pledge {
     created_at,
     streamed,
     since,
+    pause_clock,
     end_scheduled,
 });
 
@@ -402,12 +449,14 @@ impl Pledge {
         !matches!(self.status, PledgeStatus::Ended { .. })
     }
 
-    /// Fine units streamed up to `t` (not before `since`); `None` on overflow.
-    pub fn streamed_at(&self, t: u64) -> Option<u128> {
+    /// Fine units streamed up to `t` (not before `since`), given the
+    /// payee's [`PauseClock`] at `t` (0 for a project); `None` on overflow.
+    pub fn streamed_at(&self, t: u64, pause_clock: u64) -> Option<u128> {
         if !self.is_active() {
             return Some(self.streamed);
         }
-        let dt = u128::from(t.saturating_sub(self.since));
+        let paused = pause_clock.saturating_sub(self.pause_clock);
+        let dt = u128::from(t.saturating_sub(self.since).saturating_sub(paused));
         self.rate.checked_mul(dt)?.checked_add(self.streamed)
     }
 }

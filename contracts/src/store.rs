@@ -167,6 +167,24 @@ impl<'a, S: Store> Overlay<'a, S> {
     }
 }
 
+/// An overlay is a store too, so a read-only query over the state (such as
+/// [`crate::protocol::current_flow`]) runs the same inside a step.
+impl<S: Store> Store for Overlay<'_, S> {
+    fn read(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Overlay::read(self, key)
+    }
+
+    fn write(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        Overlay::write(self, key, value.to_vec());
+        Ok(())
+    }
+
+    fn remove(&mut self, key: &str) -> Result<(), StoreError> {
+        Overlay::remove(self, key);
+        Ok(())
+    }
+}
+
 /// The writes of a finished overlay.
 #[derive(Debug, Default)]
 pub struct Writes(BTreeMap<String, Option<Vec<u8>>>);

@@ -7,6 +7,7 @@
 
 use crate::asset::FINE_PER_UNIT;
 use crate::encoding::codec_struct;
+use crate::state::PauseClock;
 
 /// Upper bound of any flow's inflow or outflow, in fine units per second.
 ///
@@ -29,8 +30,14 @@ pub struct Flow {
     pub at: u64,
     /// Fine units per second coming in from pledges.
     pub inflow: u128,
-    /// Fine units per second going out to pledges.
+    /// Fine units per second going out to pledges. For a patron this
+    /// counts every active pledge, those to a paused creator too: the
+    /// stored balance is then a lower bound, and [`Flow::current`] gives
+    /// the balance as it is.
     pub outflow: u128,
+    /// Whether `inflow` is held: its holder is a creator who paused the
+    /// subscription, so nothing comes in while the pause lasts.
+    pub inflow_paused: bool,
     /// The time of this flow's depletion event in the scheduler, if queued.
     pub depletion_scheduled: Option<u64>,
 }
@@ -39,25 +46,98 @@ codec_struct!(Flow {
     at,
     inflow,
     outflow,
+    inflow_paused,
     depletion_scheduled,
 });
+
+/// A patron's active pledge to a creator whose subscription paused since
+/// the pledge last settled, as far as the patron's balance is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PausedStream {
+    /// The pledge's rate, fine units per second.
+    pub rate: u128,
+    /// Seconds its creator spent paused since the pledge last settled:
+    /// the patron's stored balance was charged for them and gets them back.
+    pub paused_seconds: u64,
+    /// Whether the creator is paused now (the pledge streams nothing).
+    pub paused_now: bool,
+}
+
+impl PausedStream {
+    /// What an active pledge at `rate` that noted `pause_clock` when it
+    /// last settled owes its patron at `now`, given its creator's clock;
+    /// `None` when the creator's pauses do not touch it.
+    pub fn of(
+        rate: u128,
+        pause_clock: u64,
+        creator: &PauseClock,
+        now: u64,
+    ) -> Result<Option<Self>, FlowOverflow> {
+        let paused_seconds = creator
+            .at(now)
+            .checked_sub(pause_clock)
+            .ok_or(FlowOverflow)?;
+        Ok(
+            (paused_seconds > 0 || creator.is_paused()).then_some(PausedStream {
+                rate,
+                paused_seconds,
+                paused_now: creator.is_paused(),
+            }),
+        )
+    }
+}
 
 /// A flow's arithmetic went out of range: the state broke an invariant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowOverflow;
 
 impl Flow {
+    /// Fine units per second coming in now.
+    pub fn effective_inflow(&self) -> u128 {
+        if self.inflow_paused {
+            0
+        } else {
+            self.inflow
+        }
+    }
+
+    /// The flow as it stands at `t` (not before `at`), given its holder's
+    /// pledges to paused creators: the stored balance plus what the paused
+    /// seconds were charged, the streams paused now left out of the
+    /// outflow, a held inflow as nothing. Its balance and depletion time are
+    /// what a reader shows; the protocol settles the same amounts into the
+    /// stored flow whenever it next touches it.
+    pub fn current(&self, t: u64, paused: &[PausedStream]) -> Result<Flow, FlowOverflow> {
+        let mut flow = *self;
+        flow.settle(t)?;
+        for stream in paused {
+            let refund = stream
+                .rate
+                .checked_mul(u128::from(stream.paused_seconds))
+                .ok_or(FlowOverflow)?;
+            flow.settled = flow.settled.checked_add(refund).ok_or(FlowOverflow)?;
+            if stream.paused_now {
+                flow.outflow = flow.outflow.checked_sub(stream.rate).ok_or(FlowOverflow)?;
+            }
+        }
+        flow.inflow = flow.effective_inflow();
+        flow.inflow_paused = false;
+        flow.depletion_scheduled = flow.depletion_time();
+        Ok(flow)
+    }
+
     /// The balance at `t`, in fine units. `t` must not be before `at` nor
     /// after the depletion time; outside that the state is inconsistent.
     pub fn balance_at(&self, t: u64) -> Result<u128, FlowOverflow> {
         let dt = u128::from(t.checked_sub(self.at).ok_or(FlowOverflow)?);
-        if self.inflow >= self.outflow {
-            let gain = (self.inflow - self.outflow)
+        let inflow = self.effective_inflow();
+        if inflow >= self.outflow {
+            let gain = (inflow - self.outflow)
                 .checked_mul(dt)
                 .ok_or(FlowOverflow)?;
             self.settled.checked_add(gain).ok_or(FlowOverflow)
         } else {
-            let loss = (self.outflow - self.inflow)
+            let loss = (self.outflow - inflow)
                 .checked_mul(dt)
                 .ok_or(FlowOverflow)?;
             self.settled.checked_sub(loss).ok_or(FlowOverflow)
@@ -79,10 +159,11 @@ impl Flow {
     /// The last second at which the balance is still non-negative while the
     /// flow drains, or `None` if it does not drain.
     pub fn depletion_time(&self) -> Option<u64> {
-        if self.outflow <= self.inflow {
+        let inflow = self.effective_inflow();
+        if self.outflow <= inflow {
             return None;
         }
-        let net = self.outflow - self.inflow;
+        let net = self.outflow - inflow;
         let seconds = u64::try_from(self.settled / net).unwrap_or(u64::MAX);
         Some(self.at.saturating_add(seconds).min(MAX_TIME))
     }
@@ -152,6 +233,7 @@ mod tests {
             at: 9,
             inflow: 7,
             outflow: 3,
+            inflow_paused: true,
             depletion_scheduled: Some(44),
         };
         assert_eq!(Flow::from_bytes(&f.to_bytes()), Ok(f));

@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::format::Assets;
 use super::store::{
-    AssetRow, AssetSum, Balance, Count, Creator, CreatorSummary, Day, Funder, Head, HolderIncome,
-    Invoice, Membership, Meta, Movement, Param, Pledge, Project, Store, Ticket, Tier,
+    AssetRow, AssetSum, Balance, Count, Creator, CreatorPledge, CreatorSummary, Day, Funder, Head,
+    HolderIncome, Invoice, Membership, Meta, Movement, Param, Pledge, Project, Store, Ticket, Tier,
 };
 use super::Error;
 
@@ -168,8 +168,8 @@ pub async fn totals(store: &Store, ctx: &Context) -> Result<Totals, Error> {
 }
 
 const BALANCE_COLS: &str = "SELECT holder, asset_id, CAST(settled AS TEXT) AS settled, at, \
-     CAST(inflow AS TEXT) AS inflow, CAST(outflow AS TEXT) AS outflow, depletion_scheduled, \
-     monthly_in_units, monthly_out_units FROM balances";
+     CAST(inflow AS TEXT) AS inflow, CAST(outflow AS TEXT) AS outflow, inflow_paused, \
+     depletion_scheduled, monthly_in_units, monthly_out_units FROM balances";
 
 const SUMMARY_COLS: &str = "SELECT c.address, c.name, c.description, c.paused, c.patrons, \
      c.active_patrons, c.created_level, CAST(COALESCE(b.monthly_in_units, 0) AS BIGINT) AS income \
@@ -501,13 +501,35 @@ pub async fn patron(store: &Store, ctx: &Context, address: &str) -> Result<Patro
             &who,
         )
         .await?;
+    // Pledges to paused creators stream nothing while paused: the balance
+    // and runway shown are the protocol's current ones, not the stored
+    // flow's, which still counts them.
+    let to_creators: Vec<CreatorPledge> = store
+        .all(
+            "SELECT p.asset_id, CAST(p.rate AS TEXT) AS rate, p.pause_clock, c.paused_seconds, \
+             c.paused_since FROM pledges p JOIN creators c ON c.address = p.payee \
+             WHERE p.patron = $1 AND p.status = 'active' AND (c.paused OR c.paused_seconds > 0)",
+            &who,
+        )
+        .await?;
     let runway = balances
         .iter()
-        .map(|b| Runway {
-            asset_id: b.asset_id,
-            balance_units: b.fine_at(ctx.now()) / pledgeroll_contracts::FINE_PER_UNIT,
-            monthly_out_units: b.monthly_out_units,
-            runs_out_at: b.depletion_scheduled,
+        .map(|b| {
+            let paused: Vec<_> = to_creators
+                .iter()
+                .filter(|p| p.asset_id == b.asset_id)
+                .filter_map(|p| p.paused_stream(ctx.now()))
+                .collect();
+            let flow = b.current(ctx.now(), &paused);
+            Runway {
+                asset_id: b.asset_id,
+                balance_units: flow.settled / pledgeroll_contracts::FINE_PER_UNIT,
+                monthly_out_units: i64::try_from(pledgeroll_contracts::stream::per_month(
+                    flow.outflow,
+                ))
+                .unwrap_or(i64::MAX),
+                runs_out_at: flow.depletion_time().and_then(|t| i64::try_from(t).ok()),
+            }
         })
         .collect();
     let history = store

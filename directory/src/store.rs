@@ -6,6 +6,8 @@
 //! `BIGINT`, so one row type decodes on both databases. Every value a
 //! visitor gives is bound as a parameter, never spliced into SQL.
 
+use pledgeroll_contracts::state::PauseClock;
+use pledgeroll_contracts::stream::{Flow, PausedStream};
 use pledgeroll_indexer::{Db, DbConfig, IndexError};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
@@ -242,8 +244,11 @@ pub struct Balance {
     pub at: i64,
     /// Fine units per second in.
     pub inflow: String,
-    /// Fine units per second out.
+    /// Fine units per second out (a patron's counts its pledges to paused
+    /// creators too).
     pub outflow: String,
+    /// Whether the inflow is held: a creator who paused.
+    pub inflow_paused: bool,
     /// When a draining balance runs out.
     pub depletion_scheduled: Option<i64>,
     /// Incoming streams per 30 days, base units.
@@ -253,15 +258,63 @@ pub struct Balance {
 }
 
 impl Balance {
-    /// The balance at time `now`, fine units.
+    /// The protocol's flow this row mirrors.
+    pub fn flow(&self) -> Flow {
+        Flow {
+            settled: self.settled.parse().unwrap_or(0),
+            at: u64::try_from(self.at).unwrap_or(0),
+            inflow: self.inflow.parse().unwrap_or(0),
+            outflow: self.outflow.parse().unwrap_or(0),
+            inflow_paused: self.inflow_paused,
+            depletion_scheduled: self.depletion_scheduled.and_then(|t| u64::try_from(t).ok()),
+        }
+    }
+
+    /// The flow as it stands at `now`, given the holder's pledges to paused
+    /// creators ([`Flow::current`]); a row out of range reads as stored.
+    pub fn current(&self, now: i64, paused: &[PausedStream]) -> Flow {
+        let flow = self.flow();
+        let now = u64::try_from(now).unwrap_or(0).max(flow.at);
+        flow.current(now, paused).unwrap_or(flow)
+    }
+
+    /// The balance at time `now` of a holder paying no paused creator (a
+    /// project escrow), fine units.
     pub fn fine_at(&self, now: i64) -> u128 {
-        let settled: u128 = self.settled.parse().unwrap_or(0);
-        let inflow: u128 = self.inflow.parse().unwrap_or(0);
-        let outflow: u128 = self.outflow.parse().unwrap_or(0);
-        let elapsed = u128::try_from(now.saturating_sub(self.at)).unwrap_or(0);
-        settled
-            .saturating_add(inflow.saturating_mul(elapsed))
-            .saturating_sub(outflow.saturating_mul(elapsed))
+        self.current(now, &[]).settled
+    }
+}
+
+/// A patron's active pledge to a creator, with the creator's pause clock.
+#[derive(Debug, Clone, FromRow)]
+pub struct CreatorPledge {
+    /// The asset.
+    pub asset_id: i64,
+    /// Fine units per second.
+    pub rate: String,
+    /// The creator's pause clock when the pledge last settled.
+    pub pause_clock: i64,
+    /// The creator's seconds paused before the current pause.
+    pub paused_seconds: i64,
+    /// When the creator's current pause began, while paused.
+    pub paused_since: Option<i64>,
+}
+
+impl CreatorPledge {
+    /// What the creator's pauses mean for the patron's balance at `now`.
+    pub fn paused_stream(&self, now: i64) -> Option<PausedStream> {
+        let clock = PauseClock {
+            paused_seconds: u64::try_from(self.paused_seconds).ok()?,
+            paused_since: self.paused_since.and_then(|t| u64::try_from(t).ok()),
+        };
+        PausedStream::of(
+            self.rate.parse().ok()?,
+            u64::try_from(self.pause_clock).ok()?,
+            &clock,
+            u64::try_from(now).ok()?,
+        )
+        .ok()
+        .flatten()
     }
 }
 

@@ -343,7 +343,7 @@ async fn creators(state: &State<'_>, tx: &mut Tx, report: &mut Report) -> Result
                     reason: format!("creator {}: {e}", c.address),
                 }
             })?,
-            paused: c.paused,
+            pause: c.pause()?,
         };
         our_creators.insert(c.address, creator);
     }

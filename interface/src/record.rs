@@ -247,7 +247,10 @@ impl LevelRecord {
             decode_list(&part(paths::LEVEL_NOTICES)?).map_err(decoded(paths::LEVEL_NOTICES))?;
         let state_hash = <[u8; 32]>::from_bytes(&part(paths::LEVEL_STATE_HASH)?)
             .map_err(decoded(paths::LEVEL_STATE_HASH))?;
-        let fault = read(&paths::LEVEL_FAULT)?.map(|f| String::from_utf8_lossy(&f).into_owned());
+        let fault = read(&paths::LEVEL_FAULT)?
+            .map(|f| String::from_utf8(f).map_err(|_| DecodeError::InvalidUtf8("level fault")))
+            .transpose()
+            .map_err(decoded(paths::LEVEL_FAULT))?;
         Ok(Some(LevelRecord {
             number,
             events,
@@ -428,6 +431,12 @@ mod tests {
         assert!(matches!(
             read_back(&corrupt),
             Err(RecordError::Decode { part, .. }) if part == "/pledgeroll/level/events"
+        ));
+        let mut not_text = stored(&record);
+        not_text.insert(paths::LEVEL_FAULT.to_string(), vec![0xff]);
+        assert!(matches!(
+            read_back(&not_text),
+            Err(RecordError::Decode { part, .. }) if part == "/pledgeroll/level/fault"
         ));
         let failing = LevelRecord::from_parts(|_| Err(RecordError::Storage("gone".into())));
         assert_eq!(failing, Err(RecordError::Storage("gone".into())));

@@ -141,7 +141,11 @@ async fn show(ctx: &Ctx, w: &Wallet, who: &str) -> Result<()> {
     let mut lines = vec![format!(
         "{} ({a}){}",
         c.profile.name,
-        if c.paused { " — paused" } else { "" }
+        if c.pause.is_paused() {
+            " — paused"
+        } else {
+            ""
+        }
     )];
     if !c.profile.description.as_str().is_empty() {
         lines.push(c.profile.description.to_string());
@@ -188,7 +192,7 @@ async fn show(ctx: &Ctx, w: &Wallet, who: &str) -> Result<()> {
     }
     ctx.print(
         lines.join("\n"),
-        json!({ "address": a.to_string(), "name": c.profile.name.as_str(), "description": c.profile.description.as_str(), "paused": c.paused, "tiers": tiers, "income": income }),
+        json!({ "address": a.to_string(), "name": c.profile.name.as_str(), "description": c.profile.description.as_str(), "paused": c.pause.is_paused(), "tiers": tiers, "income": income }),
     );
     Ok(())
 }

@@ -115,8 +115,17 @@ async fn pledges_out(
     let now = w.clock().await?.now;
     for (id, p) in w.patron_pledges(a).await? {
         let info = w.asset_info(p.asset).await?;
-        let status = p.status.to_string();
-        let paid = p.streamed_at(now).unwrap_or(p.streamed) / FINE_PER_UNIT;
+        let pause = match p.payee {
+            Holder::Account(creator) => w.creator(&creator).await?.map(|c| c.pause),
+            Holder::Project(_) => None,
+        }
+        .unwrap_or_default();
+        let status = if p.is_active() && pause.is_paused() {
+            "active, creator paused: streams nothing until they resume".to_owned()
+        } else {
+            p.status.to_string()
+        };
+        let paid = p.streamed_at(now, pause.at(now)).unwrap_or(p.streamed) / FINE_PER_UNIT;
         let mut line = format!(
             "  pledge {} to {}: {}/{} — {status}, {} paid so far",
             id.0,

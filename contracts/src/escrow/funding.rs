@@ -122,6 +122,7 @@ pub(super) fn pledge<S: Store>(
             created_at: ctx.now,
             streamed: 0,
             since: ctx.now,
+            pause_clock: 0,
             end_scheduled: None,
         },
     )?;

@@ -9,7 +9,8 @@ use crate::encoding::List;
 use crate::error::{Failure, Fault, Rejection};
 use crate::event::Created;
 use crate::keys;
-use crate::ledger::{credit, fine, settled_flow, take_fine};
+use crate::ledger::{credit, fine, take_fine};
+use crate::protocol::current_flow;
 use crate::schedule::{self, Task};
 use crate::state::{Holder, ProjectId};
 use crate::store::Store;
@@ -83,7 +84,7 @@ pub(super) fn raise<S: Store>(
 
 /// The project's balance in `asset` not held for open invoices, in fine units.
 fn unreserved<S: Store>(ctx: &Ctx<'_, S>, id: ProjectId, asset: AssetId) -> Result<u128, Fault> {
-    let balance = settled_flow(ctx, &Holder::Project(id), asset)?.settled;
+    let balance = current_flow(ctx.state(), &Holder::Project(id), asset, ctx.now)?.settled;
     Ok(balance.saturating_sub(escrow_asset(ctx, id, asset)?.reserved))
 }
 

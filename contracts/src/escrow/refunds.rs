@@ -166,7 +166,7 @@ fn streamed_by_asset<S: Store>(
     for pid in funder.pledges.items().iter().copied() {
         let p = load_pledge(ctx, pid)?;
         let total = p
-            .streamed_at(ctx.now)
+            .streamed_at(ctx.now, 0) // a project never pauses
             .ok_or(Fault::Inconsistent("pledge total out of range"))?;
         match streamed.iter_mut().find(|(a, _)| *a == p.asset) {
             Some((_, t)) => *t = t.saturating_add(total),

@@ -9,7 +9,9 @@
 //! (`_sqlx_migrations`) is of schema 1 and refused the same way.
 //!
 //! Versions: 1, the first mirror; 2, receipts name the record an operation
-//! created (`receipts.created`).
+//! created (`receipts.created`); 3, creators' pause clocks
+//! (`creators.paused_seconds`, `paused_since`, `pledges.pause_clock`,
+//! `balances.inflow_paused`).
 
 use super::{Db, Tx};
 use crate::error::IndexError;
@@ -17,7 +19,7 @@ use crate::rows::{tables, MetaRow};
 use crate::schema::Row;
 
 /// The version of the schema this indexer creates and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The setting holding the schema's version.
 const META_SCHEMA: &str = "schema_version";

@@ -41,9 +41,14 @@ impl Projection for Creators {
                 row.asset_id = Some(asset_key(record.asset));
                 "tier_updated"
             }
-            Event::CreatorPaused { creator, paused } => {
+            Event::CreatorPaused { creator, pause } => {
                 row.account = Some(address_text(creator));
-                row.change = Some(if *paused { "paused" } else { "resumed" }.to_owned());
+                let change = if pause.is_paused() {
+                    "paused"
+                } else {
+                    "resumed"
+                };
+                row.change = Some(change.to_owned());
                 "creator_paused"
             }
             // Other families' events.
@@ -80,10 +85,10 @@ impl Projection for Creators {
                     c.updated_level = level;
                 }
             }
-            Event::CreatorPaused { creator, paused } => {
+            Event::CreatorPaused { creator, pause } => {
                 let key = (address_text(creator),);
                 if let Some(c) = b.creators.modify(&key, &mut b.undo) {
-                    c.paused = *paused;
+                    c.set_pause(pause)?;
                     c.updated_level = level;
                 }
             }
@@ -103,6 +108,8 @@ fn new_creator(creator: &Address, level: i64) -> CreatorRow {
         description: String::new(),
         links: "[]".to_owned(),
         paused: false,
+        paused_seconds: 0,
+        paused_since: None,
         tiers: 0,
         patrons: 0,
         active_patrons: 0,

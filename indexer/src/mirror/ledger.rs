@@ -113,14 +113,15 @@ impl Batch {
     }
 
     /// Adds what streamed in to a holder from its last flow change until
-    /// `until` to the days it spans.
+    /// `until` to the days it spans (nothing while a paused creator's
+    /// inflow is held).
     pub(super) fn accrue(
         &mut self,
         prev: &BalanceRow,
         asset: AssetId,
         until: u64,
     ) -> Result<(), IndexError> {
-        if prev.inflow == 0 {
+        if prev.inflow == 0 || prev.inflow_paused {
             return Ok(());
         }
         let mut t = u64::try_from(prev.at).unwrap_or(0);

@@ -23,6 +23,7 @@ fn change_text(c: PledgeChange) -> &'static str {
         PledgeChange::Paused => "paused",
         PledgeChange::Resumed => "resumed",
         PledgeChange::Ended => "ended",
+        PledgeChange::Settled => "settled",
     }
 }
 

@@ -72,13 +72,17 @@ table! {
         at: i64,
         /// Fine units per second streaming in.
         inflow: u128,
-        /// Fine units per second streaming out.
+        /// Fine units per second streaming out. A patron's counts its
+        /// pledges to paused creators too (the protocol's stored flow).
         outflow: u128,
+        /// Whether `inflow` is held: a creator who paused the subscription.
+        inflow_paused: bool,
         /// When the balance runs out, if it drains.
         depletion_scheduled: Option<i64>,
         /// `settled` in base units, rounded down.
         settled_units: i64,
-        /// Incoming streams per 30 days, base units: monthly income.
+        /// Incoming streams per 30 days, base units: monthly income (none
+        /// while the creator is paused).
         monthly_in_units: i64,
         /// Outgoing streams per 30 days, base units: monthly pledges.
         monthly_out_units: i64,
@@ -106,12 +110,13 @@ impl BalanceRow {
             at: int(flow.at, "flow time")?,
             inflow: flow.inflow,
             outflow: flow.outflow,
+            inflow_paused: flow.inflow_paused,
             depletion_scheduled: flow
                 .depletion_scheduled
                 .map(|t| int(t, "depletion time"))
                 .transpose()?,
             settled_units: units(flow.settled),
-            monthly_in_units: monthly_units(flow.inflow),
+            monthly_in_units: monthly_units(flow.effective_inflow()),
             monthly_out_units: monthly_units(flow.outflow),
             updated_level: i64::from(level),
         })
@@ -124,6 +129,7 @@ impl BalanceRow {
             at: uint("balances", self.at)?,
             inflow: self.inflow,
             outflow: self.outflow,
+            inflow_paused: self.inflow_paused,
             depletion_scheduled: self
                 .depletion_scheduled
                 .map(|t| uint("balances", t))
@@ -179,6 +185,7 @@ mod tests {
             at: 1_000,
             inflow: FINE_PER_UNIT / 2_592_000 * 5_000_000,
             outflow: 0,
+            inflow_paused: false,
             depletion_scheduled: None,
         };
         let row =

@@ -1,11 +1,11 @@
 //! Creators and tiers: profiles, and the tiers patrons pledge to, with
 //! the patron counts the mirror keeps over them.
 
-use pledgeroll_contracts::state::{Profile, Tier};
+use pledgeroll_contracts::state::{PauseClock, Profile, Tier};
 use pledgeroll_contracts::{AssetId, TierId};
 
 use super::{
-    address, address_text, base, json_list, list, monthly_units, parse_list, text, uint32,
+    address, address_text, base, json_list, list, monthly_units, parse_list, text, uint, uint32,
 };
 use crate::error::{int, IndexError};
 use crate::schema::table;
@@ -27,6 +27,11 @@ table! {
         links: String,
         /// Whether the whole subscription is paused.
         paused: bool,
+        /// Seconds the subscription spent paused before the current pause
+        /// (the protocol's pause clock).
+        paused_seconds: i64,
+        /// When the current pause began, while paused.
+        paused_since: Option<i64>,
         /// Tiers ever added.
         tiers: i64,
         /// Live (active or paused) pledges over all its tiers.
@@ -82,6 +87,25 @@ table! {
 }
 
 impl CreatorRow {
+    /// Takes a pause or resume in.
+    pub fn set_pause(&mut self, pause: &PauseClock) -> Result<(), IndexError> {
+        self.paused = pause.is_paused();
+        self.paused_seconds = int(pause.paused_seconds, "pause clock")?;
+        self.paused_since = pause
+            .paused_since
+            .map(|t| int(t, "pause time"))
+            .transpose()?;
+        Ok(())
+    }
+
+    /// The pause clock this row mirrors.
+    pub fn pause(&self) -> Result<PauseClock, IndexError> {
+        Ok(PauseClock {
+            paused_seconds: uint("creators", self.paused_seconds)?,
+            paused_since: self.paused_since.map(|t| uint("creators", t)).transpose()?,
+        })
+    }
+
     /// Takes a profile in.
     pub fn set_profile(&mut self, profile: &Profile) {
         self.name = profile.name.as_str().to_owned();

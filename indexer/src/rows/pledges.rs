@@ -41,7 +41,7 @@ table! {
         cap: Option<u128>,
         /// `active`, `paused` or `ended`.
         status: String,
-        /// Why paused (`by_patron`, `by_creator`, `out_of_funds`) or ended
+        /// Why paused (`by_patron`, `out_of_funds`) or ended
         /// (`cancelled`, `end_date`, `cap_reached`).
         reason: Option<String>,
         /// When it was made.
@@ -50,6 +50,8 @@ table! {
         streamed: u128,
         /// When the stream last started or was settled.
         since: i64,
+        /// The payee creator's pause clock at `since` (0 for a project).
+        pause_clock: i64,
         /// When it ends by itself, if scheduled.
         end_scheduled: Option<i64>,
         /// The level that made it.
@@ -72,7 +74,6 @@ pub fn status_text(status: &PledgeStatus) -> (&'static str, Option<&'static str>
             "paused",
             Some(match reason {
                 PauseReason::ByPatron => "by_patron",
-                PauseReason::ByCreator => "by_creator",
                 PauseReason::OutOfFunds => "out_of_funds",
             }),
         ),
@@ -93,7 +94,6 @@ fn parse_status(status: &str, reason: Option<&str>) -> Option<PledgeStatus> {
         ("paused", Some(r)) => PledgeStatus::Paused {
             reason: match r {
                 "by_patron" => PauseReason::ByPatron,
-                "by_creator" => PauseReason::ByCreator,
                 "out_of_funds" => PauseReason::OutOfFunds,
                 _ => return None,
             },
@@ -137,6 +137,7 @@ impl PledgeRow {
             created_at: int(p.created_at, "pledge time")?,
             streamed: p.streamed,
             since: int(p.since, "pledge time")?,
+            pause_clock: int(p.pause_clock, "pause clock")?,
             end_scheduled: p.end_scheduled.map(|t| int(t, "pledge end")).transpose()?,
             created_level: old.map_or(i64::from(level), |o| o.created_level),
             updated_level: i64::from(level),
@@ -168,6 +169,7 @@ impl PledgeRow {
             created_at: uint(T, self.created_at)?,
             streamed: self.streamed,
             since: uint(T, self.since)?,
+            pause_clock: uint(T, self.pause_clock)?,
             end_scheduled: opt(self.end_scheduled)?,
         })
     }
@@ -199,6 +201,7 @@ mod tests {
             created_at: 5,
             streamed: u128::MAX / 3,
             since: 9,
+            pause_clock: 600,
             end_scheduled: None,
         };
         let row = PledgeRow::from_pledge(PledgeId(8), &p, None, 4).expect("fits");

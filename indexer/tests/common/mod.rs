@@ -219,7 +219,7 @@ async fn check_creators(tx: &mut Tx, pledges: &[PledgeRow], p: &Protocol<MemoryS
         let address: Address = c.address.parse().expect("address");
         let record = p.creator(&address).expect("read").expect("a creator");
         assert_eq!(c.profile().expect("profile"), record.profile);
-        assert_eq!(c.paused, record.paused);
+        assert_eq!(c.pause().expect("pause"), record.pause);
         assert_eq!(c.tiers as usize, record.tiers.len());
         let (n, patrons, active) = by_creator.get(&c.address).copied().unwrap_or_default();
         assert_eq!(
@@ -284,16 +284,29 @@ async fn check_stream_income(tx: &mut Tx, balances: &[BalanceRow], pledges: &[Pl
             .entry((l.to_holder.clone().expect("payee"), l.asset_id))
             .or_default() += l.fine;
     }
-    let at: HashMap<(String, i64), i64> = balances
+    let at: HashMap<(String, i64), (i64, bool)> = balances
         .iter()
-        .map(|b| ((b.holder.clone(), b.asset_id), b.at))
+        .map(|b| ((b.holder.clone(), b.asset_id), (b.at, b.inflow_paused)))
         .collect();
+    // A payee's flow settles at every pause and resume, so between its last
+    // change and a pledge's last settlement the creator's pause state held:
+    // a paused creator's pledges streamed nothing there, the others their
+    // rate. A pledge settled after its payee's flow (its patron settled it
+    // after a pause) has counted in the ledger what the daily rows have not.
     for row in pledges.iter().filter(|r| r.is_active()) {
-        let until = at[&(row.payee.clone(), row.asset_id)];
-        let ran = row.rate * u128::try_from(until - row.since).expect("after since");
-        *expected
+        let entry = expected
             .entry((row.payee.clone(), row.asset_id))
-            .or_default() += ran;
+            .or_default();
+        let (until, held) = at[&(row.payee.clone(), row.asset_id)];
+        if held {
+            continue;
+        }
+        let seconds = |d: i64| u128::try_from(d).expect("ordered");
+        if until >= row.since {
+            *entry += row.rate * seconds(until - row.since);
+        } else {
+            *entry -= row.rate * seconds(row.since - until);
+        }
     }
     expected.retain(|_, v| *v != 0);
     accrued.retain(|_, v| *v != 0);
