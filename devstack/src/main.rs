@@ -15,7 +15,7 @@ use pledgeroll_devstack::stack::{self, StackConfig, StackError};
 use pledgeroll_indexer::cli::shutdown_signal;
 use pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS;
 use pledgeroll_sandbox::{
-    start, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
+    start, web_origin, KernelSource, RollupError, SandboxConfig, SandboxError, KERNEL_WASM,
 };
 
 /// Prints a line on stdout; a closed stdout (`up | head`) must not stop
@@ -96,6 +96,10 @@ struct NodeArgs {
     /// A directory of preimages the kernel may reveal, named by hash.
     #[arg(long)]
     preimages: Option<PathBuf>,
+    /// A web origin (`https://pledgeroll.example`) whose pages may call
+    /// the RPC from a browser; repeat for more. `up` adds the directory's.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = web_origin)]
+    cors_origins: Vec<String>,
 }
 
 impl NodeArgs {
@@ -158,6 +162,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         kernel,
         genesis_timestamp: None,
         preimages: args.node.preimages.clone(),
+        cors_origins: args.node.cors_origins.clone(),
     };
     let running = match start(config).await {
         Ok(r) => r,
@@ -201,6 +206,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     config.database_schema = args.database_schema.clone();
     config.block_time = Some(Duration::from_secs_f64(block_time));
     config.preimages = args.node.preimages.clone();
+    config.cors_origins = args.node.cors_origins.clone();
     let running = match stack::start(config).await {
         Ok(running) => running,
         Err(StackError::Sandbox(e)) => {

@@ -42,6 +42,10 @@ pub struct StackConfig {
     pub preimages: Option<PathBuf>,
     /// Where the indexer serves Prometheus metrics, if anywhere.
     pub metrics_addr: Option<SocketAddr>,
+    /// More web origins whose pages may call the rollup node's RPC; the
+    /// directory's own are added when its port is fixed
+    /// ([`StackConfig::directory_origins`]).
+    pub cors_origins: Vec<String>,
 }
 
 impl StackConfig {
@@ -60,7 +64,24 @@ impl StackConfig {
             genesis_timestamp: None,
             preimages: None,
             metrics_addr: None,
+            cors_origins: Vec::new(),
         }
+    }
+
+    /// The origins the directory's pages load from, so they may call the
+    /// rollup node: `http://{directory_addr}`, and `http://localhost:{port}`
+    /// too on a loopback address. None on port 0, which is only known once
+    /// bound.
+    pub fn directory_origins(&self) -> Vec<String> {
+        let addr = self.directory_addr;
+        if addr.port() == 0 {
+            return Vec::new();
+        }
+        let mut origins = vec![format!("http://{addr}")];
+        if addr.ip().is_loopback() {
+            origins.push(format!("http://localhost:{}", addr.port()));
+        }
+        origins
     }
 
     /// Where the rollup's own data lives.
@@ -143,6 +164,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         kernel: config.kernel.clone(),
         genesis_timestamp: config.genesis_timestamp,
         preimages: config.preimages.clone(),
+        cors_origins: config
+            .directory_origins()
+            .into_iter()
+            .chain(config.cors_origins.iter().cloned())
+            .collect(),
     })
     .await?;
     let database = config.database();
@@ -319,5 +345,18 @@ mod tests {
             without_credentials("sqlite:///tmp/mirror.sqlite"),
             "sqlite:///tmp/mirror.sqlite"
         );
+    }
+
+    #[test]
+    fn the_directory_pages_may_call_the_node_once_its_port_is_known() {
+        let mut config = StackConfig::local(PathBuf::from("/tmp/stack"), KernelSource::Native);
+        assert!(config.directory_origins().is_empty());
+        config.directory_addr = "127.0.0.1:8080".parse().expect("an address");
+        assert_eq!(
+            config.directory_origins(),
+            ["http://127.0.0.1:8080", "http://localhost:8080"]
+        );
+        config.directory_addr = "192.0.2.7:80".parse().expect("an address");
+        assert_eq!(config.directory_origins(), ["http://192.0.2.7:80"]);
     }
 }

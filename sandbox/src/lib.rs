@@ -58,5 +58,5 @@ pub fn kernel_wasm_or_build(workspace: &std::path::Path) -> Result<Vec<u8>, Stri
     std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-pub use node::{start, RunningSandbox, Sandbox, SandboxConfig, SandboxError};
+pub use node::{start, web_origin, RunningSandbox, Sandbox, SandboxConfig, SandboxError};
 pub use rollup::{KernelSource, Rollup, RollupConfig, RollupError};

@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use axum::http::{header, HeaderValue, Method};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::rollup::{KernelSource, Rollup, RollupConfig, RollupError};
 use crate::store::{BlockRecord, LevelStore};
@@ -30,6 +32,32 @@ pub struct SandboxConfig {
     pub genesis_timestamp: Option<i64>,
     /// A directory of preimages for the kernel.
     pub preimages: Option<PathBuf>,
+    /// Web origins (`http://127.0.0.1:8080`) whose pages may call the RPC
+    /// from a browser: the sandbox answers their CORS preflights. Checked
+    /// with [`web_origin`].
+    pub cors_origins: Vec<String>,
+}
+
+/// Checks a web origin as CORS compares it: `http` or `https`, a host, an
+/// optional port, nothing after (`https://pledgeroll.example:8443`).
+pub fn web_origin(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("{text:?} is not a web origin: it starts with http:// or https://")
+        })?;
+    let fine = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if fine {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a web origin: a scheme, a host and an optional port, no path"
+        ))
+    }
 }
 
 impl SandboxConfig {
@@ -43,6 +71,7 @@ impl SandboxConfig {
             kernel,
             genesis_timestamp: None,
             preimages: None,
+            cors_origins: Vec::new(),
         }
     }
 
@@ -72,6 +101,9 @@ pub enum SandboxError {
     /// A background task failed.
     #[error("sandbox task failed: {0}")]
     Task(String),
+    /// A CORS origin is not a web origin.
+    #[error("{0}")]
+    CorsOrigin(String),
 }
 
 /// Shared state of a running sandbox.
@@ -208,6 +240,24 @@ impl RunningSandbox {
     }
 }
 
+/// The CORS policy for `origins`: their pages may read and inject (GET,
+/// POST with a JSON body); with no origin, no cross-origin call is allowed.
+fn cors(origins: &[String]) -> Result<CorsLayer, SandboxError> {
+    let allowed = origins
+        .iter()
+        .map(|o| {
+            web_origin(o)
+                .and_then(|o| HeaderValue::from_str(&o).map_err(|e| e.to_string()))
+                .map_err(SandboxError::CorsOrigin)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600)))
+}
+
 /// Opens the rollup in `config.data_dir` and serves its RPC.
 pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
     let listener = TcpListener::bind(config.rpc_addr)
@@ -242,7 +292,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
             shutdown: shutdown_rx,
         }),
     };
-    let app = crate::rpc::router(sandbox.clone());
+    let app = crate::rpc::router(sandbox.clone()).layer(cors(&config.cors_origins)?);
     let stopping = sandbox.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

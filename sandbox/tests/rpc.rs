@@ -587,3 +587,74 @@ fn the_schema_check_refuses_answers_of_the_wrong_shape() {
         &json!("12"),
     );
 }
+
+#[tokio::test]
+async fn pages_of_the_named_origins_may_call_the_rpc_and_no_others() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut cfg = config(dir.path(), KernelSource::Native);
+    cfg.cors_origins = vec!["http://127.0.0.1:8080".to_owned()];
+    let running = start(cfg).await.expect("the sandbox starts");
+    let client = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/local/batcher/injection", running.url()),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("http://127.0.0.1:8080").await.expect("answers");
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    let headers = allowed.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
+    let methods = headers["access-control-allow-methods"]
+        .to_str()
+        .expect("text");
+    assert!(methods.contains("POST"), "{methods}");
+    let other = preflight("http://evil.example").await.expect("answers");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let read = client
+        .get(format!("{}/global/smart_rollup_address", running.url()))
+        .header("Origin", "http://127.0.0.1:8080")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        read.headers()["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_cors_origin_must_be_a_web_origin() {
+    for bad in [
+        "127.0.0.1:8080",
+        "http://",
+        "https://a.example/path",
+        "ftp://a.example",
+    ] {
+        assert!(pledgeroll_sandbox::web_origin(bad).is_err(), "{bad}");
+    }
+    for good in [
+        "http://127.0.0.1:8080",
+        "https://pledgeroll.example",
+        "http://[::1]:80",
+    ] {
+        assert_eq!(pledgeroll_sandbox::web_origin(good).as_deref(), Ok(good));
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut cfg = config(dir.path(), KernelSource::Native);
+    cfg.cors_origins = vec!["pledgeroll.example".to_owned()];
+    let refused = start(cfg).await.expect_err("refused");
+    assert!(
+        refused.to_string().contains("not a web origin"),
+        "{refused}"
+    );
+}
