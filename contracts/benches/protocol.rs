@@ -17,7 +17,7 @@ use pledgeroll_contracts::encoding::{List, Text};
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::{sign_batch, SecretKey};
 use pledgeroll_contracts::{
-    AssetId, MemoryStore, Operation, ProjectId, Protocol, SignedOperation, TierId,
+    Applied, AssetId, MemoryStore, Operation, ProjectId, Protocol, SignedOperation, TierId,
 };
 
 /// The tier's price per 30 days: large, so a month of one patron's stream
@@ -93,6 +93,27 @@ fn signed_pledges(c: &mut Criterion) {
     group.finish();
 }
 
+/// Signs `ops` as `key` would send them next (untimed), then applies them
+/// one by one, timed, checking each with `check`.
+fn apply_timed(
+    w: &mut World,
+    key: &SecretKey,
+    ops: impl Iterator<Item = Operation>,
+    check: impl Fn(&Applied),
+) -> Duration {
+    let signed: Vec<SignedOperation> =
+        sign_batch(w.p.store(), &ROLLUP, ops.map(|op| (key, op)).collect())
+            .expect("statements")
+            .into_iter()
+            .map(|s| s.operation)
+            .collect();
+    let start = Instant::now();
+    for op in &signed {
+        check(&w.p.apply(op).expect("no fault").expect("a known signer"));
+    }
+    start.elapsed()
+}
+
 fn creator_withdraw(c: &mut Criterion) {
     let mut group = c.benchmark_group("creator_withdraw");
     group.sample_size(20);
@@ -102,28 +123,15 @@ fn creator_withdraw(c: &mut Criterion) {
         let creator = w.keys[0].clone();
         group.bench_with_input(BenchmarkId::from_parameter(patrons), &patrons, |b, _| {
             b.iter_custom(|iters| {
-                let withdrawals = (0..iters)
-                    .map(|_| {
-                        let op = Operation::Withdraw {
-                            asset,
-                            amount: 1,
-                            destination: Contract::Originated([0x11; 20]),
-                            entrypoint: Text::new("burn").expect("short"),
-                        };
-                        (&creator, op)
-                    })
-                    .collect();
-                let ops: Vec<SignedOperation> = sign_batch(w.p.store(), &ROLLUP, withdrawals)
-                    .expect("statements")
-                    .into_iter()
-                    .map(|s| s.operation)
-                    .collect();
-                let start = Instant::now();
-                for op in &ops {
-                    let applied = w.p.apply(op).expect("no fault").expect("a known signer");
-                    assert_eq!(applied.withdrawals.len(), 1);
-                }
-                start.elapsed()
+                let withdrawals = (0..iters).map(|_| Operation::Withdraw {
+                    asset,
+                    amount: 1,
+                    destination: Contract::Originated([0x11; 20]),
+                    entrypoint: Text::new("burn").expect("short"),
+                });
+                apply_timed(&mut w, &creator, withdrawals, |applied| {
+                    assert_eq!(applied.withdrawals.len(), 1)
+                })
             })
         });
     }
@@ -141,21 +149,11 @@ fn creator_pause_resume(c: &mut Criterion) {
         let creator = w.keys[0].clone();
         group.bench_with_input(BenchmarkId::from_parameter(patrons), &patrons, |b, _| {
             b.iter_custom(|iters| {
-                let pairs = (0..iters)
-                    .flat_map(|_| [Operation::PauseCreator, Operation::ResumeCreator])
-                    .map(|op| (&creator, op))
-                    .collect();
-                let ops: Vec<SignedOperation> = sign_batch(w.p.store(), &ROLLUP, pairs)
-                    .expect("statements")
-                    .into_iter()
-                    .map(|s| s.operation)
-                    .collect();
-                let start = Instant::now();
-                for op in &ops {
-                    let applied = w.p.apply(op).expect("no fault").expect("a known signer");
-                    assert!(applied.receipt.outcome.is_applied());
-                }
-                start.elapsed()
+                let pairs =
+                    (0..iters).flat_map(|_| [Operation::PauseCreator, Operation::ResumeCreator]);
+                apply_timed(&mut w, &creator, pairs, |applied| {
+                    assert!(applied.receipt.outcome.is_applied())
+                })
             })
         });
     }

@@ -12,7 +12,8 @@ use pledgeroll_contracts::operation::Signer;
 use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeEnd, PledgeStatus, Profile};
 use pledgeroll_contracts::statement::{Statement, StatementError};
 use pledgeroll_contracts::{
-    Created, Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation, Ticket, TierId,
+    AssetId, Created, Holder, Operation, PledgeId, ProjectId, RollupAddress, SignedOperation,
+    Ticket, TierId,
 };
 
 fn withdraw_op(asset: pledgeroll_contracts::AssetId, amount: u64) -> Operation {
@@ -915,8 +916,9 @@ fn a_creator_pause_stops_streams_at_its_second_and_patrons_keep_the_rest() {
     );
 }
 
-#[test]
-fn a_patron_paying_a_paused_creator_runs_dry_on_the_exact_second() {
+/// Patron 1 with 2,000 pledging 3,000 a month to creator 0 (pledge 0), who
+/// then pauses, and as much to creator 2 (pledge 1).
+fn patron_of_a_paused_and_a_streaming_creator() -> (World, AssetId) {
     let mut w = World::new(3);
     let asset = w.deposit(1, tez_ticket(), 2_000);
     let paused = w.creator_with_tier(0, asset, 3_000);
@@ -924,6 +926,12 @@ fn a_patron_paying_a_paused_creator_runs_dry_on_the_exact_second() {
     w.ok(1, pledge_op(paused));
     w.ok(1, pledge_op(streaming));
     w.ok(0, Operation::PauseCreator);
+    (w, asset)
+}
+
+#[test]
+fn a_patron_paying_a_paused_creator_runs_dry_on_the_exact_second() {
+    let (mut w, asset) = patron_of_a_paused_and_a_streaming_creator();
     let start = w.now as u64;
     // 2,000 at 3,000 a month streaming: 20 days, to the second. The stored
     // balance, charged for both pledges, would say 10.
@@ -949,13 +957,7 @@ fn a_patron_paying_a_paused_creator_runs_dry_on_the_exact_second() {
 
 #[test]
 fn a_resume_brings_the_patrons_runway_in_to_the_exact_second() {
-    let mut w = World::new(3);
-    let asset = w.deposit(1, tez_ticket(), 2_000);
-    let paused = w.creator_with_tier(0, asset, 3_000);
-    let streaming = w.creator_with_tier(2, asset, 3_000);
-    w.ok(1, pledge_op(paused));
-    w.ok(1, pledge_op(streaming));
-    w.ok(0, Operation::PauseCreator);
+    let (mut w, asset) = patron_of_a_paused_and_a_streaming_creator();
     w.advance(5 * DAY);
     w.ok(0, Operation::ResumeCreator);
     let resumed = w.now as u64;
