@@ -54,9 +54,11 @@ impl Receiver<'_> {
         }
     }
 
-    /// Whether the rollup can credit this receiver.
+    /// Whether the rollup can credit this receiver: the binary form of a
+    /// tz1, tz2 or tz3 address (tag 0, curve 0 to 2, a 20-byte hash),
+    /// however the fuzzer made it.
     fn is_account(&self) -> bool {
-        matches!(self, Receiver::Implicit { curve, .. } if curve % 4 < 3)
+        matches!(self.bytes().as_slice(), [0, curve, hash @ ..] if *curve < 3 && hash.len() == 20)
     }
 }
 
