@@ -13,8 +13,8 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::data::{
     self, About, Context, CreatorView, CreatorsPage, CreatorsQuery, LedgerPage, LedgerQuery,
-    MembershipAnswer, MembershipQuery, PatronView, ProjectView, ProjectsPage, ProjectsQuery,
-    Totals,
+    MembershipAnswer, MembershipQuery, OperationReceipt, PatronView, ProjectView, ProjectsPage,
+    ProjectsQuery, Totals,
 };
 use super::{Error, Shared};
 
@@ -50,7 +50,7 @@ pub struct ErrorBody {
         description = "Read-only JSON over the pledgeroll mirror. Amounts are base units of their asset_id."
     ),
     paths(
-        totals, creators, creator, membership, patron, projects, project, ledger, about
+        totals, creators, creator, membership, patron, projects, project, ledger, about, operation
     )
 )]
 pub struct ApiDoc;
@@ -75,6 +75,7 @@ pub fn routes() -> Router<Shared> {
         .route("/projects/{id}", get(project))
         .route("/ledger", get(ledger))
         .route("/about", get(about))
+        .route("/operations/{hash}", get(operation))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
@@ -201,4 +202,29 @@ pub async fn ledger(
 pub async fn about(State(s): State<Shared>) -> ApiResult<About> {
     let ctx = Context::load(&s.store).await?;
     Ok(Json(data::about(&s.store, &ctx).await?))
+}
+
+/// `GET /api/v1/operations/{hash}`: an operation's receipt, once its level
+/// is mirrored: what a page that submitted it follows.
+#[utoipa::path(get, path = "/api/v1/operations/{hash}", tag = "directory",
+    params(("hash" = String, Path, description = "The operation's hash (receipt id), 64 hex digits")),
+    responses((status = 200, description = "Applied or failed, why, and what it created", body = OperationReceipt),
+        (status = 400, description = "Not an operation hash", body = ErrorBody),
+        (status = 404, description = "No receipt yet: not in a mirrored level", body = ErrorBody)))]
+pub async fn operation(
+    State(s): State<Shared>,
+    hash: Result<Path<String>, PathRejection>,
+) -> ApiResult<OperationReceipt> {
+    let Path(hash) = hash?;
+    match data::operation(&s.store, &hash).await? {
+        Some(r) => Ok(Json(r)),
+        None => {
+            let ctx = Context::load(&s.store).await?;
+            let level = ctx.head.as_ref().map_or(0, |h| h.level);
+            Err(Error::NotFound(format!(
+                "no receipt for {hash} in the levels mirrored so far (up to {level})"
+            ))
+            .into())
+        }
+    }
 }

@@ -9,7 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::format::Assets;
 use super::store::{
     AssetRow, AssetSum, Balance, Count, Creator, CreatorPledge, CreatorSummary, Day, Funder, Head,
-    HolderIncome, Invoice, Membership, Meta, Movement, Param, Pledge, Project, Store, Ticket, Tier,
+    HolderIncome, Invoice, Membership, Meta, Movement, Param, Pledge, Project, ReceiptRow, Store,
+    Ticket, Tier,
 };
 use super::Error;
 
@@ -930,4 +931,55 @@ pub async fn about(store: &Store, ctx: &Context) -> Result<About, Error> {
         head: ctx.head.clone(),
         lag_seconds,
     })
+}
+
+/// An operation's receipt: whether the rollup applied it, why not, and
+/// what it created.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperationReceipt {
+    /// The operation's hash (its receipt id), hex.
+    pub hash: String,
+    /// The level that applied or refused it.
+    pub level: i64,
+    /// Its position among the level's receipts.
+    pub index: i64,
+    /// The signer's address.
+    pub signer: String,
+    /// The nonce it was signed at.
+    pub nonce: i64,
+    /// `applied` or `failed`.
+    pub outcome: String,
+    /// Why it failed, in words.
+    pub reason: Option<String>,
+    /// The ids of what it created (`{"tier": 7}`, `{"project": 2, "ticket": 4}`).
+    #[schema(value_type = Option<Object>)]
+    pub created: Option<serde_json::Value>,
+}
+
+/// The receipt of the operation whose hash is `hash` (64 hex digits), once
+/// the mirror holds its level; `None` before.
+pub async fn operation(store: &Store, hash: &str) -> Result<Option<OperationReceipt>, Error> {
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::BadRequest(format!(
+            "invalid operation hash {:?}: expected 64 hex digits",
+            hash.chars().take(70).collect::<String>()
+        )));
+    }
+    let row: Option<ReceiptRow> = store
+        .one(
+            "SELECT level, idx, hash, signer, nonce, applied, reason, created FROM receipts \
+             WHERE hash = $1 ORDER BY level DESC, idx DESC LIMIT 1",
+            &[Param::Text(hash.to_ascii_lowercase())],
+        )
+        .await?;
+    Ok(row.map(|r| OperationReceipt {
+        hash: r.hash,
+        level: r.level,
+        index: r.idx,
+        signer: r.signer,
+        nonce: r.nonce,
+        outcome: if r.applied { "applied" } else { "failed" }.to_owned(),
+        reason: r.reason,
+        created: r.created.and_then(|c| serde_json::from_str(&c).ok()),
+    }))
 }

@@ -465,3 +465,24 @@ pub struct Membership {
     /// Price per 30 days, base units.
     pub monthly_units: i64,
 }
+
+/// An operation's receipt as the mirror keeps it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReceiptRow {
+    /// The level that applied or refused it.
+    pub level: i64,
+    /// Its position among the level's receipts.
+    pub idx: i64,
+    /// The operation's hash, hex.
+    pub hash: String,
+    /// The signer's address.
+    pub signer: String,
+    /// The nonce it was signed at.
+    pub nonce: i64,
+    /// Whether it applied.
+    pub applied: bool,
+    /// Why it failed, in words.
+    pub reason: Option<String>,
+    /// The ids of what it created, a JSON object.
+    pub created: Option<String>,
+}

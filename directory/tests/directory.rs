@@ -657,6 +657,50 @@ async fn api_answers_what_pages_show(backend: Backend) {
     assert_eq!(about["rollup"], ROLLUP.to_string());
     assert_eq!(about["head"]["level"], 6);
 
+    // Every receipt of the chain by its operation hash.
+    let receipts: Vec<(u32, &pledgeroll_contracts::Receipt)> = site
+        .s
+        .script
+        .levels
+        .iter()
+        .filter_map(|l| l.record.as_ref().map(|r| (l.level, r)))
+        .flat_map(|(level, r)| r.receipts.iter().map(move |receipt| (level, receipt)))
+        .collect();
+    assert!(!receipts.is_empty());
+    for (level, receipt) in &receipts {
+        let answer = site
+            .json(&format!("/api/v1/operations/{}", hex::encode(receipt.hash)))
+            .await;
+        assert_eq!(answer["level"], *level);
+        assert_eq!(answer["signer"], receipt.signer.to_string());
+        assert_eq!(answer["nonce"], receipt.nonce);
+        match &receipt.outcome {
+            pledgeroll_contracts::Outcome::Applied { created } => {
+                assert_eq!(answer["outcome"], "applied");
+                match created {
+                    Some(c) => {
+                        for (name, id) in c.ids() {
+                            assert_eq!(answer["created"][name], id, "{answer}");
+                        }
+                    }
+                    None => assert!(answer["created"].is_null(), "{answer}"),
+                }
+            }
+            pledgeroll_contracts::Outcome::Failed { reason } => {
+                assert_eq!(answer["outcome"], "failed");
+                assert_eq!(answer["reason"], reason.as_str());
+            }
+        }
+    }
+    let (status, _, body) = site
+        .get(&format!("/api/v1/operations/{}", "0".repeat(64)))
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("up to 6"), "{body}");
+    let (status, _, body) = site.get("/api/v1/operations/xyz").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("64 hex digits"), "{body}");
+
     let (status, kind, body) = site.get("/api/v1/nothing").await;
     assert_eq!(status, 404);
     assert!(kind.starts_with("application/json"), "{body}");
@@ -832,6 +876,17 @@ async fn the_directory_cannot_write(backend: Backend) {
 async fn openapi_describes_every_api_route(backend: Backend) {
     let site = Site::start(backend).await;
     let (ada, bob) = (site.addr(ADA), site.addr(BOB));
+    // An applied operation that created something: every field answers.
+    let some_operation = site
+        .s
+        .script
+        .levels
+        .iter()
+        .filter_map(|l| l.record.as_ref())
+        .flat_map(|r| r.receipts.iter())
+        .find(|r| r.outcome.created().is_some())
+        .map(|r| hex::encode(r.hash))
+        .expect("an operation that created a record");
     let doc = site.json("/api/v1/openapi.json").await;
     assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
     let paths: Vec<String> = doc["paths"]
@@ -846,6 +901,7 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         "/api/v1/creators/{address}",
         "/api/v1/creators/{address}/patrons/{patron}",
         "/api/v1/ledger",
+        "/api/v1/operations/{hash}",
         "/api/v1/patrons/{address}",
         "/api/v1/projects",
         "/api/v1/projects/{id}",
@@ -865,6 +921,7 @@ async fn openapi_describes_every_api_route(backend: Backend) {
             "MembershipAnswer",
         ),
         ("/api/v1/ledger", "LedgerPage"),
+        ("/api/v1/operations/{hash}", "OperationReceipt"),
         ("/api/v1/patrons/{address}", "PatronView"),
         ("/api/v1/projects", "ProjectsPage"),
         ("/api/v1/projects/{id}", "ProjectView"),
@@ -873,7 +930,8 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         let url = path
             .replace("{address}", &ada)
             .replace("{patron}", &bob)
-            .replace("{id}", "0");
+            .replace("{id}", "0")
+            .replace("{hash}", &some_operation);
         let answer = site.json(&url).await;
         let properties = schemas[schema]["properties"]
             .as_object()
