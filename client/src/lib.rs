@@ -10,10 +10,12 @@ pub mod backup;
 pub mod deposit;
 pub mod facts;
 pub mod keystore;
+pub mod request;
 pub mod sandbox;
 pub mod wallet;
 
 pub use assets::{AssetBook, AssetInfo};
 pub use keystore::{Keystore, KeystoreError};
 pub use pledgeroll_interface::{node, Node, NodeError};
-pub use wallet::{PublicKeyOrAddress, Submitted, Unsigned, Wallet, WalletError};
+pub use request::{Request, RequestError};
+pub use wallet::{assemble, PublicKeyOrAddress, Submitted, Unsigned, Wallet, WalletError};

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use pledgeroll_contracts::asset::{Supply, FINE_PER_UNIT};
+use pledgeroll_contracts::encoding::Reader;
 use pledgeroll_contracts::escrow::{EscrowAsset, Invoice, Project, WorkTicket};
 use pledgeroll_contracts::keys;
 use pledgeroll_contracts::protocol::{account_in, current_flow, signer_account};
@@ -13,8 +14,8 @@ use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledg
 use pledgeroll_contracts::statement::{Statement, StatementError};
 use pledgeroll_contracts::stream::Flow;
 use pledgeroll_contracts::{
-    Address, AssetId, Batch, Holder, Operation, Outcome, PledgeId, ProjectId, PublicKey, Receipt,
-    RollupAddress, SignedOperation, Signer, Ticket, TierId,
+    Address, AssetId, Batch, DecodeError, Encode, Holder, Operation, Outcome, PledgeId, ProjectId,
+    PublicKey, Receipt, RollupAddress, Signature, SignedOperation, Signer, Ticket, TierId,
 };
 use thiserror::Error;
 
@@ -41,6 +42,17 @@ pub enum WalletError {
     /// The node's state does not read as the protocol's.
     #[error("the rollup's state does not read: {0}")]
     State(String),
+    /// An operation signed elsewhere that does not read.
+    #[error("{0}")]
+    Malformed(String),
+    /// A signature not made over the operation's statement.
+    #[error("the signature is not over this operation's statement at nonce {nonce}: {text}")]
+    BadSignature {
+        /// The nonce the statement names.
+        nonce: u64,
+        /// The statement's words.
+        text: String,
+    },
 }
 
 /// What happened to a submitted operation.
@@ -334,6 +346,26 @@ impl Wallet {
         .await
     }
 
+    /// An operation signed elsewhere, prepared ([`Wallet::prepare`]) and
+    /// its signature checked against its statement at the head, so that
+    /// nothing signed over other words is ever injected.
+    pub async fn check_signed(&self, operation: SignedOperation) -> Result<Signed, WalletError> {
+        let prepared = self.prepare(operation).await?;
+        let key = match &prepared.operation.signer {
+            Signer::Key(k) => Some(k.clone()),
+            Signer::Index(_) => self.account(&prepared.address).await?.public_key,
+        };
+        if let Some(key) = key {
+            if !key.verify(&prepared.statement.bytes(), &prepared.operation.signature) {
+                return Err(WalletError::BadSignature {
+                    nonce: prepared.nonce,
+                    text: prepared.statement.text().to_owned(),
+                });
+            }
+        }
+        Ok(prepared)
+    }
+
     /// Injects signed operations as one batch; with `wait`, waits for each
     /// receipt and fails if the protocol refused one.
     pub async fn submit(
@@ -413,6 +445,27 @@ impl PublicKeyOrAddress {
     }
 }
 
+/// The signed operation an unsigned one (a signer then an operation, as
+/// [`Unsigned::encoded`] writes them) makes with `signature`; with
+/// `public_key`, signed by that key (revealing it) instead.
+pub fn assemble(
+    unsigned: &[u8],
+    signature: Signature,
+    public_key: Option<PublicKey>,
+) -> Result<SignedOperation, WalletError> {
+    let malformed =
+        |e: DecodeError| WalletError::Malformed(format!("not an unsigned operation: {e}"));
+    let mut r = Reader::new(unsigned);
+    let signer: Signer = r.get().map_err(malformed)?;
+    let operation: Operation = r.get().map_err(malformed)?;
+    r.finish().map_err(malformed)?;
+    Ok(SignedOperation {
+        signer: public_key.map_or(signer, Signer::Key),
+        operation,
+        signature,
+    })
+}
+
 /// An operation ready for a signer outside the wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsigned {
@@ -425,6 +478,17 @@ pub struct Unsigned {
     pub signer: Option<Signer>,
     /// What to sign.
     pub statement: Statement,
+}
+
+impl Unsigned {
+    /// `op` unsigned: its signer then the operation, as a signed operation
+    /// starts (what [`assemble`] takes back); `None` while the signer is
+    /// not known ([`Unsigned::signer`]).
+    pub fn encoded(&self, op: &Operation) -> Option<Vec<u8>> {
+        let mut bytes = self.signer.as_ref()?.to_bytes();
+        bytes.extend(op.to_bytes());
+        Some(bytes)
+    }
 }
 
 #[cfg(test)]

@@ -183,6 +183,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         &database.url,
         database.schema.as_deref(),
         config.directory_addr,
+        Some(&sandbox.url()),
     )
     .await
     {

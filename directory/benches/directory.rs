@@ -123,7 +123,7 @@ fn main() {
         mirror.apply(&levels, u32::MAX).await.expect("applies");
         mirror.db().close().await;
         let directory =
-            pledgeroll_directory::serve(&url, None, "127.0.0.1:0".parse().expect("address"))
+            pledgeroll_directory::serve(&url, None, "127.0.0.1:0".parse().expect("address"), None)
                 .await
                 .expect("serves");
         let base = directory.url();

@@ -50,7 +50,18 @@ pub struct ErrorBody {
         description = "Read-only JSON over the pledgeroll mirror. Amounts are base units of their asset_id."
     ),
     paths(
-        totals, creators, creator, membership, patron, projects, project, ledger, about, operation
+        totals,
+        creators,
+        creator,
+        membership,
+        patron,
+        projects,
+        project,
+        ledger,
+        about,
+        operation,
+        super::relay::build,
+        super::relay::submit
     )
 )]
 pub struct ApiDoc;
@@ -77,6 +88,7 @@ pub fn routes() -> Router<Shared> {
         .route("/about", get(about))
         .route("/operations/{hash}", get(operation))
         .route("/openapi.json", get(openapi))
+        .merge(super::relay::routes())
         .fallback(not_found)
 }
 

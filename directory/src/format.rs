@@ -51,6 +51,11 @@ impl Assets {
             .unwrap_or_else(|| unknown(asset))
     }
 
+    /// Every asset's symbol, by asset number.
+    pub fn symbols(&self) -> Vec<String> {
+        self.0.values().map(|u| u.symbol.clone()).collect()
+    }
+
     /// The symbol of `asset`.
     pub fn symbol(&self, asset: i64) -> String {
         self.unit(asset).symbol

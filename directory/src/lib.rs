@@ -8,11 +8,13 @@
 //! ledger sit beside the pages. [`serve`] runs it in-process;
 //! `pledgeroll-directory` runs it from the command line.
 
+pub mod actions;
 pub mod api;
 pub mod data;
 pub mod feeds;
 pub mod format;
 pub mod pages;
+pub mod relay;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -28,13 +30,29 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use relay::Relay;
 use store::Store;
 
-/// Largest request body accepted; the directory only answers `GET`s.
+/// Largest request body accepted: the builder's and relay's JSON are the
+/// only bodies, well under this.
 const BODY_LIMIT: usize = 16 * 1024;
+/// What pages may load: scripts from the directory itself only (Beacon's
+/// bundle is served from here, built without `eval` by
+/// `scripts/vendor-beacon`); styles from here plus the two stylesheets
+/// Beacon's pairing dialog and notices inject, by hash; connections to
+/// Beacon's and WalletConnect's relays, which pair a phone wallet.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'sha256-ksaMfMdhMsTvi2ZgOOEmztdTa89absYctzYaWjMsUK4=' \
+     'sha256-2DDDoTOVbedPEdBMDdiPP5mUMJocuugr0N+2wt28KRQ='; img-src 'self' data:; \
+     connect-src 'self' https://*.papers.tech https://*.octez.io https://*.walletconnect.org \
+     https://*.walletconnect.com wss://*.walletconnect.org wss://*.walletconnect.com; \
+     frame-src https://verify.walletconnect.org https://verify.walletconnect.com; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// Longest a request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,6 +68,12 @@ pub enum Error {
     /// The directory cannot start: bad database URL or unreachable mirror.
     #[error("{0}")]
     Config(String),
+    /// This directory cannot do what was asked (it relays no operations).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The rollup node failed or refused; the message says which node.
+    #[error("{0}")]
+    Upstream(String),
     /// The database failed; logged, never shown.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -76,6 +100,11 @@ impl Error {
         match self {
             Error::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             Error::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            Error::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
+            Error::Upstream(m) => {
+                tracing::warn!(error = %m, "the rollup node failed");
+                (StatusCode::BAD_GATEWAY, m.clone())
+            }
             Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
@@ -106,19 +135,35 @@ impl IntoResponse for Error {
 pub struct AppState {
     /// The mirror, read-only.
     pub store: Store,
+    /// The rollup node operations are built against and relayed to, when
+    /// the directory was given one: the pages then offer their actions.
+    pub relay: Option<Relay>,
+}
+
+impl AppState {
+    /// The Tezos network wallets connect for, when the pages offer their
+    /// actions (the directory relays operations).
+    pub fn wallet_network(&self) -> Option<&str> {
+        self.relay.as_ref().map(Relay::network)
+    }
 }
 
 /// The shared state handlers receive.
 pub type Shared = Arc<AppState>;
 
-/// The directory's routes over `store`, with its limits.
-pub fn router(store: Store) -> Router {
-    let state = Arc::new(AppState { store });
+/// The directory's routes over `store`, with its limits; with a node URL,
+/// the pages' actions and the operation builder and relay too.
+pub fn router(store: Store, node: Option<&str>) -> Router {
+    let state = Arc::new(AppState {
+        store,
+        relay: node.map(Relay::new),
+    });
     Router::new()
         .route("/", get(pages::home))
         .route("/creators", get(pages::creators))
         .route("/creators/{address}", get(pages::creator))
         .route("/patrons/{address}", get(pages::patron))
+        .route("/studio/{address}", get(pages::studio))
         .route("/projects", get(pages::projects))
         .route("/projects/{id}", get(pages::project))
         .route("/ledger", get(pages::ledger))
@@ -127,9 +172,15 @@ pub fn router(store: Store) -> Router {
         .route("/feed.atom", get(feeds::directory))
         .route("/creators/{address}/feed.atom", get(feeds::creator))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/wallet.js", get(wallet_script))
+        .route("/static/vendor/beacon-dapp.min.js", get(beacon_script))
         .nest("/api/v1", api::routes())
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(
@@ -148,6 +199,31 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLESHEET,
+    )
+        .into_response()
+}
+
+/// The script that runs the pages' actions.
+pub const WALLET_SCRIPT: &str = include_str!("../assets/wallet.js");
+
+/// The Beacon SDK's dApp client, vendored by `scripts/vendor-beacon`.
+pub const BEACON_SCRIPT: &str = include_str!("../assets/vendor/beacon-dapp.min.js");
+
+async fn wallet_script() -> Response {
+    script(WALLET_SCRIPT)
+}
+
+async fn beacon_script() -> Response {
+    script(BEACON_SCRIPT)
+}
+
+fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
     )
         .into_response()
 }
@@ -187,11 +263,14 @@ impl RunningDirectory {
 
 /// Opens the mirror at `database_url` read-only (`schema`: its Postgres
 /// schema, if any) and serves the directory on `addr` (port 0: any free
-/// port) until [`RunningDirectory::stop`].
+/// port) until [`RunningDirectory::stop`]; with `node`, a rollup node's
+/// URL, the pages offer their actions and the directory builds and relays
+/// operations ([`relay`]).
 pub async fn serve(
     database_url: &str,
     schema: Option<&str>,
     addr: SocketAddr,
+    node: Option<&str>,
 ) -> Result<RunningDirectory, Error> {
     let store = Store::open(database_url, schema).await?;
     let listener = TcpListener::bind(addr)
@@ -201,7 +280,7 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(store.clone());
+    let app = router(store.clone(), node);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -19,11 +19,17 @@ struct Cli {
     /// Where to serve the directory.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// A rollup node's RPC URL: the pages then offer their actions, and the
+    /// directory builds operations for wallets and relays them to it.
+    #[arg(long, env = "PLEDGEROLL_NODE")]
+    node: Option<String>,
 }
 
 async fn serve(cli: Cli) -> anyhow::Result<()> {
     let db = cli.mirror.database()?;
-    let directory = pledgeroll_directory::serve(&db.url, db.schema.as_deref(), cli.addr).await?;
+    let directory =
+        pledgeroll_directory::serve(&db.url, db.schema.as_deref(), cli.addr, cli.node.as_deref())
+            .await?;
     tracing::info!(url = %directory.url(), "serving the directory");
     shutdown_signal().await;
     tracing::info!("stopping");

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::actions;
 use super::data::{self, Context, CreatorsQuery, LedgerQuery, ProjectsQuery, Sort, KINDS};
 use super::format::{self, json_list, Assets};
 use super::store::{Day, Funder, Invoice, Movement, Pledge, Ticket};
@@ -17,7 +18,15 @@ use super::{Error, Shared};
 /// Most rows a CSV export holds.
 pub const CSV_LIMIT: i64 = 50_000;
 
+/// A page without the wallet: error pages and a directory that relays
+/// nothing.
 fn layout(title: &str, body: Markup) -> Markup {
+    page(title, body, None)
+}
+
+/// A page; with `wallet` (the network wallets connect for), the wallet bar
+/// and the script that runs the page's actions.
+fn page(title: &str, body: Markup, wallet: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -37,9 +46,14 @@ fn layout(title: &str, body: Markup) -> Markup {
                         a href="/ledger" { "Ledger" }
                         a href="/about" { "About" }
                     }
+                    @if let Some(network) = wallet { (actions::wallet_bar(network)) }
                 }
                 main { (body) }
-                footer { "Read-only directory; every figure comes from the indexer's mirror of the rollup." }
+                footer { "Every figure comes from the indexer's mirror of the rollup; actions are signed by your own wallet." }
+                @if wallet.is_some() {
+                    script src="/static/vendor/beacon-dapp.min.js" defer {}
+                    script src="/static/wallet.js" defer {}
+                }
             }
         }
     }
@@ -176,7 +190,7 @@ pub async fn home(State(s): State<Shared>) -> Result<Markup, Error> {
     let home = data::home(&s.store, &ctx).await?;
     let a = &ctx.assets;
     let t = &home.totals;
-    Ok(layout(
+    Ok(page(
         "Home",
         html! {
             h1 { "The pledgeroll directory" }
@@ -198,6 +212,7 @@ pub async fn home(State(s): State<Shared>) -> Result<Markup, Error> {
                 a href="/feed.atom" { "Atom feed" }
             }
         },
+        s.wallet_network(),
     ))
 }
 
@@ -208,11 +223,11 @@ pub async fn creators(
 ) -> Result<Markup, Error> {
     let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
-    let page = data::creators(&s.store, &query).await?;
+    let found = data::creators(&s.store, &query).await?;
     let asset = query.asset.unwrap_or(0);
     let sort = query.sort.unwrap_or(Sort::Patrons);
     let q = query.q.clone().unwrap_or_default();
-    Ok(layout(
+    Ok(page(
         "Creators",
         html! {
             h1 { "Creators" }
@@ -225,13 +240,14 @@ pub async fn creators(
                 input type="hidden" name="asset" value=(asset);
                 button type="submit" { "Search" }
             }
-            (creator_cards(&ctx.assets, &page.creators, asset))
-            @if let Some(next) = &page.next {
+            (creator_cards(&ctx.assets, &found.creators, asset))
+            @if let Some(next) = &found.next {
                 p.pager {
                     a href={ "/creators?q=" (urlencode(&q)) "&sort=" (if sort == Sort::Income { "income" } else { "patrons" }) "&asset=" (asset) "&after=" (urlencode(next)) } { "Next page →" }
                 }
             }
         },
+        s.wallet_network(),
     ))
 }
 
@@ -344,7 +360,7 @@ pub async fn creator(
     };
     let a = &ctx.assets;
     let c = &v.creator;
-    Ok(layout(
+    Ok(page(
         &c.name,
         html! {
             h1 { (c.name) @if c.paused { " " span.badge.paused { "paused" } } }
@@ -372,11 +388,13 @@ pub async fn creator(
                         strong { (t.title) } @if t.retired { " " span.badge { "retired" } }
                         p { (a.amount_text(t.asset_id, &t.amount_per_period)) " per " (format::period(t.period)) }
                         p.desc { (t.perks) }
-                        p.muted { (active_patrons(t.active_patrons))
+                        p.muted { "Tier #" (t.tier_id) " · " (active_patrons(t.active_patrons))
                             @if let Some(limit) = t.patron_limit { " · limit " (limit) } }
+                        (actions::pledge_to_tier(a, t))
                     }
                 } }
             }
+            (actions::tip(&c.address, &a.symbols()))
             h2 { "Monthly income over time" }
             (income_chart(a, &v.days))
             h2 { "Recent pledges" }
@@ -389,6 +407,55 @@ pub async fn creator(
                 a href={ "/creators/" (c.address) "/feed.atom" } { "Atom feed" }
             }
         },
+        s.wallet_network(),
+    ))
+}
+
+/// `/studio/{address}`: the creator studio, where the connected creator
+/// publishes their profile, adds and retires tiers, pauses and resumes,
+/// and withdraws. Its forms show only to that account's wallet.
+pub async fn studio(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> Result<Markup, Error> {
+    let Path(address) = address?;
+    if address.parse::<pledgeroll_contracts::Address>().is_err() {
+        return Err(Error::BadRequest(format!(
+            "{address} is not a tz1, tz2 or tz3 address"
+        )));
+    }
+    let ctx = Context::load(&s.store).await?;
+    let view = data::creator(&s.store, &address).await?;
+    let a = &ctx.assets;
+    let links = view
+        .as_ref()
+        .map(|v| json_list(&v.creator.links))
+        .unwrap_or_default();
+    let profile = view.as_ref().map(|v| {
+        (
+            v.creator.name.as_str(),
+            v.creator.description.as_str(),
+            links.as_slice(),
+        )
+    });
+    let tiers = view.as_ref().map_or(&[][..], |v| v.tiers.as_slice());
+    let paused = view.as_ref().is_some_and(|v| v.creator.paused);
+    Ok(page(
+        "Creator studio",
+        html! {
+            h1 { "Creator studio" }
+            p.addr { (address) }
+            @match &view {
+                Some(v) => p { "Your public page: " a href={ "/creators/" (address) } { (v.creator.name) } },
+                None => p.muted { "No profile yet: publish one to appear in the directory, then add tiers." },
+            }
+            @if s.relay.is_none() {
+                p.muted { "This directory relays no operations; use the pledgeroll wallet." }
+            }
+            p data-without-wallet { "Connect the wallet of " span.addr { (address) } " to manage this page." }
+            (actions::studio(&address, profile, tiers, paused, a))
+        },
+        s.wallet_network(),
     ))
 }
 
@@ -402,7 +469,7 @@ pub async fn patron(
     let v = data::patron(&s.store, &ctx, &address).await?;
     let a = &ctx.assets;
     let now = ctx.now();
-    Ok(layout(
+    Ok(page(
         "Patron",
         html! {
             h1 { "Patron" }
@@ -419,11 +486,13 @@ pub async fn patron(
                     } }
                 } } }
             }
-            h2 { "Pledges" }
+            h2 #pledges { "Pledges" }
             (pledges_table(a, &v.pledges, true))
+            @for p in &v.pledges { (actions::my_pledge(&v.address, p)) }
             h2 { "History" }
             (movements_table(a, &v.history))
         },
+        s.wallet_network(),
     ))
 }
 
@@ -434,24 +503,25 @@ pub async fn projects(
 ) -> Result<Markup, Error> {
     let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
-    let page = data::projects(&s.store, &ctx, &query).await?;
+    let found = data::projects(&s.store, &ctx, &query).await?;
     let a = &ctx.assets;
-    Ok(layout(
+    Ok(page(
         "Projects",
         html! {
             h1 { "Projects" }
-            @if page.projects.is_empty() { p.muted { "No projects yet." } } @else {
-                ul.cards { @for p in &page.projects { li.card {
+            @if found.projects.is_empty() { p.muted { "No projects yet." } } @else {
+                ul.cards { @for p in &found.projects { li.card {
                     a.name href={ "/projects/" (p.project.project_id) } { (p.project.title) }
                     " " span.badge { (p.project.status) }
                     p.desc { (p.project.description) }
                     p.muted { "Escrow: " (sums(a, &p.escrow)) " · " (p.project.tickets) " tickets · " (p.project.invoices) " invoices" }
                 } } }
             }
-            @if let Some(next) = page.next {
+            @if let Some(next) = found.next {
                 p.pager { a href={ "/projects?before=" (next) } { "Older →" } }
             }
         },
+        s.wallet_network(),
     ))
 }
 
@@ -469,8 +539,15 @@ pub async fn project(
     let p = &v.project;
     let now = ctx.now();
     let commissioners = json_list(&p.commissioners);
+    let commissioner_refs: Vec<&str> = commissioners.iter().map(String::as_str).collect();
+    let funders: Vec<&str> = v
+        .funders
+        .iter()
+        .filter(|f| !f.reclaimed)
+        .map(|f| f.funder.as_str())
+        .collect();
     let (open, settled): (Vec<_>, Vec<_>) = v.invoices.iter().partition(|i| i.status == "open");
-    Ok(layout(
+    Ok(page(
         &p.title,
         html! {
             h1 { (p.title) " " span.badge { (p.status) } }
@@ -492,8 +569,19 @@ pub async fn project(
             (open_invoices(a, &open, p.threshold, now))
             (settled_invoices(a, &settled))
             (project_funders(a, &v.funders))
+            @if s.relay.is_some() {
+                h2 { "Act on this project" }
+                @let refunding = p.status == "refunding";
+                @if refunding {
+                    (actions::reclaim(p.project_id, &funders))
+                } @else {
+                    (actions::fund(p.project_id))
+                }
+                (actions::commission(p.project_id, &commissioner_refs, &v.tickets, &open, refunding))
+            }
             p { a href={ "/ledger?account=project-" (p.project_id) } { "All movements →" } }
         },
+        s.wallet_network(),
     ))
 }
 
@@ -584,7 +672,7 @@ pub async fn ledger(
 ) -> Result<Markup, Error> {
     let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
-    let page = data::ledger(&s.store, &query, None).await?;
+    let found = data::ledger(&s.store, &query, None).await?;
     let account = query.account.clone().unwrap_or_default();
     let kind = query.kind.clone().unwrap_or_default();
     let filters = format!(
@@ -593,7 +681,7 @@ pub async fn ledger(
         query.asset.map(|a| a.to_string()).unwrap_or_default(),
         urlencode(&kind)
     );
-    Ok(layout(
+    Ok(page(
         "Ledger",
         html! {
             h1 { "Ledger" }
@@ -607,11 +695,12 @@ pub async fn ledger(
                 button type="submit" { "Filter" }
             }
             p { a href={ "/ledger.csv?" (PreEscaped(&filters)) } { "Download as CSV" } }
-            (movements_table(&ctx.assets, &page.movements))
-            @if let Some(next) = &page.next {
+            (movements_table(&ctx.assets, &found.movements))
+            @if let Some(next) = &found.next {
                 p.pager { a href={ "/ledger?" (PreEscaped(&filters)) "&before=" (next) } { "Older →" } }
             }
         },
+        s.wallet_network(),
     ))
 }
 
@@ -692,7 +781,7 @@ pub async fn ledger_csv(
 pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
     let ctx = Context::load(&s.store).await?;
     let v = data::about(&s.store, &ctx).await?;
-    Ok(layout(
+    Ok(page(
         "About",
         html! {
             h1 { "About this directory" }
@@ -723,5 +812,6 @@ pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
             p { "The pledgeroll kernel has no admin key: no one can move funds, change a pledge or upgrade the rules except through the operations every account can sign." }
             p { "The JSON API is under " a href="/api/v1/totals" { "/api/v1" } "." }
         },
+        s.wallet_network(),
     ))
 }

@@ -295,7 +295,7 @@ impl Site {
             .expect("levels apply");
         mirror.db().close().await;
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
-        let directory = serve(&db.config.url, db.config.schema.as_deref(), addr)
+        let directory = serve(&db.config.url, db.config.schema.as_deref(), addr, None)
             .await
             .expect("directory serves");
         Site {

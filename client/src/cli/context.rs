@@ -4,12 +4,10 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
-use pledgeroll_client::assets::{parse_units, split_symbol};
 use pledgeroll_client::keystore::Keystore;
-use pledgeroll_client::{AssetBook, AssetInfo, PublicKeyOrAddress, Wallet};
-use pledgeroll_contracts::encoding::Text;
+use pledgeroll_client::{AssetBook, PublicKeyOrAddress, Wallet};
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::{Address, AssetId, Holder, ProjectId};
+use pledgeroll_contracts::Address;
 
 /// The global options every command runs with.
 pub struct Ctx {
@@ -62,16 +60,6 @@ impl Ctx {
         }
         Ok(self.keystore().entry(who)?.address()?)
     }
-
-    /// A key name, a tz address or `project:N`.
-    pub fn holder(&self, who: &str) -> Result<Holder> {
-        match who.strip_prefix("project:") {
-            Some(n) => Ok(Holder::Project(ProjectId(
-                n.parse().context("`project:N` needs a project number")?,
-            ))),
-            None => Ok(Holder::Account(self.address(who)?)),
-        }
-    }
 }
 
 /// A passphrase from `PLEDGEROLL_PASSPHRASE` or, failing that, the
@@ -92,36 +80,4 @@ pub fn passphrase(prompt: &str, confirm: bool) -> Result<String> {
         bail!("an empty passphrase protects nothing; use --unencrypted for throwaway keys");
     }
     Ok(first)
-}
-
-/// `s` as a bounded text, or an error naming `what` is too long.
-pub fn text<const N: usize>(what: &str, s: &str) -> Result<Text<N>> {
-    Text::new(s).map_err(|_| anyhow!("the {what} is longer than {N} bytes"))
-}
-
-/// Reads `5 tez` into an asset and base units.
-pub async fn amount(w: &Wallet, s: &str) -> Result<(AssetId, u64, AssetInfo)> {
-    let (number, symbol) = split_symbol(s);
-    let symbol = symbol.unwrap_or("tez");
-    let (id, info) = w.asset_by_symbol(symbol).await?.ok_or_else(|| {
-        anyhow!("the rollup has no asset named `{symbol}` yet; deposit some first")
-    })?;
-    Ok((id, parse_units(number, &info)?, info))
-}
-
-/// Reads an amount in a known asset.
-pub fn units_in(s: &str, info: &AssetInfo) -> Result<u64> {
-    let (number, symbol) = split_symbol(s);
-    if let Some(sym) = symbol {
-        if !sym.eq_ignore_ascii_case(&info.symbol) {
-            bail!("this amount is in {}, not {sym}", info.symbol);
-        }
-    }
-    Ok(parse_units(number, info)?)
-}
-
-/// Reads a duration such as `90d` or `72h` into seconds; `hint` says what
-/// the option takes when it does not read.
-pub fn seconds(text: &str, hint: &'static str) -> Result<u64> {
-    Ok(humantime::parse_duration(text).context(hint)?.as_secs())
 }

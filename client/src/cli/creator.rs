@@ -3,17 +3,14 @@
 
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
-use pledgeroll_client::assets::parse_period;
-use pledgeroll_client::Wallet;
-use pledgeroll_contracts::encoding::List;
-use pledgeroll_contracts::state::Profile;
+use pledgeroll_client::{Request, Wallet};
 use pledgeroll_contracts::stream::per_month;
 use pledgeroll_contracts::units::format_period;
-use pledgeroll_contracts::{Holder, Operation, TierId};
+use pledgeroll_contracts::Holder;
 use serde_json::json;
 
-use super::context::{amount, text, Ctx};
-use super::send::{run_op, Send};
+use super::context::Ctx;
+use super::send::{run_request, Send};
 
 /// `pledgeroll creator …`.
 #[derive(Subcommand)]
@@ -79,16 +76,20 @@ pub enum CreatorCommand {
 /// Runs a `creator` subcommand.
 pub async fn run(ctx: &Ctx, command: CreatorCommand) -> Result<()> {
     let w = ctx.wallet().await?;
-    match command {
+    let (send, request) = match command {
         CreatorCommand::Profile {
             send,
             name,
             description,
             links,
-        } => {
-            let op = profile(&name, &description, &links)?;
-            run_op(ctx, &w, &send, op).await
-        }
+        } => (
+            send,
+            Request::SetProfile {
+                name,
+                description: Some(description),
+                links,
+            },
+        ),
         CreatorCommand::AddTier {
             send,
             title,
@@ -96,39 +97,22 @@ pub async fn run(ctx: &Ctx, command: CreatorCommand) -> Result<()> {
             price,
             period,
             limit,
-        } => {
-            let (asset, units, _) = amount(&w, &price).await?;
-            let op = Operation::AddTier {
-                title: text("title", &title)?,
-                perks: text("perks", &perks)?,
-                asset,
-                amount_per_period: units,
-                period: parse_period(&period)?,
+        } => (
+            send,
+            Request::AddTier {
+                title,
+                perks: Some(perks),
+                price,
+                period: Some(period),
                 patron_limit: limit,
-            };
-            run_op(ctx, &w, &send, op).await
-        }
-        CreatorCommand::RetireTier { send, tier } => {
-            run_op(ctx, &w, &send, Operation::RetireTier { tier: TierId(tier) }).await
-        }
-        CreatorCommand::Pause { send } => run_op(ctx, &w, &send, Operation::PauseCreator).await,
-        CreatorCommand::Resume { send } => run_op(ctx, &w, &send, Operation::ResumeCreator).await,
-        CreatorCommand::Show { who } => show(ctx, &w, &who).await,
-    }
-}
-
-/// The operation that publishes a profile.
-fn profile(name: &str, description: &str, links: &[String]) -> Result<Operation> {
-    let links = links
-        .iter()
-        .map(|l| text("link", l))
-        .collect::<Result<Vec<_>>>()?;
-    let profile = Profile {
-        name: text("name", name)?,
-        description: text("description", description)?,
-        links: List::new(links).map_err(|_| anyhow!("at most 8 links"))?,
+            },
+        ),
+        CreatorCommand::RetireTier { send, tier } => (send, Request::RetireTier { tier }),
+        CreatorCommand::Pause { send } => (send, Request::PauseCreator),
+        CreatorCommand::Resume { send } => (send, Request::ResumeCreator),
+        CreatorCommand::Show { who } => return show(ctx, &w, &who).await,
     };
-    Ok(Operation::SetProfile { profile })
+    run_request(ctx, &w, &send, &request).await
 }
 
 /// `creator show`: the profile, then one line per tier.

@@ -3,12 +3,12 @@
 
 use anyhow::{anyhow, Result};
 use pledgeroll_client::deposit::DepositCall;
-use pledgeroll_client::sandbox;
-use pledgeroll_contracts::{Contract, Operation};
+use pledgeroll_client::request::amount;
+use pledgeroll_client::{sandbox, Request};
 use serde_json::json;
 
-use super::context::{amount, text, Ctx};
-use super::send::{run_op, Send};
+use super::context::Ctx;
+use super::send::{run_request, Send};
 
 /// `pledgeroll deposit`: prints the layer-1 call that deposits
 /// `amount_text` to `to` and, on a sandbox, makes it on the simulated
@@ -64,59 +64,45 @@ pub async fn deposit(ctx: &Ctx, amount_text: &str, to: &str) -> Result<()> {
     Ok(())
 }
 
-/// `pledgeroll transfer`: moves `amount_text` to the account `to`.
-pub async fn transfer(ctx: &Ctx, send: &Send, amount_text: &str, to: &str) -> Result<()> {
+/// `pledgeroll transfer`: moves `amount` to the account `to`.
+pub async fn transfer(ctx: &Ctx, send: &Send, amount: &str, to: &str) -> Result<()> {
     let w = ctx.wallet().await?;
-    let (asset, units, _) = amount(&w, amount_text).await?;
-    let to = ctx.address(to)?;
-    let op = Operation::Transfer {
-        to,
-        asset,
-        amount: units,
+    let request = Request::Transfer {
+        to: ctx.address(to)?.to_string(),
+        amount: amount.to_owned(),
     };
-    run_op(ctx, &w, send, op).await
+    run_request(ctx, &w, send, &request).await
 }
 
 /// `pledgeroll tip`: a one-off payment with a memo to an account or a
 /// project.
-pub async fn tip(ctx: &Ctx, send: &Send, amount_text: &str, to: &str, memo: &str) -> Result<()> {
+pub async fn tip(ctx: &Ctx, send: &Send, amount: &str, to: &str, memo: &str) -> Result<()> {
     let w = ctx.wallet().await?;
-    let (asset, units, _) = amount(&w, amount_text).await?;
-    let to = ctx.holder(to)?;
-    let memo = text("memo", memo)?;
-    let op = Operation::Tip {
-        to,
-        asset,
-        amount: units,
-        memo,
+    let request = Request::Tip {
+        to: match to.strip_prefix("project:") {
+            Some(_) => to.to_owned(),
+            None => ctx.address(to)?.to_string(),
+        },
+        amount: amount.to_owned(),
+        memo: Some(memo.to_owned()),
     };
-    run_op(ctx, &w, send, op).await
+    run_request(ctx, &w, send, &request).await
 }
 
-/// `pledgeroll withdraw`: sends funds to a layer-1 contract as a ticket.
+/// `pledgeroll withdraw`: sends funds to layer 1, to the signer's own
+/// account unless `to` names another account or a contract.
 pub async fn withdraw(
     ctx: &Ctx,
     send: &Send,
-    amount_text: &str,
+    amount: &str,
     to: Option<&str>,
     entrypoint: Option<&str>,
 ) -> Result<()> {
     let w = ctx.wallet().await?;
-    let (asset, units, _) = amount(&w, amount_text).await?;
-    let destination = match to {
-        Some(to) => to.parse::<Contract>().map_err(|e| anyhow!("{e}"))?,
-        None => Contract::Implicit(ctx.signer(&send.signer)?.address()),
+    let request = Request::Withdraw {
+        amount: amount.to_owned(),
+        destination: to.map(str::to_owned),
+        entrypoint: entrypoint.map(str::to_owned),
     };
-    let entrypoint = entrypoint.unwrap_or(match destination {
-        Contract::Implicit(_) => "burn",
-        Contract::Originated(_) => "default",
-    });
-    let entrypoint = text("entrypoint", entrypoint)?;
-    let op = Operation::Withdraw {
-        asset,
-        amount: units,
-        destination,
-        entrypoint,
-    };
-    run_op(ctx, &w, send, op).await
+    run_request(ctx, &w, send, &request).await
 }

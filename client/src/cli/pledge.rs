@@ -1,15 +1,14 @@
 //! `pledgeroll pledge`: pledging to a tier, and changing, pausing,
 //! resuming or cancelling a pledge.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Subcommand;
-use pledgeroll_client::{AssetInfo, Wallet};
-use pledgeroll_contracts::state::PledgeEnd;
+use pledgeroll_client::{Request, Wallet};
 use pledgeroll_contracts::stream::rate_for;
 use pledgeroll_contracts::units::{format_duration, DAY};
-use pledgeroll_contracts::{Address, Holder, Operation, PledgeId, TierId};
+use pledgeroll_contracts::{Address, Holder, Operation};
 
-use super::context::{seconds, units_in, Ctx};
+use super::context::Ctx;
 use super::send::{run_op, Send};
 
 /// `pledgeroll pledge …`.
@@ -73,7 +72,7 @@ pub enum PledgeCommand {
 /// Runs a `pledge` subcommand.
 pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
     let w = ctx.wallet().await?;
-    let (send, op) = match command {
+    let (send, request) = match command {
         PledgeCommand::To {
             send,
             tier,
@@ -81,103 +80,37 @@ pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
             for_,
             until,
             cap,
-        } => {
-            let end = pledge_end(for_.as_deref(), until.as_deref())?;
-            let op = pledge_to(&w, TierId(tier), amount, end, cap).await?;
-            warn_if_soon_dry(&w, &ctx.signer(&send.signer)?.address(), &op).await?;
-            (send, op)
-        }
+        } => (
+            send,
+            Request::Pledge {
+                tier,
+                amount,
+                until,
+                for_,
+                cap,
+            },
+        ),
         PledgeCommand::Change {
             send,
             pledge,
             tier,
             amount,
-        } => {
-            let info = tier_asset(&w, TierId(tier)).await?;
-            let amount = amount.map(|a| units_in(&a, &info)).transpose()?;
-            let op = Operation::ChangePledge {
-                pledge: PledgeId(pledge),
-                tier: TierId(tier),
+        } => (
+            send,
+            Request::ChangePledge {
+                pledge,
+                tier,
                 amount,
-            };
-            (send, op)
-        }
-        PledgeCommand::Pause { send, pledge } => (
-            send,
-            Operation::PausePledge {
-                pledge: PledgeId(pledge),
             },
         ),
-        PledgeCommand::Resume { send, pledge } => (
-            send,
-            Operation::ResumePledge {
-                pledge: PledgeId(pledge),
-            },
-        ),
-        PledgeCommand::Cancel { send, pledge } => (
-            send,
-            Operation::CancelPledge {
-                pledge: PledgeId(pledge),
-            },
-        ),
+        PledgeCommand::Pause { send, pledge } => (send, Request::PausePledge { pledge }),
+        PledgeCommand::Resume { send, pledge } => (send, Request::ResumePledge { pledge }),
+        PledgeCommand::Cancel { send, pledge } => (send, Request::CancelPledge { pledge }),
     };
+    let signer = ctx.signer(&send.signer)?.address();
+    let op = request.operation(&w, &signer).await?;
+    warn_if_soon_dry(&w, &signer, &op).await?;
     run_op(ctx, &w, &send, op).await
-}
-
-/// How tier `tier`'s asset is written, or an error when there is no such
-/// tier.
-async fn tier_asset(w: &Wallet, tier: TierId) -> Result<AssetInfo> {
-    let t = w
-        .tier(tier)
-        .await?
-        .ok_or_else(|| anyhow!("there is no tier {}", tier.0))?;
-    Ok(w.asset_info(t.asset).await?)
-}
-
-/// The operation of `pledge to`: amounts in the tier's asset; `--for`
-/// counted from the second the pledge starts, `--until` a date.
-async fn pledge_to(
-    w: &Wallet,
-    tier: TierId,
-    amount: Option<String>,
-    end: Option<PledgeEnd>,
-    cap: Option<String>,
-) -> Result<Operation> {
-    let info = tier_asset(w, tier).await?;
-    let amount = amount.map(|a| units_in(&a, &info)).transpose()?;
-    let cap = cap.map(|c| units_in(&c, &info)).transpose()?;
-    Ok(Operation::Pledge {
-        tier,
-        amount,
-        end,
-        cap,
-    })
-}
-
-/// When a pledge ends, from `--for` (a duration from its start) or
-/// `--until` (a date, midnight UTC, or an RFC 3339 instant).
-pub fn pledge_end(for_: Option<&str>, until: Option<&str>) -> Result<Option<PledgeEnd>> {
-    match (for_, until) {
-        (Some(d), _) => Ok(Some(PledgeEnd::After {
-            seconds: seconds(d, "--for takes a duration like 180d")?,
-        })),
-        (None, Some(u)) => {
-            let text = if u.len() == 10 {
-                format!("{u}T00:00:00Z")
-            } else {
-                u.to_owned()
-            };
-            let at = humantime::parse_rfc3339_weak(&text).map_err(|_| {
-                anyhow!("--until takes a date like 2027-03-01 or 2027-03-01T12:00:00Z")
-            })?;
-            let time = at
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|_| anyhow!("--until is before 1970"))?
-                .as_secs();
-            Ok(Some(PledgeEnd::At { time }))
-        }
-        (None, None) => Ok(None),
-    }
 }
 
 /// Days of balance under which a new pledge earns a warning.

@@ -2,19 +2,19 @@
 //! escrows; tickets, invoices, approvals, vetoes and refunds; and showing a
 //! project.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
-use pledgeroll_client::assets::parse_period;
-use pledgeroll_client::Wallet;
+use pledgeroll_client::request::{seconds, text};
+use pledgeroll_client::{Request, Wallet};
 use pledgeroll_contracts::encoding::List;
-use pledgeroll_contracts::escrow::{private_threshold, Budget, Mode, Project, ProjectOperation};
+use pledgeroll_contracts::escrow::{private_threshold, Mode, Project, ProjectOperation};
 use pledgeroll_contracts::units::format_duration;
 use pledgeroll_contracts::{Holder, Operation, ProjectId, FINE_PER_UNIT};
 use serde_json::json;
 
-use super::context::{amount, seconds, text, units_in, Ctx};
+use super::context::Ctx;
 use super::output::when;
-use super::send::{run_op, Send};
+use super::send::{run_op, run_request, Send};
 
 /// `pledgeroll project …`.
 #[derive(Subcommand)]
@@ -167,141 +167,89 @@ pub struct Create {
 /// Runs a `project` subcommand.
 pub async fn run(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
     let w = ctx.wallet().await?;
-    let id = ProjectId;
-    let (send, op) = match command {
+    let (send, request) = match command {
         ProjectCommand::Show { project } => return show(ctx, &w, ProjectId(project)).await,
-        ProjectCommand::Create(create) => (create.send.clone(), create_op(ctx, &w, create).await?),
+        ProjectCommand::Create(create) => {
+            let send = create.send.clone();
+            let op = Operation::Project {
+                op: create_op(ctx, &w, create).await?,
+            };
+            return run_op(ctx, &w, &send, op).await;
+        }
         ProjectCommand::Fund {
             send,
             project,
-            amount: a,
-        } => {
-            let (asset, units, _) = amount(&w, &a).await?;
-            (
-                send,
-                ProjectOperation::Fund {
-                    project: id(project),
-                    asset,
-                    amount: units,
-                },
-            )
-        }
+            amount,
+        } => (send, Request::Fund { project, amount }),
         ProjectCommand::Pledge {
             send,
             project,
-            amount: a,
+            amount,
             period,
             cap,
-        } => {
-            let (asset, units, info) = amount(&w, &a).await?;
-            let cap = cap.map(|c| units_in(&c, &info)).transpose()?;
-            let op = ProjectOperation::Pledge {
-                project: id(project),
-                asset,
-                amount_per_period: units,
-                period: parse_period(&period)?,
-                end: None,
+        } => (
+            send,
+            Request::PledgeToProject {
+                project,
+                amount,
+                period: Some(period),
                 cap,
-            };
-            (send, op)
-        }
+            },
+        ),
         ProjectCommand::OpenTicket {
             send,
             project,
             title,
             url,
             budget,
-        } => {
-            let budget = match budget {
-                Some(b) => {
-                    let (asset, amount, _) = amount(&w, &b).await?;
-                    Some(Budget { asset, amount })
-                }
-                None => None,
-            };
-            let op = ProjectOperation::OpenTicket {
-                project: id(project),
-                title: text("title", &title)?,
-                url: url.map(|u| text("url", &u)).transpose()?,
+        } => (
+            send,
+            Request::OpenTicket {
+                project,
+                title,
+                url,
                 budget,
-            };
-            (send, op)
-        }
+            },
+        ),
         ProjectCommand::CloseTicket {
             send,
             project,
             ticket,
-        } => (
-            send,
-            ProjectOperation::CloseTicket {
-                project: id(project),
-                ticket,
-            },
-        ),
+        } => (send, Request::CloseTicket { project, ticket }),
         ProjectCommand::Invoice {
             send,
             project,
             ticket,
-            amount: a,
+            amount,
             to,
-        } => {
-            let (asset, units, _) = amount(&w, &a).await?;
-            let op = ProjectOperation::RaiseInvoice {
-                project: id(project),
+        } => (
+            send,
+            Request::RaiseInvoice {
+                project,
                 ticket,
-                beneficiary: ctx.address(&to)?,
-                asset,
-                amount: units,
-            };
-            (send, op)
-        }
+                amount,
+                beneficiary: ctx.address(&to)?.to_string(),
+            },
+        ),
         ProjectCommand::Approve {
             send,
             project,
             invoice,
-        } => (
-            send,
-            ProjectOperation::Approve {
-                project: id(project),
-                invoice,
-            },
-        ),
+        } => (send, Request::Approve { project, invoice }),
         ProjectCommand::Veto {
             send,
             project,
             invoice,
-        } => (
-            send,
-            ProjectOperation::Veto {
-                project: id(project),
-                invoice,
-            },
-        ),
+        } => (send, Request::Veto { project, invoice }),
         ProjectCommand::WithdrawInvoice {
             send,
             project,
             invoice,
-        } => (
-            send,
-            ProjectOperation::WithdrawInvoice {
-                project: id(project),
-                invoice,
-            },
-        ),
-        ProjectCommand::Refund { send, project } => (
-            send,
-            ProjectOperation::ApproveRefund {
-                project: id(project),
-            },
-        ),
-        ProjectCommand::Reclaim { send, project } => (
-            send,
-            ProjectOperation::Reclaim {
-                project: id(project),
-            },
-        ),
+        } => (send, Request::WithdrawInvoice { project, invoice }),
+        ProjectCommand::Refund { send, project } => (send, Request::ApproveRefund { project }),
+        ProjectCommand::Reclaim { send, project } => (send, Request::Reclaim { project }),
     };
-    run_op(ctx, &w, &send, Operation::Project { op }).await
+    run_request(ctx, &w, &send, &request).await
 }
 
 /// The operation of `project create`: commissioners and patron by key name
@@ -327,12 +275,11 @@ async fn create_op(ctx: &Ctx, w: &Wallet, create: Create) -> Result<ProjectOpera
     };
     let time_lock = create
         .time_lock
-        .map(|t| seconds(&t, "--time-lock takes a duration like 72h"))
-        .transpose()?;
-    let after = seconds(
-        &create.refund_after,
-        "--refund-after takes a duration like 90d",
-    )?;
+        .map(|t| seconds(&t))
+        .transpose()
+        .context("--time-lock takes a duration like 72h")?;
+    let after =
+        seconds(&create.refund_after).context("--refund-after takes a duration like 90d")?;
     Ok(ProjectOperation::Create {
         title: text("title", &create.title)?,
         description: text("description", &create.description)?,

@@ -1,14 +1,14 @@
 //! `pledgeroll sandbox`: the sandbox's own helpers, test deposits and
 //! moving its layer-1 clock.
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use pledgeroll_client::assets::{parse_units, split_symbol};
 use pledgeroll_client::{sandbox, Wallet};
 use pledgeroll_contracts::units::format_duration;
 use serde_json::json;
 
-use super::context::{seconds, Ctx};
+use super::context::Ctx;
 
 /// `pledgeroll sandbox …`.
 #[derive(Subcommand)]
@@ -34,7 +34,8 @@ pub async fn run(ctx: &Ctx, command: SandboxCommand) -> Result<()> {
     match command {
         SandboxCommand::Deposit { amount, to } => deposit(ctx, &w, &amount, &to).await,
         SandboxCommand::Advance { by } => {
-            let secs = seconds(&by, "give a duration like 30d")?;
+            let secs =
+                pledgeroll_client::request::seconds(&by).context("give a duration like 30d")?;
             let level = sandbox::advance(&w.node, secs).await?;
             ctx.print(
                 format!(

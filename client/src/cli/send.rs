@@ -2,14 +2,11 @@
 //! and sending (or only printing, with `--dry-run`), and the offline pair
 //! `sign` and `submit`.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use pledgeroll_client::{PublicKeyOrAddress, Submitted, Wallet};
-use pledgeroll_contracts::encoding::Reader;
+use pledgeroll_client::{assemble, PublicKeyOrAddress, Request, Submitted, Wallet};
 use pledgeroll_contracts::statement::Statement;
-use pledgeroll_contracts::{
-    Created, Decode, Encode, Operation, Signature, SignedOperation, Signer,
-};
+use pledgeroll_contracts::{Created, Decode, Operation, Signature, SignedOperation, Signer};
 use serde_json::json;
 
 use super::context::Ctx;
@@ -27,6 +24,14 @@ pub struct Send {
     /// Do not wait for the receipt.
     #[arg(long)]
     pub no_wait: bool,
+}
+
+/// Sends the operation `request` makes as `send.signer`, or prints it with
+/// `--dry-run`.
+pub async fn run_request(ctx: &Ctx, w: &Wallet, send: &Send, request: &Request) -> Result<()> {
+    let signer = ctx.signer(&send.signer)?.address();
+    let op = request.operation(w, &signer).await?;
+    run_op(ctx, w, send, op).await
 }
 
 /// Sends `op` as `send.signer`, or prints it with `--dry-run`.
@@ -63,7 +68,7 @@ pub async fn run_op(ctx: &Ctx, w: &Wallet, send: &Send, op: Operation) -> Result
 async fn dry_run(ctx: &Ctx, w: &Wallet, signer: &PublicKeyOrAddress, op: &Operation) -> Result<()> {
     let unsigned = w.unsigned(signer, op).await?;
     let bytes = unsigned.statement.bytes();
-    let unsigned_hex = unsigned.signer.as_ref().map(|s| unsigned_hex(s, op));
+    let unsigned_hex = unsigned.encoded(op).map(hex::encode);
     ctx.print(
         format!(
             "{}\nnonce: {}\nbytes to sign: {}\nunsigned: {}",
@@ -85,14 +90,6 @@ async fn dry_run(ctx: &Ctx, w: &Wallet, signer: &PublicKeyOrAddress, op: &Operat
         }),
     );
     Ok(())
-}
-
-/// The unsigned form of an operation: its signer then the operation, as a
-/// signed operation starts.
-fn unsigned_hex(signer: &Signer, op: &Operation) -> String {
-    let mut bytes = signer.to_bytes();
-    bytes.extend(op.to_bytes());
-    hex::encode(bytes)
 }
 
 /// What a submitted operation created, as its receipt says.
@@ -150,29 +147,13 @@ impl Elsewhere {
             } => {
                 let bytes = hex::decode(unsigned.trim_start_matches("0x"))
                     .context("the unsigned operation is not hex")?;
-                let mut r = Reader::new(&bytes);
-                let signer: Signer = r
-                    .get()
-                    .map_err(|e| anyhow!("not an unsigned operation: {e}"))?;
-                let operation: Operation = r
-                    .get()
-                    .map_err(|e| anyhow!("not an unsigned operation: {e}"))?;
-                r.finish()
-                    .map_err(|e| anyhow!("not an unsigned operation: {e}"))?;
                 let signature: Signature = signature
                     .parse()
                     .map_err(|e| anyhow!("not a signature: {e}"))?;
-                let signer = match public_key {
-                    None => signer,
-                    Some(pk) => {
-                        Signer::Key(pk.parse().map_err(|e| anyhow!("not a public key: {e}"))?)
-                    }
-                };
-                Ok(SignedOperation {
-                    signer,
-                    operation,
-                    signature,
-                })
+                let public_key = public_key
+                    .map(|pk| pk.parse().map_err(|e| anyhow!("not a public key: {e}")))
+                    .transpose()?;
+                Ok(assemble(&bytes, signature, public_key)?)
             }
         }
     }
@@ -182,20 +163,7 @@ impl Elsewhere {
 /// its signature against its statement at the head.
 pub async fn submit(ctx: &Ctx, from: Elsewhere, no_wait: bool) -> Result<()> {
     let w = ctx.wallet().await?;
-    let prepared = w.prepare(from.assemble()?).await?;
-    let key = match &prepared.operation.signer {
-        Signer::Key(k) => Some(k.clone()),
-        Signer::Index(_) => w.account(&prepared.address).await?.public_key,
-    };
-    if let Some(key) = key {
-        if !key.verify(&prepared.statement.bytes(), &prepared.operation.signature) {
-            bail!(
-                "the signature is not over this operation's statement at nonce {}: {}",
-                prepared.nonce,
-                prepared.statement.text()
-            );
-        }
-    }
+    let prepared = w.check_signed(from.assemble()?).await?;
     let done = w.submit(vec![prepared], !no_wait).await?;
     for d in done {
         let mut value = json!({ "hash": d.hash, "level": d.level });
