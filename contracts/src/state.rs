@@ -456,8 +456,7 @@ impl Pledge {
             return Some(self.streamed);
         }
         let paused = pause_clock.saturating_sub(self.pause_clock);
-        let dt = u128::from(t.saturating_sub(self.since).saturating_sub(paused));
-        self.rate.checked_mul(dt)?.checked_add(self.streamed)
+        crate::stream::streamed_by(self.streamed, self.rate, self.since, paused, t)
     }
 }
 

@@ -175,6 +175,14 @@ pub fn per_month(rate: u128) -> u128 {
     rate.saturating_mul(u128::from(crate::units::MONTH)) / FINE_PER_UNIT
 }
 
+/// Fine units an active stream has paid by `t`: `streamed` up to `since`,
+/// then `rate` a second, less the `paused` seconds its payee spent paused
+/// since then; `None` on overflow.
+pub fn streamed_by(streamed: u128, rate: u128, since: u64, paused: u64, t: u64) -> Option<u128> {
+    let dt = u128::from(t.saturating_sub(since).saturating_sub(paused));
+    rate.checked_mul(dt)?.checked_add(streamed)
+}
+
 /// The rate in fine units per second for `amount` base units per `period`
 /// seconds, rounded down (exact for the periods [`FINE_PER_UNIT`] divides).
 pub fn rate_for(amount: u64, period: u32) -> Option<u128> {

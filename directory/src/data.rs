@@ -10,7 +10,7 @@ use super::format::Assets;
 use super::store::{
     AssetRow, AssetSum, Balance, Count, Creator, CreatorPledge, CreatorSummary, Day, Funder, Head,
     HolderIncome, Invoice, Membership, Meta, Movement, Param, Pledge, Project, ReceiptRow, Store,
-    Ticket, Tier,
+    StreamRow, Ticket, Tier,
 };
 use super::Error;
 
@@ -482,8 +482,21 @@ pub struct PatronView {
     pub pledges: Vec<Pledge>,
     /// Its runway per asset.
     pub runway: Vec<Runway>,
+    /// What each of its pledges has paid so far.
+    pub paid: Vec<PledgePaid>,
     /// Its latest movements, either side.
     pub history: Vec<Movement>,
+}
+
+/// What a pledge has paid its payee so far.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PledgePaid {
+    /// The pledge.
+    pub pledge_id: i64,
+    /// The asset.
+    pub asset_id: i64,
+    /// Base units paid up to the rollup's current time.
+    pub paid_units: String,
 }
 
 /// Reads a patron's page.
@@ -533,6 +546,25 @@ pub async fn patron(store: &Store, ctx: &Context, address: &str) -> Result<Patro
             }
         })
         .collect();
+    let streams: Vec<StreamRow> = store
+        .all(
+            "SELECT p.pledge_id, p.asset_id, p.status, CAST(p.streamed AS TEXT) AS streamed, \
+             p.since, CAST(p.rate AS TEXT) AS rate, p.pause_clock, c.paused_seconds, \
+             c.paused_since FROM pledges p LEFT JOIN creators c ON c.address = p.payee \
+             WHERE p.patron = $1 ORDER BY p.pledge_id DESC LIMIT 200",
+            &who,
+        )
+        .await?;
+    let paid = streams
+        .iter()
+        .filter_map(|r| {
+            Some(PledgePaid {
+                pledge_id: r.pledge_id,
+                asset_id: r.asset_id,
+                paid_units: (r.paid(ctx.now())? / pledgeroll_contracts::FINE_PER_UNIT).to_string(),
+            })
+        })
+        .collect();
     let history = store
         .all(
             &format!(
@@ -546,6 +578,7 @@ pub async fn patron(store: &Store, ctx: &Context, address: &str) -> Result<Patro
         address: address.to_owned(),
         pledges,
         runway,
+        paid,
         history,
     })
 }

@@ -10,7 +10,9 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::actions;
-use super::data::{self, Context, CreatorsQuery, LedgerQuery, ProjectsQuery, Sort, KINDS};
+use super::data::{
+    self, Context, CreatorsQuery, LedgerQuery, PledgePaid, ProjectsQuery, Sort, KINDS,
+};
 use super::format::{self, json_list, Assets};
 use super::store::{Day, Funder, Invoice, Movement, Pledge, Ticket};
 use super::{Error, Shared};
@@ -319,14 +321,22 @@ pub fn income_chart(assets: &Assets, days: &[Day]) -> Markup {
     }
 }
 
-fn pledges_table(assets: &Assets, pledges: &[Pledge], by_patron: bool) -> Markup {
+/// Pledges as rows; a patron's (`paid` given) with what each paid so far.
+fn pledges_table(assets: &Assets, pledges: &[Pledge], paid: Option<&[PledgePaid]>) -> Markup {
+    let by_patron = paid.is_some();
+    let paid_by = |id: i64| {
+        paid.unwrap_or_default()
+            .iter()
+            .find(|p| p.pledge_id == id)
+            .map(|p| assets.amount_text(p.asset_id, &p.paid_units))
+    };
     html! {
         @if pledges.is_empty() { p.muted { "No pledges yet." } } @else {
             div.scroll { table {
                 thead { tr {
                     th { "Pledge" }
                     th { @if by_patron { "To" } @else { "Patron" } }
-                    th.num { "Rate" } th.num { "Monthly" } th { "Status" } th { "Since" }
+                    th.num { "Rate" } th.num { "Monthly" } @if by_patron { th.num { "Paid so far" } } th { "Status" } th { "Since" }
                 } }
                 tbody { @for p in pledges {
                     tr {
@@ -337,6 +347,7 @@ fn pledges_table(assets: &Assets, pledges: &[Pledge], by_patron: bool) -> Markup
                         } @else { (holder_link(&p.patron)) } }
                         td.num { (assets.amount_text(p.asset_id, &p.amount_per_period)) " / " (format::period(p.period)) }
                         td.num { (assets.amount_i64(p.asset_id, p.monthly_units)) }
+                        @if by_patron { td.num { (paid_by(p.pledge_id).unwrap_or_default()) } }
                         td { span class={ "badge " (p.status) } { (p.status) } @if let Some(r) = &p.reason { br; span.muted { (r.replace('_', " ")) } } }
                         td { (format::time(p.created_at)) }
                     }
@@ -398,7 +409,7 @@ pub async fn creator(
             h2 { "Monthly income over time" }
             (income_chart(a, &v.days))
             h2 { "Recent pledges" }
-            (pledges_table(a, &v.pledges, false))
+            (pledges_table(a, &v.pledges, None))
             h2 { "Recent tips" }
             (movements_table(a, &v.tips))
             p {
@@ -487,7 +498,7 @@ pub async fn patron(
                 } } }
             }
             h2 #pledges { "Pledges" }
-            (pledges_table(a, &v.pledges, true))
+            (pledges_table(a, &v.pledges, Some(&v.paid)))
             @for p in &v.pledges { (actions::my_pledge(&v.address, p)) }
             h2 { "History" }
             (movements_table(a, &v.history))

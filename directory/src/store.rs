@@ -7,7 +7,7 @@
 //! visitor gives is bound as a parameter, never spliced into SQL.
 
 use pledgeroll_contracts::state::PauseClock;
-use pledgeroll_contracts::stream::{Flow, PausedStream};
+use pledgeroll_contracts::stream::{streamed_by, Flow, PausedStream};
 use pledgeroll_indexer::{Db, DbConfig, IndexError};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
@@ -315,6 +315,56 @@ impl CreatorPledge {
         )
         .ok()
         .flatten()
+    }
+}
+
+/// What a pledge has streamed, as the mirror keeps it with its payee's
+/// pause clock.
+#[derive(Debug, Clone, FromRow)]
+pub struct StreamRow {
+    /// The pledge.
+    pub pledge_id: i64,
+    /// The asset.
+    pub asset_id: i64,
+    /// `active`, `paused` or `ended`.
+    pub status: String,
+    /// Fine units streamed up to `since`.
+    pub streamed: String,
+    /// When the stream last started or was settled.
+    pub since: i64,
+    /// Fine units per second while active.
+    pub rate: String,
+    /// The payee's pause clock at `since`.
+    pub pause_clock: i64,
+    /// The payee creator's seconds paused before its current pause (none
+    /// for a project).
+    pub paused_seconds: Option<i64>,
+    /// When the payee creator's current pause began, while paused.
+    pub paused_since: Option<i64>,
+}
+
+impl StreamRow {
+    /// Fine units paid by `now` ([`streamed_by`]).
+    pub fn paid(&self, now: i64) -> Option<u128> {
+        let streamed: u128 = self.streamed.parse().ok()?;
+        if self.status != "active" {
+            return Some(streamed);
+        }
+        let clock = PauseClock {
+            paused_seconds: u64::try_from(self.paused_seconds.unwrap_or(0)).ok()?,
+            paused_since: self.paused_since.and_then(|t| u64::try_from(t).ok()),
+        };
+        let now = u64::try_from(now).ok()?;
+        let paused = clock
+            .at(now)
+            .saturating_sub(u64::try_from(self.pause_clock).ok()?);
+        streamed_by(
+            streamed,
+            self.rate.parse().ok()?,
+            u64::try_from(self.since).ok()?,
+            paused,
+            now,
+        )
     }
 }
 

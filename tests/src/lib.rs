@@ -11,6 +11,8 @@
 
 #![allow(clippy::panic, clippy::indexing_slicing)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
