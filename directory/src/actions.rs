@@ -205,6 +205,7 @@ pub fn fund(project: i64) -> Markup {
 
 /// A project page's actions for its commissioners.
 pub fn commission(
+    a: &Assets,
     project: i64,
     commissioners: &[&str],
     tickets: &[Ticket],
@@ -232,12 +233,12 @@ pub fn commission(
             }, "Close ticket"))
         } }
         @for i in open {
-            (action("approve", commissioners, &format!("Invoice #{}", i.invoice_no), html! {
-                (number("project", project)) (number("invoice", i.invoice_no))
-            }, "Approve"))
-            (action("veto", commissioners, &format!("Invoice #{}", i.invoice_no), html! {
-                (number("project", project)) (number("invoice", i.invoice_no))
-            }, "Veto"))
+            @let what = format!("Invoice #{}: {} to {}", i.invoice_no, a.amount_text(i.asset_id, &i.amount), i.beneficiary);
+            @let fields = html! { (number("project", project)) (number("invoice", i.invoice_no)) };
+            div.actions {
+                (action("approve", commissioners, &what, fields.clone(), "Approve"))
+                (action("veto", commissioners, &what, fields, "Veto"))
+            }
         }
         @if !refunding {
             (action("approve_refund", commissioners, "Give the funds back", html! {

@@ -53,7 +53,9 @@ impl Assets {
 
     /// Every asset's symbol, by asset number.
     pub fn symbols(&self) -> Vec<String> {
-        self.0.values().map(|u| u.symbol.clone()).collect()
+        let mut ids: Vec<i64> = self.0.keys().copied().collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|id| self.symbol(id)).collect()
     }
 
     /// The symbol of `asset`.

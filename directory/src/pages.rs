@@ -363,6 +363,7 @@ pub async fn creator(
     address: Result<Path<String>, PathRejection>,
 ) -> Result<Markup, Error> {
     let Path(address) = address?;
+    let relays = s.relay.is_some();
     let ctx = Context::load(&s.store).await?;
     let Some(v) = data::creator(&s.store, &address).await? else {
         return Err(Error::NotFound(format!(
@@ -401,11 +402,11 @@ pub async fn creator(
                         p.desc { (t.perks) }
                         p.muted { "Tier #" (t.tier_id) " · " (active_patrons(t.active_patrons))
                             @if let Some(limit) = t.patron_limit { " · limit " (limit) } }
-                        (actions::pledge_to_tier(a, t))
+                        @if relays { (actions::pledge_to_tier(a, t)) }
                     }
                 } }
             }
-            (actions::tip(&c.address, &a.symbols()))
+            @if relays { (actions::tip(&c.address, &a.symbols())) }
             h2 { "Monthly income over time" }
             (income_chart(a, &v.days))
             h2 { "Recent pledges" }
@@ -435,6 +436,7 @@ pub async fn studio(
             "{address} is not a tz1, tz2 or tz3 address"
         )));
     }
+    let relays = s.relay.is_some();
     let ctx = Context::load(&s.store).await?;
     let view = data::creator(&s.store, &address).await?;
     let a = &ctx.assets;
@@ -460,11 +462,12 @@ pub async fn studio(
                 Some(v) => p { "Your public page: " a href={ "/creators/" (address) } { (v.creator.name) } },
                 None => p.muted { "No profile yet: publish one to appear in the directory, then add tiers." },
             }
-            @if s.relay.is_none() {
-                p.muted { "This directory relays no operations; use the pledgeroll wallet." }
+            @if relays {
+                p data-without-wallet { "Connect the wallet of " span.addr { (address) } " to manage this page." }
+                (actions::studio(&address, profile, tiers, paused, a))
+            } @else {
+                p.muted { "This directory relays no operations; the pledgeroll wallet manages a creator page from the command line (`pledgeroll creator --help`)." }
             }
-            p data-without-wallet { "Connect the wallet of " span.addr { (address) } " to manage this page." }
-            (actions::studio(&address, profile, tiers, paused, a))
         },
         s.wallet_network(),
     ))
@@ -476,6 +479,7 @@ pub async fn patron(
     address: Result<Path<String>, PathRejection>,
 ) -> Result<Markup, Error> {
     let Path(address) = address?;
+    let relays = s.relay.is_some();
     let ctx = Context::load(&s.store).await?;
     let v = data::patron(&s.store, &ctx, &address).await?;
     let a = &ctx.assets;
@@ -499,7 +503,7 @@ pub async fn patron(
             }
             h2 #pledges { "Pledges" }
             (pledges_table(a, &v.pledges, Some(&v.paid)))
-            @for p in &v.pledges { (actions::my_pledge(&v.address, p)) }
+            @if relays { @for p in &v.pledges { (actions::my_pledge(&v.address, p)) } }
             h2 { "History" }
             (movements_table(a, &v.history))
         },
@@ -542,6 +546,7 @@ pub async fn project(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Markup, Error> {
     let Path(id) = id?;
+    let relays = s.relay.is_some();
     let ctx = Context::load(&s.store).await?;
     let Some(v) = data::project(&s.store, &ctx, id).await? else {
         return Err(Error::NotFound(format!("There is no project {id}.")));
@@ -580,7 +585,7 @@ pub async fn project(
             (open_invoices(a, &open, p.threshold, now))
             (settled_invoices(a, &settled))
             (project_funders(a, &v.funders))
-            @if s.relay.is_some() {
+            @if relays {
                 h2 { "Act on this project" }
                 @let refunding = p.status == "refunding";
                 @if refunding {
@@ -588,7 +593,7 @@ pub async fn project(
                 } @else {
                     (actions::fund(p.project_id))
                 }
-                (actions::commission(p.project_id, &commissioner_refs, &v.tickets, &open, refunding))
+                (actions::commission(a, p.project_id, &commissioner_refs, &v.tickets, &open, refunding))
             }
             p { a href={ "/ledger?account=project-" (p.project_id) } { "All movements →" } }
         },

@@ -802,6 +802,33 @@ async fn bad_parameters_are_400s_that_say_why(backend: Backend) {
             "{path}: {message:?} does not mention {says}"
         );
     }
+    // Without a rollup node the directory builds and relays nothing, and
+    // says so; its pages offer no action.
+    for (path, body) in [
+        (
+            "/api/v1/operations/build",
+            r#"{"signer": "tz1", "operation": {"kind": "pause_creator"}}"#,
+        ),
+        (
+            "/api/v1/operations/submit",
+            r#"{"unsigned": "00", "signature": "edsig"}"#,
+        ),
+    ] {
+        let r = site
+            .client
+            .post(format!("{}{path}", site.directory.url()))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        let body = r.text().await.expect("body");
+        assert_eq!(status, 503, "{path}: {body}");
+        assert!(body.contains("relays no operations"), "{path}: {body}");
+    }
+    let (_, _, page) = site.get(&format!("/creators/{}", site.addr(ADA))).await;
+    assert!(!page.contains("data-op=") && !page.contains("wallet.js"));
     for path in [
         "/creators?limit=0",
         "/ledger?kind=theft",
@@ -901,6 +928,8 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         "/api/v1/creators/{address}",
         "/api/v1/creators/{address}/patrons/{patron}",
         "/api/v1/ledger",
+        "/api/v1/operations/build",
+        "/api/v1/operations/submit",
         "/api/v1/operations/{hash}",
         "/api/v1/patrons/{address}",
         "/api/v1/projects",
