@@ -12,7 +12,8 @@ use pledgeroll_contracts::protocol::{account_in, current_flow, signer_account};
 use pledgeroll_contracts::signing::{sign_batch, SecretKey, Signed};
 use pledgeroll_contracts::state::{Account, Clock, Counters, Creator, PatronPledges, Pledge, Tier};
 use pledgeroll_contracts::statement::{Statement, StatementError};
-use pledgeroll_contracts::stream::Flow;
+use pledgeroll_contracts::stream::{rate_for, Flow};
+use pledgeroll_contracts::units::{format_duration, DAY};
 use pledgeroll_contracts::{
     Address, AssetId, Batch, DecodeError, Encode, Holder, Operation, Outcome, PledgeId, ProjectId,
     PublicKey, Receipt, RollupAddress, Signature, SignedOperation, Signer, Ticket, TierId,
@@ -128,6 +129,44 @@ impl Wallet {
     /// A holder's balance in whole base units at the rollup's current time.
     pub async fn balance(&self, h: &Holder, asset: AssetId) -> Result<u128, WalletError> {
         Ok(self.flow(h, asset).await?.settled / FINE_PER_UNIT)
+    }
+
+    /// A warning, in words, when with the pledge `op` added `patron`'s
+    /// balance in its asset would run out within [`SOON_DRY`] (the stream
+    /// then stops until a deposit); `None` for other operations or a
+    /// longer runway.
+    pub async fn soon_dry(
+        &self,
+        patron: &Address,
+        op: &Operation,
+    ) -> Result<Option<String>, WalletError> {
+        let Operation::Pledge { tier, amount, .. } = op else {
+            return Ok(None);
+        };
+        let Some(t) = self.tier(*tier).await? else {
+            return Ok(None);
+        };
+        let rate = rate_for(amount.unwrap_or(t.amount_per_period), t.period).unwrap_or(u128::MAX);
+        let flow = self.flow(&Holder::Account(*patron), t.asset).await?;
+        let now = self.clock().await?.now;
+        let balance = flow.balance_at(now.max(flow.at)).unwrap_or(0);
+        let net_out = flow
+            .outflow
+            .saturating_add(rate)
+            .saturating_sub(flow.inflow);
+        if net_out == 0 {
+            return Ok(None);
+        }
+        let runway = u64::try_from(balance / net_out).unwrap_or(u64::MAX);
+        if runway >= SOON_DRY {
+            return Ok(None);
+        }
+        let info = self.asset_info(t.asset).await?;
+        Ok(Some(format!(
+            "with this pledge your {} runs out in {}; the pledge stops then until you deposit",
+            info.symbol,
+            format_duration(runway)
+        )))
     }
 
     /// Every asset the rollup has seen, with its ticket and how to show it.
@@ -421,6 +460,10 @@ impl Wallet {
         done.pop().ok_or(WalletError::Refused("no receipt".into()))
     }
 }
+
+/// A pledge that would leave its patron's balance for less than this earns
+/// a warning before it is signed.
+pub const SOON_DRY: u64 = 7 * DAY;
 
 /// Most rounds of fetching one statement may take.
 const MAX_FETCH_ROUNDS: usize = 512;

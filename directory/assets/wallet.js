@@ -246,7 +246,13 @@
         words.hidden = false;
         words.textContent = built.text;
       }
-      say(status, "Your wallet asks you to sign the words above.", "pending");
+      say(
+        status,
+        built.warning
+          ? "Before you sign: " + built.warning + " (see “Depositing” on the About page). Your wallet asks you to sign the words above."
+          : "Your wallet asks you to sign the words above.",
+        built.warning ? "warning" : "pending"
+      );
       var signed;
       try {
         signed = await walletClient().requestSignPayload({

@@ -824,6 +824,12 @@ pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
                     None => { "unknown" }
                 } }
             }
+            h2 #deposit { "Depositing" }
+            p { "Pledges and tips are paid from what you hold on the rollup. Money comes in from layer 1: tez or any other asset is sent as a ticket to the rollup "
+                @match &v.rollup { Some(r) => { span.addr { (r) } } None => { "(its address is shown above once indexed)" } }
+                ", with your tz address as the receiver." }
+            p { "The pledgeroll wallet prints the exact layer-1 call, for octez-client or any wallet that calls contracts: "
+                code { "pledgeroll deposit \"10 tez\" --to tz1…" } ". Withdrawals go back the same way, to your own account unless you name another." }
             h2 { "No admin key" }
             p { "The pledgeroll kernel has no admin key: no one can move funds, change a pledge or upgrade the rules except through the operations every account can sign." }
             p { "The JSON API is under " a href="/api/v1/totals" { "/api/v1" } "." }

@@ -104,6 +104,9 @@ pub struct Built {
     pub reveal: bool,
     /// The rollup's address.
     pub rollup: String,
+    /// Something the signer should know first, in words: a pledge that
+    /// would soon run their balance dry.
+    pub warning: Option<String>,
 }
 
 /// A signed operation to relay.
@@ -152,6 +155,10 @@ pub async fn build(
         .unsigned(&signer, &op)
         .await
         .map_err(|e| wallet_error(relay.url(), e))?;
+    let warning = w
+        .soon_dry(&address, &op)
+        .await
+        .map_err(|e| wallet_error(relay.url(), e))?;
     let encoded = unsigned.encoded(&op).ok_or_else(|| {
         Error::BadRequest(format!(
             "the rollup does not know {address}'s public key yet: send the public key as the signer"
@@ -165,6 +172,7 @@ pub async fn build(
         signer: address.to_string(),
         reveal: matches!(unsigned.signer, Some(Signer::Key(_))),
         rollup: w.rollup.to_string(),
+        warning,
     }))
 }
 

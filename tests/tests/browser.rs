@@ -327,6 +327,22 @@ async fn the_relay_answers_in_words(stack: &Stack, w: &World) {
         let error = answer["error"].as_str().unwrap_or_default();
         assert!(error.contains(says), "{body}: {error}");
     }
+    // A pledge the signer's balance cannot carry for a week is built
+    // with a warning saying so.
+    stack.deposit(&address(&stranger), "tez", UNIT / 2).await;
+    let (status, built) = post(
+        stack,
+        "/api/v1/operations/build",
+        serde_json::json!({"signer": stranger.public_key().to_string(), "operation": {"kind": "pledge", "tier": w.tier}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{built}");
+    let warning = built["warning"].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("your tez runs out in 5 days") && warning.contains("until you deposit"),
+        "{built}"
+    );
+    assert_eq!(built["reveal"], true, "{built}");
     // A tip built for the patron, signed by someone else, then by the
     // patron: the first is refused before it reaches the rollup, the
     // second relayed once and refused the second time.

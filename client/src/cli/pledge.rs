@@ -4,9 +4,7 @@
 use anyhow::Result;
 use clap::Subcommand;
 use pledgeroll_client::{Request, Wallet};
-use pledgeroll_contracts::stream::rate_for;
-use pledgeroll_contracts::units::{format_duration, DAY};
-use pledgeroll_contracts::{Address, Holder, Operation};
+use pledgeroll_contracts::{Address, Operation};
 
 use super::context::Ctx;
 use super::send::{run_op, Send};
@@ -113,38 +111,11 @@ pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
     run_op(ctx, &w, &send, op).await
 }
 
-/// Days of balance under which a new pledge earns a warning.
-const SOON_DRY_DAYS: u64 = 7;
-
-/// Warns, before a pledge is sent, when with it the patron's balance in its
-/// asset would run out within [`SOON_DRY_DAYS`] days (the stream then
-/// stops until a deposit).
+/// Warns, before a pledge is sent, when with it the patron's balance would
+/// soon run out ([`Wallet::soon_dry`]).
 async fn warn_if_soon_dry(w: &Wallet, patron: &Address, op: &Operation) -> Result<()> {
-    let Operation::Pledge { tier, amount, .. } = op else {
-        return Ok(());
-    };
-    let Some(t) = w.tier(*tier).await? else {
-        return Ok(());
-    };
-    let rate = rate_for(amount.unwrap_or(t.amount_per_period), t.period).unwrap_or(u128::MAX);
-    let flow = w.flow(&Holder::Account(*patron), t.asset).await?;
-    let now = w.clock().await?.now;
-    let balance = flow.balance_at(now.max(flow.at)).unwrap_or(0);
-    let net_out = flow
-        .outflow
-        .saturating_add(rate)
-        .saturating_sub(flow.inflow);
-    if net_out == 0 {
-        return Ok(());
-    }
-    let runway = u64::try_from(balance / net_out).unwrap_or(u64::MAX);
-    if runway < SOON_DRY_DAYS * DAY {
-        let info = w.asset_info(t.asset).await?;
-        eprintln!(
-            "warning: with this pledge your {} runs out in {}; the pledge stops then until you deposit",
-            info.symbol,
-            format_duration(runway)
-        );
+    if let Some(warning) = w.soon_dry(patron, op).await? {
+        eprintln!("warning: {warning}");
     }
     Ok(())
 }
