@@ -56,7 +56,7 @@ pub enum RequestError {
     #[error("{0}")]
     Malformed(String),
     /// The request names a record the rollup does not have.
-    #[error("{0} does not exist")]
+    #[error("there is no {0}")]
     Unknown(String),
     /// Reading the rollup's state failed.
     #[error(transparent)]

@@ -307,7 +307,7 @@ async fn the_relay_answers_in_words(stack: &Stack, w: &World) {
         ),
         (
             serde_json::json!({"signer": patron_key, "operation": {"kind": "pledge", "tier": 999}}),
-            "tier 999 does not exist",
+            "there is no tier 999",
         ),
         (
             serde_json::json!({"signer": patron_key, "operation": {"kind": "tip", "to": address(&w.creator).to_string(), "amount": "5 euro"}}),

@@ -1,8 +1,9 @@
 //! `pledgeroll pledge`: pledging to a tier, and changing, pausing,
 //! resuming or cancelling a pledge.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Subcommand;
+use pledgeroll_client::request::pledge_end;
 use pledgeroll_client::{Request, Wallet};
 use pledgeroll_contracts::{Address, Operation};
 
@@ -78,16 +79,26 @@ pub async fn run(ctx: &Ctx, command: PledgeCommand) -> Result<()> {
             for_,
             until,
             cap,
-        } => (
-            send,
-            Request::Pledge {
-                tier,
-                amount,
-                until,
-                for_,
-                cap,
-            },
-        ),
+        } => {
+            // Said against the option that holds it.
+            if let Some(u) = until.as_deref() {
+                pledge_end(None, Some(u))
+                    .context("--until takes a date like 2027-03-01 or 2027-03-01T12:00:00Z")?;
+            }
+            if let Some(d) = for_.as_deref() {
+                pledge_end(Some(d), None).context("--for takes a duration like 180d")?;
+            }
+            (
+                send,
+                Request::Pledge {
+                    tier,
+                    amount,
+                    until,
+                    for_,
+                    cap,
+                },
+            )
+        }
         PledgeCommand::Change {
             send,
             pledge,
