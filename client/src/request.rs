@@ -195,6 +195,12 @@ pub enum Request {
         /// A month unless given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         period: Option<String>,
+        /// `2027-03-01` (midnight UTC) or `2027-03-01T12:00:00Z`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+        /// A duration such as `180d`, counted from the pledge's start.
+        #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+        for_: Option<String>,
         /// The most it pays in all.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cap: Option<String>,
@@ -407,6 +413,8 @@ impl Request {
                 project: p,
                 amount: a,
                 period,
+                until,
+                for_,
                 cap,
             } => {
                 let (asset, units, info) = amount(w, a).await?;
@@ -415,7 +423,7 @@ impl Request {
                     asset,
                     amount_per_period: units,
                     period: parse_period(given(period).unwrap_or("month"))?,
-                    end: None,
+                    end: pledge_end(given(for_), given(until))?,
                     cap: given(cap).map(|c| units_in(c, &info)).transpose()?,
                 })
             }

@@ -203,11 +203,13 @@ pub fn fund(project: i64) -> Markup {
     )
 }
 
-/// A project page's actions for its commissioners.
+/// A project page's actions for its commissioners (and, for vetoes, a
+/// private project's funding patron).
 pub fn commission(
     a: &Assets,
     project: i64,
     commissioners: &[&str],
+    vetoers: &[&str],
     tickets: &[Ticket],
     open: &[&Invoice],
     refunding: bool,
@@ -222,7 +224,7 @@ pub fn commission(
             }, "Open ticket"))
             (action("raise_invoice", commissioners, "Raise an invoice", html! {
                 (number("project", project))
-                label { span { "Ticket number" } input type="number" name="ticket" min="0" required data-number; }
+                label { span { "Ticket number (a closed ticket)" } input type="number" name="ticket" min="0" required data-number; }
                 (field("amount", "Amount", "e.g. 150 tez", true))
                 (field("beneficiary", "Paid to", "tz1…", true))
             }, "Raise invoice"))
@@ -237,7 +239,7 @@ pub fn commission(
             @let fields = html! { (number("project", project)) (number("invoice", i.invoice_no)) };
             div.actions {
                 (action("approve", commissioners, &what, fields.clone(), "Approve"))
-                (action("veto", commissioners, &what, fields, "Veto"))
+                (action("veto", vetoers, &what, fields, "Veto"))
             }
         }
         @if !refunding {

@@ -70,6 +70,18 @@ impl Context {
 
 /// Checks an address given in a path or query: letters, digits and `-`,
 /// at most 64 characters.
+/// Refuses anything but a tz1, tz2 or tz3 address.
+pub fn check_account(text: &str) -> Result<(), Error> {
+    match text.parse::<pledgeroll_contracts::Address>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Error::BadRequest(format!(
+            "invalid address {:?}: expected a tz1, tz2 or tz3 address",
+            text.chars().take(70).collect::<String>()
+        ))),
+    }
+}
+
+/// Refuses anything that cannot be an address or `project-N`.
 pub fn check_address(text: &str) -> Result<(), Error> {
     if !text.is_empty()
         && text.len() <= 64
@@ -593,7 +605,8 @@ pub struct ProjectSummary {
 }
 
 const PROJECT_COLS: &str = "SELECT project_id, creator, title, description, link, commissioners, \
-     threshold, mode, time_lock, refund_deadline, status, tickets, invoices FROM projects";
+     threshold, mode, patron, paid_any, time_lock, refund_deadline, status, tickets, invoices \
+     FROM projects";
 
 async fn escrow(store: &Store, ctx: &Context, id: i64) -> Result<Vec<AssetSum>, Error> {
     let balances: Vec<Balance> = store
@@ -865,8 +878,8 @@ pub async fn membership(
     patron: &str,
     query: &MembershipQuery,
 ) -> Result<MembershipAnswer, Error> {
-    check_address(creator)?;
-    check_address(patron)?;
+    check_account(creator)?;
+    check_account(patron)?;
     let who = [
         Param::Text(patron.to_owned()),
         Param::Text(creator.to_owned()),

@@ -22,13 +22,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -174,12 +175,20 @@ pub fn router(store: Store, node: Option<&str>) -> Router {
         .route("/static/style.css", get(stylesheet))
         .route("/static/wallet.js", get(wallet_script))
         .route("/static/vendor/beacon-dapp.min.js", get(beacon_script))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().layer(api_cors()))
         .fallback(pages::not_found)
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
@@ -187,6 +196,17 @@ pub fn router(store: Store, node: Option<&str>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+}
+
+/// The API's cross-origin rule: any site's scripts may read it and use the
+/// builder and relay. It is public, takes no credentials and sets no
+/// cookies, so a page elsewhere learns nothing it could not fetch itself.
+fn api_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// The stylesheet, the same for every page.

@@ -556,6 +556,11 @@ pub async fn project(
     let now = ctx.now();
     let commissioners = json_list(&p.commissioners);
     let commissioner_refs: Vec<&str> = commissioners.iter().map(String::as_str).collect();
+    let vetoers: Vec<&str> = commissioner_refs
+        .iter()
+        .copied()
+        .chain(p.patron.as_deref())
+        .collect();
     let funders: Vec<&str> = v
         .funders
         .iter()
@@ -575,11 +580,20 @@ pub async fn project(
             section.totals {
                 div { "Escrow: " strong { (sums(a, &v.escrow)) } }
                 div { (p.mode) " project · time-lock " (format::span(p.time_lock)) }
-                div { "Refunds open " (format::time(p.refund_deadline)) " if nothing has paid" }
+                div { @if p.status == "refunding" {
+                    "Refunds are open: every funder may reclaim their share."
+                } @else if p.paid_any {
+                    "An invoice has paid: refunds open only if the commissioners approve them."
+                } @else {
+                    "Refunds open " (format::time(p.refund_deadline)) " if nothing has paid"
+                } }
             }
             h2 { "Commissioners" }
-            p { "Threshold: " strong { (p.threshold) " of " (commissioners.len()) } " approvals pay an invoice at once." }
+            p { "Threshold: " strong { (p.threshold) " of " (commissioners.len()) } " commissioners' approvals pay an invoice at once." }
             ul { @for c in &commissioners { li { (holder_link(c)) } } }
+            @if let Some(patron) = &p.patron {
+                p { "Funding patron: " (holder_link(patron)) ", who may veto any invoice within its veto window." }
+            }
             p.muted { "Created by " (holder_link(&p.creator)) }
             (project_tickets(a, &v.tickets))
             (open_invoices(a, &open, p.threshold, now))
@@ -588,12 +602,11 @@ pub async fn project(
             @if relays {
                 h2 { "Act on this project" }
                 @let refunding = p.status == "refunding";
-                @if refunding {
+                @if !refunding { (actions::fund(p.project_id)) }
+                @if refunding || (!p.paid_any && now >= p.refund_deadline) {
                     (actions::reclaim(p.project_id, &funders))
-                } @else {
-                    (actions::fund(p.project_id))
                 }
-                (actions::commission(a, p.project_id, &commissioner_refs, &v.tickets, &open, refunding))
+                (actions::commission(a, p.project_id, &commissioner_refs, &vetoers, &v.tickets, &open, refunding))
             }
             p { a href={ "/ledger?account=project-" (p.project_id) } { "All movements →" } }
         },
@@ -637,7 +650,11 @@ fn open_invoices(a: &Assets, open: &[&Invoice], threshold: i64, now: i64) -> Mar
                 td.num { (a.amount_text(i.asset_id, &i.amount)) }
                 td { (json_list(&i.approvals).len()) " of " (threshold) }
                 td { (json_list(&i.vetoes).len()) }
-                td { @if i.unlocks_at > now { "unlocks in " (format::span(i.unlocks_at - now)) } @else { "unlocked" } }
+                td { @if !json_list(&i.vetoes).is_empty() {
+                    "vetoed: pays only with " (threshold) " approvals"
+                } @else if i.unlocks_at > now {
+                    "unlocks in " (format::span(i.unlocks_at - now))
+                } @else { "unlocked" } }
             } } }
         } }
     }

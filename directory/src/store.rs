@@ -428,6 +428,11 @@ pub struct Project {
     pub threshold: i64,
     /// `public` or `private`.
     pub mode: String,
+    /// A private project's funding patron, who may veto invoices.
+    pub patron: Option<String>,
+    /// Whether an invoice has paid (refunds then open only by the
+    /// commissioners' approval).
+    pub paid_any: bool,
     /// Time-lock or veto window, seconds.
     pub time_lock: i64,
     /// When funders may reclaim if nothing has paid.

@@ -788,6 +788,11 @@ async fn bad_parameters_are_400s_that_say_why(backend: Backend) {
             "/api/v1/creators/{ada}/patrons/{bob}?min_tier=gold",
             "min_tier",
         ),
+        ("/api/v1/creators/0/patrons/0", "tz1, tz2 or tz3"),
+        (
+            "/api/v1/creators/{ada}/patrons/project-1",
+            "tz1, tz2 or tz3",
+        ),
     ] {
         let path = &path
             .replace("{ada}", &site.addr(ADA))
@@ -802,6 +807,60 @@ async fn bad_parameters_are_400s_that_say_why(backend: Backend) {
             "{path}: {message:?} does not mention {says}"
         );
     }
+    // Every answer forbids sniffing and referrers and pages carry the
+    // policy; the API may be read from any site's scripts, and preflights
+    // for the builder pass.
+    let home = site
+        .client
+        .get(format!("{}/", site.directory.url()))
+        .send()
+        .await
+        .expect("GET /");
+    let headers = home.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let csp = headers["content-security-policy"].to_str().expect("ASCII");
+    assert!(
+        csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    let api = site
+        .client
+        .get(format!("{}/api/v1/totals", site.directory.url()))
+        .header("origin", "https://creator.example")
+        .send()
+        .await
+        .expect("GET totals");
+    assert_eq!(api.headers()["access-control-allow-origin"], "*");
+    let preflight = site
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/operations/build", site.directory.url()),
+        )
+        .header("origin", "https://creator.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("OPTIONS build");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let page = site
+        .client
+        .get(format!("{}/", site.directory.url()))
+        .header("origin", "https://creator.example")
+        .send()
+        .await
+        .expect("GET /");
+    assert!(
+        !page.headers().contains_key("access-control-allow-origin"),
+        "pages are not shared across origins"
+    );
     // Without a rollup node the directory builds and relays nothing, and
     // says so; its pages offer no action.
     for (path, body) in [

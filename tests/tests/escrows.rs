@@ -183,9 +183,18 @@ async fn escrows(database: Database, kernel: Kernel) {
     assert_eq!(stack.balance(&w, USD).await, 200_000_000);
     assert_eq!(escrowed(&view), 300_000_000);
     let page = stack.page(&format!("/projects/{}", public.0)).await;
-    for shown in ["Community bounties", "Fix the export", "Write the manual"] {
+    for shown in [
+        "Community bounties",
+        "Fix the export",
+        "Write the manual",
+        "An invoice has paid: refunds open only if the commissioners approve them.",
+    ] {
         assert!(page.contains(shown), "the project page shows {shown}");
     }
+    assert!(
+        !page.contains("if nothing has paid"),
+        "no refund promise after a payout"
+    );
 
     // A private project: the funding patron plus two commissioners, of whom
     // two must agree; the patron vetoes the invoice.
@@ -241,6 +250,17 @@ async fn escrows(database: Database, kernel: Kernel) {
     );
     assert_eq!(stack.balance(&w, USD).await, 200_000_000);
     assert_eq!(escrowed(&view), 200_000_000);
+    assert_eq!(
+        view["project"]["patron"],
+        f.to_string(),
+        "the API names the patron"
+    );
+    let page = stack.page(&format!("/projects/{}", private.0)).await;
+    assert!(page.contains("Funding patron") && page.contains(&f.to_string()[..8]));
+    assert!(
+        page.contains("vetoed: pays only with 2 approvals") && !page.contains(">unlocked<"),
+        "a vetoed invoice never shows as unlocked"
+    );
 
     // Before the refund deadline the patron cannot take the funds back;
     // after it, they get every unit.
@@ -261,6 +281,8 @@ async fn escrows(database: Database, kernel: Kernel) {
     assert_eq!(stack.balance(&f, USD).await, before + 200_000_000);
     let view = stack.api(&format!("/api/v1/projects/{}", private.0)).await;
     assert_eq!(view["project"]["status"], "refunding");
+    let page = stack.page(&format!("/projects/{}", private.0)).await;
+    assert!(page.contains("Refunds are open") && !page.contains("if nothing has paid"));
     assert_eq!(escrowed(&view), 0);
     let refunds: Vec<i128> = stack
         .api(&format!("/api/v1/ledger?account={f}&kind=refund&limit=100"))

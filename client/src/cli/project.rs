@@ -193,6 +193,8 @@ pub async fn run(ctx: &Ctx, command: ProjectCommand) -> Result<()> {
                 project,
                 amount,
                 period: Some(period),
+                until: None,
+                for_: None,
                 cap,
             },
         ),
