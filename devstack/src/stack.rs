@@ -184,6 +184,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         database.schema.as_deref(),
         config.directory_addr,
         Some(&sandbox.url()),
+        None,
     )
     .await
     {

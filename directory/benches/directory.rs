@@ -122,10 +122,15 @@ fn main() {
         let mirror = Mirror::open(db).await.expect("mirror");
         mirror.apply(&levels, u32::MAX).await.expect("applies");
         mirror.db().close().await;
-        let directory =
-            pledgeroll_directory::serve(&url, None, "127.0.0.1:0".parse().expect("address"), None)
-                .await
-                .expect("serves");
+        let directory = pledgeroll_directory::serve(
+            &url,
+            None,
+            "127.0.0.1:0".parse().expect("address"),
+            None,
+            None,
+        )
+        .await
+        .expect("serves");
         let base = directory.url();
         let check = reqwest::get(format!("{base}/api/v1/creators/{star}"))
             .await

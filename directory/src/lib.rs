@@ -139,6 +139,9 @@ pub struct AppState {
     /// The rollup node operations are built against and relayed to, when
     /// the directory was given one: the pages then offer their actions.
     pub relay: Option<Relay>,
+    /// Where the directory is reached (`https://directory.example`, no
+    /// trailing slash): feeds link from it.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -152,12 +155,14 @@ impl AppState {
 /// The shared state handlers receive.
 pub type Shared = Arc<AppState>;
 
-/// The directory's routes over `store`, with its limits; with a node URL,
-/// the pages' actions and the operation builder and relay too.
-pub fn router(store: Store, node: Option<&str>) -> Router {
+/// The directory's routes over `store`, with its limits, reached at
+/// `public_url`; with a node URL, the pages' actions and the operation
+/// builder and relay too.
+pub fn router(store: Store, node: Option<&str>, public_url: &str) -> Router {
     let state = Arc::new(AppState {
         store,
         relay: node.map(Relay::new),
+        public_url: public_url.trim_end_matches('/').to_owned(),
     });
     Router::new()
         .route("/", get(pages::home))
@@ -285,12 +290,14 @@ impl RunningDirectory {
 /// schema, if any) and serves the directory on `addr` (port 0: any free
 /// port) until [`RunningDirectory::stop`]; with `node`, a rollup node's
 /// URL, the pages offer their actions and the directory builds and relays
-/// operations ([`relay`]).
+/// operations ([`relay`]). Feeds link from `public_url`, by default
+/// `http://` and the address it listens on.
 pub async fn serve(
     database_url: &str,
     schema: Option<&str>,
     addr: SocketAddr,
     node: Option<&str>,
+    public_url: Option<&str>,
 ) -> Result<RunningDirectory, Error> {
     let store = Store::open(database_url, schema).await?;
     let listener = TcpListener::bind(addr)
@@ -300,7 +307,8 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(store.clone(), node);
+    let public_url = public_url.map_or_else(|| format!("http://{addr}"), str::to_owned);
+    let app = router(store.clone(), node, &public_url);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

