@@ -128,7 +128,7 @@ fn movements_table(assets: &Assets, movements: &[Movement]) -> Markup {
                             td { (optional_holder(m.from_holder.as_deref())) }
                             td { (optional_holder(m.to_holder.as_deref())) }
                             td.num { (assets.amount_i64(m.asset_id, m.units)) }
-                            td { @if let Some(memo) = &m.memo { (memo) } }
+                            td { @if let Some(memo) = &m.memo { bdi { (memo) } } }
                         }
                     }
                 }
@@ -161,9 +161,9 @@ fn creator_cards(assets: &Assets, creators: &[super::store::CreatorSummary], ass
             ul.cards {
                 @for c in creators {
                     li.card {
-                        a.name href={ "/creators/" (c.address) } { (c.name) }
+                        a.name href={ "/creators/" (c.address) } { bdi { (c.name) } }
                         @if c.paused { " " span.badge { "paused" } }
-                        p.desc { (c.description) }
+                        p.desc dir="auto" { (c.description) }
                         p.muted {
                             (active_patrons(c.active_patrons)) " · "
                             (monthly_income(assets, c, asset)) " a month"
@@ -375,9 +375,9 @@ pub async fn creator(
     Ok(page(
         &c.name,
         html! {
-            h1 { (c.name) @if c.paused { " " span.badge.paused { "paused" } } }
+            h1 { bdi { (c.name) } @if c.paused { " " span.badge.paused { "paused" } } }
             p.addr { (c.address) }
-            p.desc { (c.description) }
+            p.desc dir="auto" { (c.description) }
             @let links = json_list(&c.links);
             @if !links.is_empty() {
                 ul.links { @for l in &links { li {
@@ -397,9 +397,9 @@ pub async fn creator(
             @if v.tiers.is_empty() { p.muted { "No tiers yet." } } @else {
                 ul.cards { @for t in &v.tiers {
                     li.card {
-                        strong { (t.title) } @if t.retired { " " span.badge { "retired" } }
+                        strong { bdi { (t.title) } } @if t.retired { " " span.badge { "retired" } }
                         p { (a.amount_text(t.asset_id, &t.amount_per_period)) " per " (format::period(t.period)) }
-                        p.desc { (t.perks) }
+                        p.desc dir="auto" { (t.perks) }
                         p.muted { "Tier #" (t.tier_id) " · " (active_patrons(t.active_patrons))
                             @if let Some(limit) = t.patron_limit { " · limit " (limit) } }
                         @if relays { (actions::pledge_to_tier(a, t)) }
@@ -526,9 +526,9 @@ pub async fn projects(
             h1 { "Projects" }
             @if found.projects.is_empty() { p.muted { "No projects yet." } } @else {
                 ul.cards { @for p in &found.projects { li.card {
-                    a.name href={ "/projects/" (p.project.project_id) } { (p.project.title) }
+                    a.name href={ "/projects/" (p.project.project_id) } { bdi { (p.project.title) } }
                     " " span.badge { (p.project.status) }
-                    p.desc { (p.project.description) }
+                    p.desc dir="auto" { (p.project.description) }
                     p.muted { "Escrow: " (sums(a, &p.escrow)) " · " (p.project.tickets) " tickets · " (p.project.invoices) " invoices" }
                 } } }
             }
@@ -571,8 +571,8 @@ pub async fn project(
     Ok(page(
         &p.title,
         html! {
-            h1 { (p.title) " " span.badge { (p.status) } }
-            p.desc { (p.description) }
+            h1 { bdi { (p.title) } " " span.badge { (p.status) } }
+            p.desc dir="auto" { (p.description) }
             @if let Some(link) = &p.link {
                 p { @if link.starts_with("https://") || link.starts_with("http://") {
                     a href=(link) rel="nofollow noopener ugc" { (link) } } @else { (link) } }
@@ -624,9 +624,9 @@ fn project_tickets(a: &Assets, tickets: &[Ticket]) -> Markup {
             tbody { @for t in tickets { tr {
                 td { (t.ticket_no) }
                 td { @match &t.url {
-                    Some(u) if u.starts_with("https://") || u.starts_with("http://") => { a href=(u) rel="nofollow noopener ugc" { (t.title) } }
-                    Some(u) => { (t.title) " (" (u) ")" }
-                    None => { (t.title) }
+                    Some(u) if u.starts_with("https://") || u.starts_with("http://") => { a href=(u) rel="nofollow noopener ugc" { bdi { (t.title) } } }
+                    Some(u) => { bdi { (t.title) } " (" (u) ")" }
+                    None => { bdi { (t.title) } }
                 } }
                 td { @if let (Some(asset), Some(amount)) = (t.budget_asset_id, &t.budget_amount) { (a.amount_text(asset, amount)) } }
                 td { @if t.closed { "closed" } @else { "open" } }

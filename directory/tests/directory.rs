@@ -724,6 +724,13 @@ async fn what_creators_write_is_escaped(backend: Backend) {
         "{page}"
     );
     assert!(page.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;img src=x onerror=alert(2)&gt;"));
+    // Names are isolated from the text around them, descriptions take
+    // their own direction: right-to-left text never reorders the page.
+    assert!(
+        page.contains("<h1><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>"),
+        "{page}"
+    );
+    assert!(page.contains("<p class=\"desc\" dir=\"auto\">&lt;b&gt;bold"), "{page}");
     assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<b>"));
     assert!(
         page.contains("href=\"https://example.org/?q='onmouseover='alert(3)\"")
@@ -737,6 +744,10 @@ async fn what_creators_write_is_escaped(backend: Backend) {
             "{path}"
         );
         assert!(!body.contains("<script"), "{path}");
+        assert!(
+            body.contains("<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>"),
+            "{path}: names are isolated"
+        );
     }
     let api = site.json(&format!("/api/v1/creators/{xss}")).await;
     assert_eq!(
