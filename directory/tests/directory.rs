@@ -730,7 +730,10 @@ async fn what_creators_write_is_escaped(backend: Backend) {
         page.contains("<h1><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>"),
         "{page}"
     );
-    assert!(page.contains("<p class=\"desc\" dir=\"auto\">&lt;b&gt;bold"), "{page}");
+    assert!(
+        page.contains("<p class=\"desc\" dir=\"auto\">&lt;b&gt;bold"),
+        "{page}"
+    );
     assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<b>"));
     assert!(
         page.contains("href=\"https://example.org/?q='onmouseover='alert(3)\"")

@@ -258,6 +258,42 @@ fn cors(origins: &[String]) -> Result<CorsLayer, SandboxError> {
         .max_age(Duration::from_secs(600)))
 }
 
+/// The origins given with `--cors-origin`, as browsers send them.
+fn allowed_origins(origins: &[String]) -> Result<Vec<String>, SandboxError> {
+    origins
+        .iter()
+        .map(|o| web_origin(o).map_err(SandboxError::CorsOrigin))
+        .collect()
+}
+
+/// Refuses a `POST` that a browser sent from a page of another origin
+/// than those allowed. CORS alone would let it through: a cross-origin
+/// `text/plain` post needs no preflight, and its effect (an injected
+/// message, a deposit, a new level) happens even though the page cannot
+/// read the answer. Programs that send no `Origin` (the wallet, the
+/// indexer, curl) are not affected.
+async fn refuse_other_origins(
+    axum::extract::State(allowed): axum::extract::State<Arc<Vec<String>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or("(not text)").to_owned());
+    match origin {
+        Some(origin) if !allowed.contains(&origin) => crate::rpc::RpcError::Forbidden(format!(
+            "a page at {origin} may not post to this node; start it with --cors-origin {origin} to allow it"
+        ))
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
 /// Opens the rollup in `config.data_dir` and serves its RPC.
 pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
     let listener = TcpListener::bind(config.rpc_addr)
@@ -292,7 +328,12 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
             shutdown: shutdown_rx,
         }),
     };
-    let app = crate::rpc::router(sandbox.clone()).layer(cors(&config.cors_origins)?);
+    let app = crate::rpc::router(sandbox.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(allowed_origins(&config.cors_origins)?),
+            refuse_other_origins,
+        ))
+        .layer(cors(&config.cors_origins)?);
     let stopping = sandbox.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

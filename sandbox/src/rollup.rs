@@ -67,7 +67,23 @@ pub enum RollupError {
     /// A request the rollup cannot honour.
     #[error("{0}")]
     Invalid(String),
+    /// The batcher's queue holds as many messages as it takes.
+    #[error(
+        "the batcher's queue is full: {waiting} messages wait and it holds at most {max}; try again after a few levels"
+    )]
+    QueueFull {
+        /// Messages waiting.
+        waiting: u64,
+        /// The most it holds.
+        max: u64,
+    },
 }
+
+/// Most messages one level's inbox takes from the queue; the rest wait for
+/// the next levels, as layer 1's block size makes them wait.
+pub const MAX_MESSAGES_PER_LEVEL: usize = 1_000;
+/// Most messages the batcher's queue holds.
+pub const MAX_QUEUED_MESSAGES: u64 = 20_000;
 
 /// How to open a rollup.
 #[derive(Debug, Clone)]
@@ -400,6 +416,14 @@ impl Rollup {
     /// Queues L2 messages from the batcher for the next level; returns their
     /// ids.
     pub fn inject(&mut self, l2_messages: &[Vec<u8>]) -> Result<Vec<String>, RollupError> {
+        let waiting = self.store.pending_count()?;
+        let adding = u64::try_from(l2_messages.len()).unwrap_or(u64::MAX);
+        if waiting.saturating_add(adding) > MAX_QUEUED_MESSAGES {
+            return Err(RollupError::QueueFull {
+                waiting,
+                max: MAX_QUEUED_MESSAGES,
+            });
+        }
         let mut entries = Vec::with_capacity(l2_messages.len());
         for (i, m) in l2_messages.iter().enumerate() {
             let message = inbox::batcher_message(self.rollup, m)?;
@@ -466,7 +490,7 @@ impl Rollup {
     /// Produces the next level from the queued messages; the first level
     /// also funds the bootstrap accounts.
     pub fn produce_level(&mut self) -> Result<BlockRecord, RollupError> {
-        let pending = self.store.pending()?;
+        let pending = self.store.pending(MAX_MESSAGES_PER_LEVEL)?;
         let mut messages = Vec::new();
         if self.head.level == ORIGINATION_LEVEL {
             for asset in &ASSETS {

@@ -35,6 +35,12 @@ pub enum RpcError {
     /// What was asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The request may not be made from where it came.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The sandbox cannot take it now; later it may.
+    #[error("{0}")]
+    Unavailable(String),
     /// The sandbox failed; details go to the log only.
     #[error("{0}")]
     Internal(String),
@@ -50,6 +56,9 @@ impl From<SandboxError> for RpcError {
     fn from(e: SandboxError) -> Self {
         match e {
             SandboxError::Rollup(RollupError::Invalid(m)) => RpcError::BadRequest(m),
+            SandboxError::Rollup(full @ RollupError::QueueFull { .. }) => {
+                RpcError::Unavailable(full.to_string())
+            }
             SandboxError::Rollup(RollupError::Inbox(m)) => RpcError::BadRequest(m.to_string()),
             other => RpcError::Internal(other.to_string()),
         }
@@ -61,6 +70,8 @@ impl IntoResponse for RpcError {
         let (status, id, msg) = match self {
             RpcError::BadRequest(m) => (StatusCode::BAD_REQUEST, "sandbox.bad_request", m),
             RpcError::NotFound(m) => (StatusCode::NOT_FOUND, "sandbox.not_found", m),
+            RpcError::Forbidden(m) => (StatusCode::FORBIDDEN, "sandbox.forbidden", m),
+            RpcError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "sandbox.unavailable", m),
             RpcError::Internal(m) => {
                 tracing::error!("RPC failed: {m}");
                 (
@@ -387,9 +398,18 @@ async fn monitor_blocks(State(s): State<Sandbox>) -> Response {
         })
 }
 
+/// Most messages one injection request carries.
+pub const MAX_INJECTED_PER_REQUEST: usize = 1_000;
+
 async fn inject(State(s): State<Sandbox>, body: Bytes) -> RpcResult<Json<Vec<String>>> {
     let hexes: Vec<String> = serde_json::from_slice(&body)
         .map_err(|e| RpcError::BadRequest(format!("expected a JSON list of hex messages: {e}")))?;
+    if hexes.len() > MAX_INJECTED_PER_REQUEST {
+        return Err(RpcError::BadRequest(format!(
+            "{} messages in one request; inject at most {MAX_INJECTED_PER_REQUEST} at a time",
+            hexes.len()
+        )));
+    }
     let messages = hexes
         .iter()
         .map(|h| hex::decode(h).map_err(|_| RpcError::BadRequest(format!("{h:?} is not hex"))))
@@ -399,7 +419,7 @@ async fn inject(State(s): State<Sandbox>, body: Bytes) -> RpcResult<Json<Vec<Str
 
 async fn batcher_queue(State(s): State<Sandbox>) -> RpcResult<Json<Value>> {
     let mut items = Vec::new();
-    for p in s.store().pending()? {
+    for p in s.store().pending(MAX_INJECTED_PER_REQUEST)? {
         let Some(id) = p.id else { continue };
         let content = s
             .store()

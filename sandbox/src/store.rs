@@ -310,16 +310,23 @@ impl LevelStore {
         tx.commit().map_err(db)
     }
 
-    /// The messages waiting for the next level, in arrival order.
-    pub fn pending(&self) -> Result<Vec<PendingMessage>, StoreError> {
+    /// The first `limit` messages waiting for a level, in arrival order.
+    pub fn pending(&self, limit: usize) -> Result<Vec<PendingMessage>, StoreError> {
         let tx = self.db.begin_read().map_err(db)?;
         let t = tx.open_table(PENDING).map_err(db)?;
         let mut out = Vec::new();
-        for row in t.iter().map_err(db)? {
+        for row in t.iter().map_err(db)?.take(limit) {
             let (_, v) = row.map_err(db)?;
             out.push(serde_json::from_slice(v.value()).map_err(corrupt)?);
         }
         Ok(out)
+    }
+
+    /// How many messages wait for a level.
+    pub fn pending_count(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(PENDING).map_err(db)?;
+        t.len().map_err(db)
     }
 
     /// An injected L2 message.
@@ -612,7 +619,8 @@ mod tests {
             index: None,
         };
         store.add_pending(&[(p.clone(), Some(record))]).unwrap();
-        assert_eq!(store.pending().unwrap(), vec![p]);
+        assert_eq!(store.pending(10).unwrap(), vec![p]);
+        assert_eq!(store.pending_count().unwrap(), 1);
         store
             .commit_level(&LevelCommit {
                 block: Some(block(1)),
@@ -621,7 +629,7 @@ mod tests {
                 ..LevelCommit::default()
             })
             .unwrap();
-        assert!(store.pending().unwrap().is_empty());
+        assert!(store.pending(10).unwrap().is_empty());
         let m = store.message("scmsg1").unwrap().unwrap();
         assert_eq!((m.level, m.index), (Some(1), Some(2)));
     }

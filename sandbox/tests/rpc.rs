@@ -633,6 +633,90 @@ async fn pages_of_the_named_origins_may_call_the_rpc_and_no_others() {
 }
 
 #[tokio::test]
+async fn pages_of_other_origins_cannot_post_and_injection_is_bounded() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut cfg = config(dir.path(), KernelSource::Native);
+    cfg.cors_origins = vec!["http://127.0.0.1:8080".to_owned()];
+    cfg.block_time = None;
+    let running = start(cfg).await.expect("the sandbox starts");
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", running.url());
+    // A page elsewhere posts as text/plain, which needs no preflight: the
+    // node refuses it before it does anything.
+    let level = || {
+        running
+            .sandbox()
+            .store()
+            .head()
+            .expect("reads")
+            .map(|b| b.level)
+    };
+    let head = level();
+    for path in [
+        "/sandbox/produce-level",
+        "/local/batcher/injection",
+        "/sandbox/deposit",
+    ] {
+        let forged = client
+            .post(url(path))
+            .header("Origin", "http://evil.example")
+            .header("Content-Type", "text/plain")
+            .body(r#"["00"]"#)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(forged.status().as_u16(), 403, "{path}");
+        let body = forged.text().await.expect("body");
+        assert!(body.contains("--cors-origin http://evil.example"), "{body}");
+    }
+    assert_eq!(level(), head, "nothing happened");
+    let allowed = client
+        .post(url("/sandbox/produce-level"))
+        .header("Origin", "http://127.0.0.1:8080")
+        .send()
+        .await
+        .expect("answers");
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    let program = client
+        .post(url("/sandbox/produce-level"))
+        .send()
+        .await
+        .expect("answers");
+    assert!(program.status().is_success(), "{}", program.status());
+
+    // At most 1,000 messages a request, 20,000 waiting, 1,000 a level.
+    let inject = |n: usize| {
+        client
+            .post(url("/local/batcher/injection"))
+            .json(&vec!["00"; n])
+            .send()
+    };
+    let too_many = inject(1_001).await.expect("answers");
+    assert_eq!(too_many.status().as_u16(), 400);
+    assert!(too_many
+        .text()
+        .await
+        .expect("body")
+        .contains("at most 1000"));
+    for _ in 0..20 {
+        let ok = inject(1_000).await.expect("answers");
+        assert!(ok.status().is_success(), "{}", ok.status());
+    }
+    let full = inject(1).await.expect("answers");
+    assert_eq!(full.status().as_u16(), 503);
+    assert!(full.text().await.expect("body").contains("queue is full"));
+    running.sandbox().produce_level().await.expect("a level");
+    assert_eq!(
+        running.sandbox().store().pending_count().expect("counts"),
+        19_000,
+        "a level takes 1,000 messages, the rest wait"
+    );
+    let ok = inject(1).await.expect("answers");
+    assert!(ok.status().is_success(), "room again: {}", ok.status());
+    running.stop().await.expect("stops");
+}
+
+#[tokio::test]
 async fn a_cors_origin_must_be_a_web_origin() {
     for bad in [
         "127.0.0.1:8080",
