@@ -50,6 +50,14 @@ pub enum NodeError {
         /// The decoding error.
         reason: String,
     },
+    /// The node's answer is larger than any the RPC gives.
+    #[error("the rollup node's answer to {path} is larger than {limit} bytes; refused")]
+    TooLarge {
+        /// The request path.
+        path: String,
+        /// The most read.
+        limit: usize,
+    },
     /// No receipt came in time.
     #[error("no receipt for operation {hash} after {waited:?}; it may still apply, check with `pledgeroll status`")]
     Timeout {
@@ -59,6 +67,11 @@ pub enum NodeError {
         waited: Duration,
     },
 }
+
+/// The largest answer read from a node: far above any the RPC gives (a
+/// full level's record is a few megabytes), far below what would exhaust
+/// a reader.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
 /// A connection to a rollup node.
 #[derive(Debug, Clone)]
@@ -97,10 +110,7 @@ impl Node {
             reason: e.to_string(),
         })?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| NodeError::Unreachable {
-            url: self.base.clone(),
-            reason: e.to_string(),
-        })?;
+        let body = self.read_bounded(path, response).await?;
         if !status.is_success() {
             return Err(NodeError::Refused {
                 path: path.to_owned(),
@@ -109,6 +119,39 @@ impl Node {
             });
         }
         Ok(body)
+    }
+
+    /// An answer's body as text, refused past [`MAX_ANSWER_BYTES`] (read in
+    /// chunks, so a hostile node cannot make the reader hold more).
+    async fn read_bounded(
+        &self,
+        path: &str,
+        mut response: reqwest::Response,
+    ) -> Result<String, NodeError> {
+        let too_large = || NodeError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_ANSWER_BYTES,
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| NodeError::Unreachable {
+            url: self.base.clone(),
+            reason: e.to_string(),
+        })? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|_| NodeError::Unexpected {
+            path: path.to_owned(),
+            reason: "the answer is not UTF-8".to_owned(),
+        })
     }
 
     /// GETs `path` and parses its JSON.
@@ -253,5 +296,61 @@ impl Node {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A node that answers every request with `body_len` bytes of `0`,
+    /// announcing its length or not.
+    async fn node_answering(body_len: usize, announce: bool) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0; 1024];
+                    let _ = socket.read(&mut request).await;
+                    let head = if announce {
+                        format!("HTTP/1.1 200 OK\r\ncontent-length: {body_len}\r\n\r\n")
+                    } else {
+                        "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_owned()
+                    };
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let chunk = vec![b'0'; 1 << 20];
+                    let mut left = body_len;
+                    while left > 0 {
+                        let n = left.min(chunk.len());
+                        if socket.write_all(&chunk[..n]).await.is_err() {
+                            return;
+                        }
+                        left -= n;
+                    }
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn an_answer_larger_than_any_the_rpc_gives_is_refused() {
+        for announce in [true, false] {
+            let node = Node::new(&node_answering(MAX_ANSWER_BYTES + 1, announce).await);
+            let refused = node.get_json::<u32>("/global/block/head/level").await;
+            assert!(
+                matches!(refused, Err(NodeError::TooLarge { limit, .. }) if limit == MAX_ANSWER_BYTES),
+                "announced: {announce}: {refused:?}"
+            );
+        }
+        let node = Node::new(&node_answering(1, true).await);
+        assert_eq!(
+            node.get_json::<u32>("/global/block/head/level").await.ok(),
+            Some(0),
+            "a small answer reads"
+        );
     }
 }
