@@ -66,6 +66,12 @@ impl Context {
     pub fn now(&self) -> i64 {
         self.head.as_ref().and_then(|h| h.level_time).unwrap_or(0)
     }
+
+    /// The day (since 1970-01-01, UTC) of the rollup's clock at the head.
+    pub fn today(&self) -> i64 {
+        self.now()
+            .div_euclid(i64::try_from(pledgeroll_contracts::units::DAY).unwrap_or(i64::MAX))
+    }
 }
 
 /// Checks an address given in a path or query: letters, digits and `-`,

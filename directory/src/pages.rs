@@ -267,7 +267,10 @@ pub fn urlencode(text: &str) -> String {
 }
 
 /// An SVG line chart of monthly income per asset, one step per day.
-pub fn income_chart(assets: &Assets, days: &[Day]) -> Markup {
+/// A creator's monthly income by day and asset, up to `today` (days since
+/// 1970): income stays at its last figure until it changes, so each line
+/// runs on to today; an asset that never brought income has no chart.
+pub fn income_chart(assets: &Assets, days: &[Day], today: i64) -> Markup {
     const W: f64 = 600.0;
     const H: f64 = 200.0;
     const PAD: f64 = 30.0;
@@ -275,14 +278,16 @@ pub fn income_chart(assets: &Assets, days: &[Day]) -> Markup {
     for d in days {
         series.entry(d.asset_id).or_default().push(d);
     }
+    series.retain(|_, points| points.iter().any(|d| d.monthly_in_units > 0));
     for points in series.values_mut() {
         points.sort_by_key(|d| d.day);
     }
     if series.is_empty() {
         return html! { p.muted { "No income recorded yet." } };
     }
-    let first = days.iter().map(|d| d.day).min().unwrap_or(0);
-    let last = days.iter().map(|d| d.day).max().unwrap_or(0);
+    let charted = || series.values().flatten().map(|d| d.day);
+    let first = charted().min().unwrap_or(today);
+    let last = charted().max().unwrap_or(today).max(today);
     let span = (last - first).max(1) as f64;
     let x = |day: i64| PAD + (day - first) as f64 / span * (W - 2.0 * PAD);
     html! {
@@ -408,7 +413,7 @@ pub async fn creator(
             }
             @if relays { (actions::tip(&c.address, &a.symbols())) }
             h2 { "Monthly income over time" }
-            (income_chart(a, &v.days))
+            (income_chart(a, &v.days, ctx.today()))
             h2 { "Recent pledges" }
             (pledges_table(a, &v.pledges, None))
             h2 { "Recent tips" }

@@ -402,6 +402,16 @@ async fn pages_show_the_mirror(backend: Backend) {
     ] {
         assert!(page.contains(want), "creator page lacks {want:?}");
     }
+    // The income chart runs to the indexed level's day, not to the last
+    // change of income; no chart is drawn for an asset without income.
+    let about = site.json("/api/v1/about").await;
+    let head_time = about["head"]["level_time"].as_i64().expect("a head time");
+    let today = pledgeroll_contracts::units::format_date(head_time.div_euclid(86_400));
+    assert!(
+        page.contains(&format!("text-anchor=\"end\">{today}</text>")),
+        "the chart ends on {today}: {page}"
+    );
+    assert!(!page.contains(">0.000001 "), "no empty chart: {page}");
     // Tier 0 has bob active and the dry patron paused; tier 1 has cy.
     assert_eq!(page.matches("1 active patron<").count(), 1, "{page}");
     assert_eq!(

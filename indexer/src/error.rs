@@ -141,7 +141,9 @@ fn node_is_transient(e: &NodeError) -> bool {
     match e {
         NodeError::Unreachable { .. } | NodeError::Timeout { .. } => true,
         NodeError::Refused { status, .. } => *status >= 500 || *status == 404 || *status == 429,
-        NodeError::Unexpected { .. } | NodeError::Corrupt { .. } => false,
+        NodeError::Unexpected { .. } | NodeError::Corrupt { .. } | NodeError::TooLarge { .. } => {
+            false
+        }
     }
 }
 
@@ -169,6 +171,14 @@ mod tests {
             reason: "trailing bytes".into(),
         });
         assert!(!corrupt.is_retryable());
+        let huge = IndexError::Node(NodeError::TooLarge {
+            path: "/global/block/7/durable/wasm_2_0_0/value".into(),
+            limit: 64 << 20,
+        });
+        assert!(
+            !huge.is_retryable(),
+            "an oversized answer stops the mirror, loudly"
+        );
         assert!(IndexError::Database(sqlx::Error::PoolTimedOut).is_retryable());
         assert!(!IndexError::Database(sqlx::Error::RowNotFound).is_retryable());
         assert!(!IndexError::ReorgTooDeep { level: 3, floor: 9 }.is_retryable());
