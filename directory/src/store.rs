@@ -119,6 +119,12 @@ pub struct Count {
     pub n: i64,
 }
 
+/// A list the mirror keeps as JSON text, answered as a JSON list.
+fn list<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    super::format::json_list(text).serialize(s)
+}
+
 /// A creator as lists show it.
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
 pub struct CreatorSummary {
@@ -163,7 +169,9 @@ pub struct Creator {
     pub name: String,
     /// Description.
     pub description: String,
-    /// Links, a JSON array of strings.
+    /// Links (kept as JSON text, answered as a list).
+    #[serde(serialize_with = "list")]
+    #[schema(value_type = Vec<String>)]
     pub links: String,
     /// Whether the subscription is paused.
     pub paused: bool,
@@ -422,7 +430,9 @@ pub struct Project {
     pub description: String,
     /// Repository or issue tracker.
     pub link: Option<String>,
-    /// Commissioners, a JSON array.
+    /// Commissioners' addresses (kept as JSON text, answered as a list).
+    #[serde(serialize_with = "list")]
+    #[schema(value_type = Vec<String>)]
     pub commissioners: String,
     /// Approvals that pay an invoice at once.
     pub threshold: i64,
@@ -479,9 +489,13 @@ pub struct Invoice {
     pub asset_id: i64,
     /// Base units.
     pub amount: String,
-    /// Approving signers, a JSON array.
+    /// Approving signers (kept as JSON text, answered as a list).
+    #[serde(serialize_with = "list")]
+    #[schema(value_type = Vec<String>)]
     pub approvals: String,
-    /// Vetoing signers, a JSON array.
+    /// Vetoing signers (kept as JSON text, answered as a list).
+    #[serde(serialize_with = "list")]
+    #[schema(value_type = Vec<String>)]
     pub vetoes: String,
     /// When it was raised.
     pub raised_at: i64,

@@ -1065,6 +1065,22 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         got.sort_unstable();
         assert_eq!(documented, got, "{path} answers what {schema} documents");
     }
+    // Lists are lists, in the document and in the answers.
+    for (schema, field) in [
+        ("Creator", "links"),
+        ("Project", "commissioners"),
+        ("Invoice", "approvals"),
+        ("Invoice", "vetoes"),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["type"], "array",
+            "{schema}.{field}"
+        );
+    }
+    let answer = site.json(&format!("/api/v1/creators/{ada}")).await;
+    assert!(answer["creator"]["links"].is_array(), "{answer}");
+    let answer = site.json("/api/v1/projects/0").await;
+    assert!(answer["project"]["commissioners"].is_array(), "{answer}");
     let params: Vec<&str> = doc["paths"]["/api/v1/ledger"]["get"]["parameters"]
         .as_array()
         .expect("parameters")

@@ -158,10 +158,7 @@ async fn escrows(database: Database, kernel: Kernel) {
     let view = stack.api(&format!("/api/v1/projects/{}", public.0)).await;
     let paid = invoice_view(&view, first);
     assert_eq!(paid["status"], "paid");
-    assert_eq!(
-        paid["approvals"].as_str().map(|a| a.matches("tz1").count()),
-        Some(2)
-    );
+    assert_eq!(paid["approvals"].as_array().map(Vec::len), Some(2));
     assert_eq!(stack.balance(&w, USD).await, 120_000_000);
 
     // Invoice 1 has only its raiser's approval: it pays when the time-lock
@@ -244,8 +241,8 @@ async fn escrows(database: Database, kernel: Kernel) {
     );
     assert!(
         shown["vetoes"]
-            .as_str()
-            .is_some_and(|v| v.contains(&f.to_string())),
+            .as_array()
+            .is_some_and(|v| v.contains(&Value::from(f.to_string()))),
         "the directory shows the patron's veto: {shown}"
     );
     assert_eq!(stack.balance(&w, USD).await, 200_000_000);
