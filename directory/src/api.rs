@@ -47,7 +47,7 @@ pub struct ErrorBody {
 #[openapi(
     info(
         title = "pledgeroll directory",
-        description = "Read-only JSON over the pledgeroll mirror. Amounts are base units of their asset_id."
+        description = "JSON over the pledgeroll mirror, and the builder and relay wallets sign through. Amounts are base units of their asset_id."
     ),
     paths(
         totals,
@@ -62,7 +62,8 @@ pub struct ErrorBody {
         operation,
         super::relay::build,
         super::relay::submit
-    )
+    ),
+    components(schemas(data::Sort))
 )]
 pub struct ApiDoc;
 

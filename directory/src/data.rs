@@ -227,6 +227,7 @@ pub struct CreatorsQuery {
     /// The cursor of the previous page's last creator.
     pub after: Option<String>,
     /// Creators per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -640,6 +641,7 @@ pub struct ProjectsQuery {
     #[serde(default, deserialize_with = "blank_is_none")]
     pub before: Option<i64>,
     /// Projects per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -760,6 +762,7 @@ pub struct LedgerQuery {
     /// The cursor of the previous page's last movement (`level.idx`).
     pub before: Option<String>,
     /// Movements per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 

@@ -1065,6 +1065,29 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         got.sort_unstable();
         assert_eq!(documented, got, "{path} answers what {schema} documents");
     }
+    // Every reference resolves, and page sizes say what the server takes.
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().expect("a name");
+        assert!(
+            schemas[name].is_object(),
+            "{name} is referenced but not defined"
+        );
+    }
+    for path in ["/api/v1/creators", "/api/v1/projects", "/api/v1/ledger"] {
+        let limit = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .unwrap_or_else(|| panic!("{path} has a limit"))
+            .clone();
+        assert_eq!(
+            (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+            (&Value::from(1), &Value::from(100)),
+            "{path}: {limit}"
+        );
+    }
     // Lists are lists, in the document and in the answers.
     for (schema, field) in [
         ("Creator", "links"),
