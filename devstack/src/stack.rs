@@ -183,7 +183,7 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         &database.url,
         database.schema.as_deref(),
         config.directory_addr,
-        Some(&sandbox.url()),
+        Some(directory::Relay::new(&sandbox.url())),
         None,
     )
     .await

@@ -35,7 +35,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use relay::Relay;
+pub use relay::Relay;
 use store::Store;
 
 /// Largest request body accepted: the builder's and relay's JSON are the
@@ -156,12 +156,12 @@ impl AppState {
 pub type Shared = Arc<AppState>;
 
 /// The directory's routes over `store`, with its limits, reached at
-/// `public_url`; with a node URL, the pages' actions and the operation
-/// builder and relay too.
-pub fn router(store: Store, node: Option<&str>, public_url: &str) -> Router {
+/// `public_url`; with a relay to a rollup node, the pages' actions and the
+/// operation builder and relay too.
+pub fn router(store: Store, relay: Option<Relay>, public_url: &str) -> Router {
     let state = Arc::new(AppState {
         store,
-        relay: node.map(Relay::new),
+        relay,
         public_url: public_url.trim_end_matches('/').to_owned(),
     });
     Router::new()
@@ -288,15 +288,15 @@ impl RunningDirectory {
 
 /// Opens the mirror at `database_url` read-only (`schema`: its Postgres
 /// schema, if any) and serves the directory on `addr` (port 0: any free
-/// port) until [`RunningDirectory::stop`]; with `node`, a rollup node's
-/// URL, the pages offer their actions and the directory builds and relays
+/// port) until [`RunningDirectory::stop`]; with a [`Relay`] to a rollup
+/// node, the pages offer their actions and the directory builds and relays
 /// operations ([`relay`]). Feeds link from `public_url`, by default
 /// `http://` and the address it listens on.
 pub async fn serve(
     database_url: &str,
     schema: Option<&str>,
     addr: SocketAddr,
-    node: Option<&str>,
+    relay: Option<Relay>,
     public_url: Option<&str>,
 ) -> Result<RunningDirectory, Error> {
     let store = Store::open(database_url, schema).await?;
@@ -308,7 +308,7 @@ pub async fn serve(
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     let (stop, stopped) = oneshot::channel::<()>();
     let public_url = public_url.map_or_else(|| format!("http://{addr}"), str::to_owned);
-    let app = router(store.clone(), node, &public_url);
+    let app = router(store.clone(), relay, &public_url);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
+use pledgeroll_directory::Relay;
 use pledgeroll_indexer::cli::{run_command, shutdown_signal, MirrorArgs};
 
 #[derive(Parser)]
@@ -23,6 +24,10 @@ struct Cli {
     /// directory builds operations for wallets and relays them to it.
     #[arg(long, env = "PLEDGEROLL_NODE")]
     node: Option<String>,
+    /// The Tezos network Beacon wallets are asked to connect for: mainnet,
+    /// ghostnet, shadownet, weeklynet or custom.
+    #[arg(long, env = "PLEDGEROLL_WALLET_NETWORK", default_value = "mainnet")]
+    wallet_network: String,
     /// Where people reach the directory (`https://directory.example`):
     /// feeds link from it. Default: `http://` and `--addr`.
     #[arg(long, env = "PLEDGEROLL_PUBLIC_URL", value_parser = public_url)]
@@ -44,11 +49,16 @@ fn public_url(text: &str) -> Result<String, String> {
 
 async fn serve(cli: Cli) -> anyhow::Result<()> {
     let db = cli.mirror.database()?;
+    let relay = cli
+        .node
+        .as_deref()
+        .map(|node| Relay::new(node).for_network(&cli.wallet_network))
+        .transpose()?;
     let directory = pledgeroll_directory::serve(
         &db.url,
         db.schema.as_deref(),
         cli.addr,
-        cli.node.as_deref(),
+        relay,
         cli.public_url.as_deref(),
     )
     .await?;

@@ -28,20 +28,42 @@ use utoipa::ToSchema;
 use super::api::ApiError;
 use super::{Error, Shared};
 
+/// The Tezos networks a Beacon wallet can be asked to connect for (its
+/// `NetworkType`s).
+pub const WALLET_NETWORKS: [&str; 5] = ["mainnet", "ghostnet", "shadownet", "weeklynet", "custom"];
+
 /// The rollup node operations are built against and relayed to.
 #[derive(Debug)]
 pub struct Relay {
     url: String,
+    network: &'static str,
     wallet: OnceCell<Wallet>,
 }
 
 impl Relay {
-    /// A relay to the node at `url`, connected on first use.
+    /// A relay to the node at `url`, connected on first use; wallets
+    /// connect for mainnet.
     pub fn new(url: &str) -> Self {
         Self {
             url: url.trim_end_matches('/').to_owned(),
+            network: WALLET_NETWORKS[0],
             wallet: OnceCell::new(),
         }
+    }
+
+    /// The same relay with wallets connecting for `network`, one of
+    /// [`WALLET_NETWORKS`].
+    pub fn for_network(mut self, network: &str) -> Result<Self, Error> {
+        self.network = WALLET_NETWORKS
+            .into_iter()
+            .find(|n| *n == network)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown wallet network `{network}`; one of {}",
+                    WALLET_NETWORKS.join(", ")
+                ))
+            })?;
+        Ok(self)
     }
 
     /// The node's URL.
@@ -52,7 +74,7 @@ impl Relay {
     /// The Tezos network Beacon wallets are asked to connect for. Signing
     /// a statement does not depend on it; the wallet shows it.
     pub fn network(&self) -> &str {
-        "mainnet"
+        self.network
     }
 
     /// The wallet over the node, connecting the first time.
@@ -268,4 +290,25 @@ fn wallet_error(url: &str, e: WalletError) -> Error {
 
 fn node_error(url: &str, e: &WalletError) -> Error {
     Error::Upstream(format!("the rollup node at {url} failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wallets_connect_for_a_network_beacon_knows() {
+        assert_eq!(Relay::new("http://127.0.0.1:8932/").network(), "mainnet");
+        assert_eq!(
+            Relay::new("http://127.0.0.1:8932/").url(),
+            "http://127.0.0.1:8932"
+        );
+        let ghostnet = Relay::new("http://node").for_network("ghostnet");
+        assert_eq!(
+            ghostnet.map(|r| r.network().to_owned()).ok().as_deref(),
+            Some("ghostnet")
+        );
+        let unknown = Relay::new("http://node").for_network("moonnet");
+        assert!(unknown.is_err_and(|e| e.to_string().contains("unknown wallet network `moonnet`")));
+    }
 }
