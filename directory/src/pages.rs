@@ -842,8 +842,10 @@ pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
                 dd.addr { @match &v.rollup { Some(r) => { (r) } None => { "not recorded yet (the indexer records it when it first follows a node)" } } }
                 dt { "Kernel" }
                 dd { @match &v.kernel_hash {
-                    Some(h) => { span.addr { (h) } }
-                    None => { "The mirror does not record the kernel's hash; compare the state hash below with the rollup node's to check it runs the same kernel." }
+                    Some(h) => { span.addr { (h) } br;
+                        "The blake2b-256 hash of the kernel the node runs (" code { "/kernel/boot.wasm" } "), recorded when the mirror first followed it; the mirror stops if it ever changes. "
+                        code { "scripts/build-kernel" } " prints the same hash for a build of pledgeroll's source: build it and compare." }
+                    None => { "The node keeps no kernel at " code { "/kernel/boot.wasm" } " (a sandbox running its kernel natively); compare the state hash below with the rollup node's to check it runs the same kernel." }
                 } }
                 dt { "Indexed level" }
                 dd { @match &v.head {

@@ -62,6 +62,16 @@ pub enum IndexError {
         /// The node's rollup.
         node: String,
     },
+    /// The node runs another kernel than the one the mirror recorded.
+    #[error(
+        "the node's kernel changed: the mirror recorded blake2b-256 {stored}, the node now runs {node}; a pledgeroll rollup never replaces its kernel, so this node is not the rollup the mirror followed"
+    )]
+    KernelChanged {
+        /// The kernel hash the mirror recorded.
+        stored: String,
+        /// The node's kernel hash.
+        node: String,
+    },
     /// A stored row does not decode into its table's types.
     #[error("the row in {table} does not decode: {reason}")]
     Corrupt {

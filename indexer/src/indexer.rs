@@ -329,6 +329,9 @@ impl Follower {
         if !self.rollup_checked {
             let rollup = self.source.rollup().await?;
             self.mirror.check_rollup(&rollup).await?;
+            if let Some(kernel) = self.source.kernel_hash("head").await? {
+                self.mirror.check_kernel(&kernel).await?;
+            }
             self.rollup_checked = true;
         }
         let target = self.source.level(self.config.follow).await?;

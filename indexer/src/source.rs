@@ -59,6 +59,9 @@ pub struct Source {
     node: Node,
 }
 
+/// Where a rollup keeps the kernel it runs.
+const KERNEL_PATH: &str = "/kernel/boot.wasm";
+
 fn not_found(e: &IndexError) -> bool {
     matches!(e, IndexError::Node(NodeError::Refused { status: 404, .. }))
 }
@@ -90,6 +93,15 @@ impl Source {
     /// The rollup's address.
     pub async fn rollup(&self) -> Result<String, IndexError> {
         Ok(self.node.rollup_address().await?.to_string())
+    }
+
+    /// The blake2b-256 hash (hex, as `scripts/build-kernel` prints it) of
+    /// the kernel the node runs at `block`, read from `/kernel/boot.wasm`;
+    /// `None` where the node keeps no kernel there (the sandbox running its
+    /// kernel natively).
+    pub async fn kernel_hash(&self, block: &str) -> Result<Option<String>, IndexError> {
+        let code = self.node.durable_value(block, KERNEL_PATH).await?;
+        Ok(code.map(|c| hex::encode(pledgeroll_contracts::crypto::blake2b_256(&c))))
     }
 
     /// The level of the head or of the finalized block.

@@ -155,6 +155,26 @@ async fn older_mirrors_are_refused(backend: Backend) {
 }
 on_both!(older_mirrors_are_refused: sqlite_older_mirrors_are_refused, postgres_older_mirrors_are_refused);
 
+async fn a_changed_kernel_stops_the_mirror(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    let first = "9f".repeat(32);
+    mirror.check_kernel(&first).await.expect("recorded");
+    mirror.check_kernel(&first).await.expect("the same kernel");
+    let other = "a0".repeat(32);
+    let refused = mirror.check_kernel(&other).await;
+    let Err(e @ IndexError::KernelChanged { .. }) = refused else {
+        panic!("another kernel was accepted: {refused:?}");
+    };
+    assert!(!e.is_retryable(), "a changed kernel is not waited out");
+    assert!(
+        e.to_string().contains(&first) && e.to_string().contains(&other),
+        "{e}"
+    );
+    mirror.db().close().await;
+}
+on_both!(a_changed_kernel_stops_the_mirror: sqlite_a_changed_kernel_stops_the_mirror, postgres_a_changed_kernel_stops_the_mirror);
+
 async fn chain_is_mirrored_exactly(backend: Backend) {
     let db = TestDb::new(backend);
     let mirror = db.mirror().await;

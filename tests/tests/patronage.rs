@@ -323,6 +323,22 @@ async fn patronage(database: Database, kernel: Kernel) {
     let view = stack.api(&format!("/api/v1/creators/{a}")).await;
     assert_eq!(int(&view["creator"]["patrons"]), 1);
     assert_eq!(int(&view["creator"]["active_patrons"]), 0);
+
+    // The mirror recorded the hash of the kernel the node runs, the one
+    // `scripts/build-kernel` prints for kernel.wasm; a native kernel is
+    // kept nowhere in the durable storage, so it has none.
+    let about = stack.api("/api/v1/about").await;
+    match kernel {
+        Kernel::Wasm => {
+            let built = hex::encode(pledgeroll_contracts::crypto::blake2b_256(
+                &pledgeroll_tests::kernel_wasm(),
+            ));
+            assert_eq!(about["kernel_hash"], built, "{about}");
+            let page = stack.page("/about").await;
+            assert!(page.contains(&built), "the about page shows it");
+        }
+        Kernel::Native => assert_eq!(about["kernel_hash"], Value::Null, "{about}"),
+    }
     stack.stop().await;
 }
 

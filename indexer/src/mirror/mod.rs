@@ -42,6 +42,7 @@ use prefetch::Keys;
 
 /// The setting naming the rollup a mirror follows.
 const META_ROLLUP: &str = "rollup";
+const META_KERNEL: &str = "kernel_hash";
 /// The setting holding the first level that can still be undone.
 const META_UNDO_FLOOR: &str = "undo_floor";
 
@@ -237,6 +238,27 @@ impl Mirror {
             Some(_) => tx.rollback().await,
             None => {
                 write_meta(&mut tx, META_ROLLUP, rollup.to_owned()).await?;
+                tx.commit().await
+            }
+        }
+    }
+
+    /// Records the hash of the kernel the node runs, or fails if the mirror
+    /// recorded another: a pledgeroll rollup never replaces its kernel, so
+    /// a different one means the node is not what the mirror followed.
+    pub async fn check_kernel(&self, hash: &str) -> Result<(), IndexError> {
+        let mut tx = self.db.begin().await?;
+        match read_meta(&mut tx, META_KERNEL).await? {
+            Some(stored) if stored != hash => {
+                tx.rollback().await?;
+                Err(IndexError::KernelChanged {
+                    stored,
+                    node: hash.to_owned(),
+                })
+            }
+            Some(_) => tx.rollback().await,
+            None => {
+                write_meta(&mut tx, META_KERNEL, hash.to_owned()).await?;
                 tx.commit().await
             }
         }
