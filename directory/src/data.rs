@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::format::Assets;
 use super::store::{
     AssetRow, AssetSum, Balance, Count, Creator, CreatorPledge, CreatorSummary, Day, Funder, Head,
-    HolderIncome, Invoice, Membership, Meta, Movement, Param, Pledge, Project, ReceiptRow, Store,
-    StreamRow, Ticket, Tier,
+    HolderIncome, Identity, Invoice, Membership, Meta, Movement, Param, Pledge, Project,
+    ReceiptRow, Store, StreamRow, Ticket, Tier,
 };
 use super::Error;
 
@@ -37,10 +37,12 @@ pub struct Context {
     pub assets: Assets,
     /// The last level applied, if any.
     pub head: Option<Head>,
+    /// The rollup and kernel followed, as every page's footer states them.
+    pub identity: Identity,
 }
 
 impl Context {
-    /// Reads the assets and the head.
+    /// Reads the assets, the head, and the rollup and kernel followed.
     pub async fn load(store: &Store) -> Result<Context, Error> {
         let rows: Vec<AssetRow> = store
             .all(
@@ -56,9 +58,17 @@ impl Context {
                 &[],
             )
             .await?;
+        let identity: Option<Identity> = store
+            .one(
+                "SELECT (SELECT value FROM indexer_meta WHERE name = 'rollup') AS rollup, \
+                 (SELECT value FROM indexer_meta WHERE name = 'kernel_hash') AS kernel_hash",
+                &[],
+            )
+            .await?;
         Ok(Context {
             assets: Assets::new(&rows),
             head,
+            identity: identity.unwrap_or_default(),
         })
     }
 

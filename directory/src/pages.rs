@@ -23,12 +23,13 @@ pub const CSV_LIMIT: i64 = 50_000;
 /// A page without the wallet: error pages and a directory that relays
 /// nothing.
 fn layout(title: &str, body: Markup) -> Markup {
-    page(title, body, None)
+    page(title, body, None, None)
 }
 
 /// A page; with `wallet` (the network wallets connect for), the wallet bar
-/// and the script that runs the page's actions.
-fn page(title: &str, body: Markup, wallet: Option<&str>) -> Markup {
+/// and the script that runs the page's actions; with the mirror's context,
+/// a footer naming the rollup, its kernel and the level the figures are at.
+fn page(title: &str, body: Markup, wallet: Option<&str>, ctx: Option<&Context>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -51,7 +52,17 @@ fn page(title: &str, body: Markup, wallet: Option<&str>) -> Markup {
                     @if let Some(network) = wallet { (actions::wallet_bar(network)) }
                 }
                 main { (body) }
-                footer { "Every figure comes from the indexer's mirror of the rollup; actions are signed by your own wallet." }
+                footer {
+                    p { "Every figure comes from the indexer's mirror of the rollup; actions are signed by your own wallet." }
+                    @if let Some(ctx) = ctx {
+                        p.identity {
+                            "Rollup " span.addr { (ctx.identity.rollup.as_deref().unwrap_or("not recorded yet")) }
+                            " · kernel " span.addr { (ctx.identity.kernel_hash.as_deref().map_or("not kept by the node", short_hash)) }
+                            " · indexed level " (ctx.head.as_ref().map_or(0, |h| h.level))
+                            " · " a href="/about" { "how to check" }
+                        }
+                    }
+                }
                 @if wallet.is_some() {
                     script src="/static/vendor/beacon-dapp.min.js" defer {}
                     script src="/static/wallet.js" defer {}
@@ -92,6 +103,12 @@ fn holder_link(holder: &str) -> Markup {
         Some(id) => html! { a href={ "/projects/" (id) } { "project " (id) } },
         None => html! { a.addr href={ "/patrons/" (holder) } { (short(holder)) } },
     }
+}
+
+/// A hash's first sixteen hex digits, enough to compare by eye (the about
+/// page shows it whole).
+fn short_hash(hash: &str) -> &str {
+    hash.get(..16).unwrap_or(hash)
 }
 
 fn short(address: &str) -> String {
@@ -215,6 +232,7 @@ pub async fn home(State(s): State<Shared>) -> Result<Markup, Error> {
             }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -250,6 +268,7 @@ pub async fn creators(
             }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -425,6 +444,7 @@ pub async fn creator(
             }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -475,6 +495,7 @@ pub async fn studio(
             }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -513,6 +534,7 @@ pub async fn patron(
             (movements_table(a, &v.history))
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -542,6 +564,7 @@ pub async fn projects(
             }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -616,6 +639,7 @@ pub async fn project(
             p { a href={ "/ledger?account=project-" (p.project_id) } { "All movements →" } }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -739,6 +763,7 @@ pub async fn ledger(
             }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }
 
@@ -873,5 +898,6 @@ pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
             p { "The JSON API is under " a href="/api/v1/totals" { "/api/v1" } "." }
         },
         s.wallet_network(),
+        Some(&ctx),
     ))
 }

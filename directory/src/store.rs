@@ -103,6 +103,15 @@ pub struct Meta {
     pub value: String,
 }
 
+/// Which rollup, and which kernel, the mirror follows.
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct Identity {
+    /// The rollup's address.
+    pub rollup: Option<String>,
+    /// The blake2b-256 hash of its kernel, when the node keeps it.
+    pub kernel_hash: Option<String>,
+}
+
 /// A per-asset figure.
 #[derive(Debug, Clone, Default, Serialize, FromRow, ToSchema)]
 pub struct AssetSum {

@@ -376,6 +376,17 @@ async fn pages_show_the_mirror(backend: Backend) {
         assert!(home.contains(want), "home lacks {want:?}");
     }
     assert!(!home.contains("<script"), "the home page runs no script");
+    // Every page's footer names the rollup, its kernel and the level.
+    let level = site.json("/api/v1/about").await["head"]["level"].clone();
+    for path in ["/", "/creators", "/projects", "/ledger", "/about"] {
+        let page = site.page(path).await;
+        assert!(
+            page.contains(&format!("Rollup <span class=\"addr\">{ROLLUP}</span>"))
+                && page.contains("kernel <span class=\"addr\">not kept by the node</span>")
+                && page.contains(&format!("indexed level {level}")),
+            "{path}'s footer: {page}"
+        );
+    }
 
     let creators = site.page("/creators").await;
     let (a, g) = (

@@ -336,6 +336,14 @@ async fn patronage(database: Database, kernel: Kernel) {
             assert_eq!(about["kernel_hash"], built, "{about}");
             let page = stack.page("/about").await;
             assert!(page.contains(&built), "the about page shows it");
+            let home = stack.page("/").await;
+            assert!(
+                home.contains(&format!(
+                    "kernel <span class=\"addr\">{}</span>",
+                    &built[..16]
+                )),
+                "every page's footer names the kernel"
+            );
         }
         Kernel::Native => assert_eq!(about["kernel_hash"], Value::Null, "{about}"),
     }
