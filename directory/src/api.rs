@@ -214,7 +214,7 @@ pub async fn ledger(
     responses((status = 200, description = "The rollup, kernel and indexed level", body = About)))]
 pub async fn about(State(s): State<Shared>) -> ApiResult<About> {
     let ctx = Context::load(&s.store).await?;
-    Ok(Json(data::about(&s.store, &ctx).await?))
+    Ok(Json(data::about(&ctx)))
 }
 
 /// `GET /api/v1/operations/{hash}`: an operation's receipt, once its level

@@ -857,7 +857,7 @@ pub async fn ledger_csv(
 /// `/about`: the rollup, the kernel, the indexed level and the lag.
 pub async fn about(State(s): State<Shared>) -> Result<Markup, Error> {
     let ctx = Context::load(&s.store).await?;
-    let v = data::about(&s.store, &ctx).await?;
+    let v = data::about(&ctx);
     Ok(page(
         "About",
         html! {

@@ -96,13 +96,6 @@ pub struct Head {
     pub state_hash: Option<String>,
 }
 
-/// A name/value pair from `indexer_meta`.
-#[derive(Debug, Clone, FromRow)]
-pub struct Meta {
-    /// The value.
-    pub value: String,
-}
-
 /// Which rollup, and which kernel, the mirror follows.
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct Identity {
