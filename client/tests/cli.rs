@@ -270,7 +270,7 @@ fn every_subcommand_works_and_refuses_bad_input() {
     assert_eq!(shown["tiers"][0]["price"], 5_000_000);
     let shown = cli.text(&["creator", "show", "b1"]);
     assert!(
-        shown.contains("\ntier 0: fan — 5 tez/month, 0 patrons\n"),
+        shown.contains("\ntier 0: fan — 5 tez/month, 0 live pledges\n"),
         "{shown}"
     );
     cli.fails(&["creator", "show", "b2"], "no creator profile");

@@ -1,10 +1,20 @@
-//! `verify`: compares the mirror with the node's durable state at the
-//! mirror's cursor block, record by record: every flow, asset and supply,
-//! account key, creator, tier, pledge, project, escrow account, ticket,
-//! invoice and funder, and the kernel's state hash.
+//! `verify`: checks everything the directory shows against the node, at
+//! the mirror's cursor block.
 //!
-//! Mirror rows are turned back into the protocol's records and compared
-//! with the records the node stores, so a difference in any field shows.
+//! - The rollup and its kernel: the mirror must follow the node's rollup,
+//!   and the kernel the node runs must be the one the mirror recorded.
+//! - The state: mirror rows are turned back into the protocol's records
+//!   and compared with the records the node stores (every flow, asset and
+//!   supply, account key, creator, tier, pledge, project, escrow account,
+//!   ticket, invoice and funder, and the kernel's state hash), so a
+//!   difference in any field shows.
+//! - Everything else: every mirrored table (ledger, daily figures, patron
+//!   counts, events, receipts, levels and the state tables again) is
+//!   derived afresh from the node's level records into a scratch mirror,
+//!   and compared with the mirror row by row; the first differing row of
+//!   each table is named. A directory operator who rewrites history (a
+//!   ledger row, a day's income) is found out here, since no state record
+//!   holds history.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -18,13 +28,14 @@ use pledgeroll_contracts::{AssetId, Decode, PledgeId, TierId};
 use pledgeroll_interface::paths;
 use serde::Deserialize;
 
-use crate::db::Tx;
+use crate::db::{Db, DbConfig, Tx};
 use crate::error::IndexError;
-use crate::mirror::{Cursor, Mirror};
+use crate::mirror::{read_meta, Cursor, LevelData, Mirror, META_KERNEL, META_ROLLUP};
 use crate::rows::{
     AccountRow, AssetRow, BalanceRow, CreatorRow, CursorRow, EscrowRow, FunderAssetRow, FunderRow,
-    InvoiceRow, LevelRow, PledgeRow, ProjectRow, TicketRow, TierRow,
+    InvoiceRow, LevelRow, PledgeRow, ProjectRow, TicketRow, TierRow, LEVEL_TABLES, STATE_TABLES,
 };
+use crate::schema::{Row, TableDef, Value};
 use crate::source::Source;
 
 /// What `verify` found.
@@ -210,6 +221,10 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
             return Ok(report);
         }
     }
+    if !followed(source, &mut tx, &cursor, &mut report).await? {
+        tx.rollback().await?;
+        return Ok(report);
+    }
     let state = State {
         source,
         block: cursor.hash.clone(),
@@ -222,8 +237,191 @@ pub async fn verify(mirror: &Mirror, source: &Source) -> Result<Report, IndexErr
     let funder_pledges = pledges(&state, &mut tx, &mut report).await?;
     let project_ids = projects(&state, &mut tx, &mut report).await?;
     project_parts(&state, &mut tx, &mut report, &project_ids, funder_pledges).await?;
+    rederived(source, &mut tx, &cursor, &mut report).await?;
     tx.rollback().await?;
     Ok(report)
+}
+
+/// Whether the node runs the rollup and the kernel the mirror follows;
+/// notes the difference otherwise (nothing else is worth comparing then).
+async fn followed(
+    source: &Source,
+    tx: &mut Tx,
+    cursor: &Cursor,
+    report: &mut Report,
+) -> Result<bool, IndexError> {
+    let rollup = source.rollup().await?;
+    match read_meta(tx, META_ROLLUP).await? {
+        Some(ours) if ours != rollup => {
+            report.differences.push(format!(
+                "the node runs rollup {rollup}, the mirror follows {ours}: this mirror is of another rollup"
+            ));
+            return Ok(false);
+        }
+        Some(_) => {}
+        None => report.differences.push(format!(
+            "the mirror names no rollup; the node runs {rollup}"
+        )),
+    }
+    *report.checked.entry("rollup").or_default() += 1;
+    let kernel = source.kernel_hash(&cursor.hash).await?;
+    let ours = read_meta(tx, META_KERNEL).await?;
+    if let (Some(theirs), Some(ours)) = (&kernel, &ours) {
+        if theirs != ours {
+            report.differences.push(format!(
+                "the node's kernel at level {} is {theirs}, the mirror recorded {ours}",
+                cursor.level
+            ));
+            return Ok(false);
+        }
+        *report.checked.entry("kernel hash").or_default() += 1;
+    }
+    Ok(true)
+}
+
+/// Levels read from the node and applied to the scratch mirror at once.
+const REDERIVE_BATCH: usize = 1_000;
+
+/// Derives a scratch mirror from the node's level records, from the
+/// mirror's first level to its cursor, and compares every mirrored table
+/// with it row by row.
+async fn rederived(
+    source: &Source,
+    tx: &mut Tx,
+    cursor: &Cursor,
+    report: &mut Report,
+) -> Result<(), IndexError> {
+    let Some(first) = tx.select_first(&LevelRow::DEF).await? else {
+        return Ok(());
+    };
+    let first = LevelRow::from_values(first)?.level;
+    let first = u32::try_from(first).map_err(|_| IndexError::Corrupt {
+        table: "levels".into(),
+        reason: format!("level {first}"),
+    })?;
+    let scratch_dir = tempfile::tempdir().map_err(|e| {
+        IndexError::Config(format!("cannot make a scratch directory to verify in: {e}"))
+    })?;
+    let url = format!(
+        "sqlite://{}",
+        scratch_dir.path().join("rederived.sqlite").display()
+    );
+    let scratch = Mirror::open(Db::connect(&DbConfig::new(url)).await?).await?;
+    let mut levels = futures_util::stream::iter(first..=cursor.level)
+        .map(|l| source.fetch(l))
+        .buffered(16);
+    let mut batch: Vec<LevelData> = Vec::with_capacity(REDERIVE_BATCH);
+    loop {
+        let next = levels.next().await.transpose()?;
+        let done = next.is_none();
+        batch.extend(next);
+        if batch.len() >= REDERIVE_BATCH || (done && !batch.is_empty()) {
+            scratch.apply(&batch, u32::MAX).await?;
+            batch.clear();
+        }
+        if done {
+            break;
+        }
+    }
+    let mut theirs = scratch.db().begin().await?;
+    for def in STATE_TABLES.iter().chain(LEVEL_TABLES.iter()) {
+        let node = keyed(def, theirs.select_all(def).await?);
+        let mirror = keyed(def, tx.select_all(def).await?);
+        compare_rows(report, def, node, mirror);
+    }
+    theirs.rollback().await?;
+    scratch.db().close().await;
+    Ok(())
+}
+
+/// A table's rows by primary key.
+fn keyed(def: &TableDef, rows: Vec<Vec<Value>>) -> BTreeMap<Vec<Value>, Vec<Value>> {
+    rows.into_iter()
+        .map(|row| (row.iter().take(def.keys).cloned().collect(), row))
+        .collect()
+}
+
+/// Compares a table as the node's levels give it with the mirror's, and
+/// names the first differing row (and how many differ).
+fn compare_rows(
+    report: &mut Report,
+    def: &TableDef,
+    node: BTreeMap<Vec<Value>, Vec<Value>>,
+    mut mirror: BTreeMap<Vec<Value>, Vec<Value>>,
+) {
+    *report.checked.entry(def.name).or_default() += node.len();
+    let mut first: Option<String> = None;
+    let mut differing = 0usize;
+    for (key, theirs) in node {
+        let said = match mirror.remove(&key) {
+            None => Some("is missing from the mirror".to_owned()),
+            Some(ours) if ours != theirs => Some(columns_differing(def, &theirs, &ours)),
+            Some(_) => None,
+        };
+        if let Some(said) = said {
+            differing += 1;
+            first.get_or_insert_with(|| format!("{} {said}", row_name(def, &key)));
+        }
+    }
+    for key in mirror.into_keys() {
+        differing += 1;
+        first.get_or_insert_with(|| {
+            format!(
+                "{} is in the mirror, but no level of the node gives it",
+                row_name(def, &key)
+            )
+        });
+    }
+    if let Some(first) = first {
+        let more = match differing {
+            1 => String::new(),
+            n => format!(" ({} more rows of `{}` differ)", n - 1, def.name),
+        };
+        report.differences.push(format!("{first}{more}"));
+    }
+}
+
+/// A row named by its table and key: `ledger row (level 12, idx 3)`.
+fn row_name(def: &TableDef, key: &[Value]) -> String {
+    let parts: Vec<String> = def
+        .key_columns()
+        .iter()
+        .zip(key)
+        .map(|(c, v)| format!("{} {}", c.name, shown(v)))
+        .collect();
+    format!("`{}` row ({})", def.name, parts.join(", "))
+}
+
+/// The columns of a row that differ: `fine: the node's levels give 1000,
+/// the mirror has 2000`.
+fn columns_differing(def: &TableDef, theirs: &[Value], ours: &[Value]) -> String {
+    let parts: Vec<String> = def
+        .columns
+        .iter()
+        .zip(theirs.iter().zip(ours))
+        .filter(|(_, (t, o))| t != o)
+        .map(|(c, (t, o))| {
+            format!(
+                "{}: the node's levels give {}, the mirror has {}",
+                c.name,
+                shown(t),
+                shown(o)
+            )
+        })
+        .collect();
+    format!("differs: {}", parts.join("; "))
+}
+
+/// A stored value as a person reads it.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing".to_owned(),
+        Value::Int(i) => i.to_string(),
+        Value::Text(t) => format!("{t:?}"),
+        Value::Exact(e) => e.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Bytes(b) => format!("0x{}", hex::encode(b)),
+    }
 }
 
 /// The kernel's state hash after the level.

@@ -329,3 +329,125 @@ async fn undo_is_kept_only_where_asked(backend: Backend) {
     );
 }
 on_both!(undo_is_kept_only_where_asked: sqlite_undo_is_kept_only_where_asked, postgres_undo_is_kept_only_where_asked);
+
+async fn patron_counts_count_patrons_not_pledges(backend: Backend) {
+    use common::chain::{ticket, Script};
+    use pledgeroll_contracts::signing::SecretKey;
+    use pledgeroll_contracts::{fixtures, Operation, TierId};
+    use pledgeroll_indexer::rows::{CreatorRow, TierRow};
+
+    let key = |seed: u8| {
+        pledgeroll_contracts::signing::SecretKey::from_bytes(
+            pledgeroll_contracts::crypto::Curve::Ed25519,
+            [seed; 32],
+        )
+        .expect("key")
+    };
+    let (creator, patron, other): (SecretKey, SecretKey, SecretKey) = (key(1), key(2), key(3));
+    let mut s = Script::default();
+    let funds = 1_000_000_000;
+    s.level(
+        60,
+        &[
+            (patron.public_key().address(), ticket(0), funds),
+            (other.public_key().address(), ticket(0), funds),
+        ],
+        &[],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (&creator, fixtures::profile("Two tiers")),
+            (&creator, fixtures::tier(1_000_000, 2_592_000)),
+            (&creator, fixtures::tier(3_000_000, 2_592_000)),
+        ],
+    );
+    // One patron pledges twice to tier 0 and once to tier 1; another once.
+    s.level(
+        60,
+        &[],
+        &[
+            (&patron, fixtures::pledge(TierId(0))),
+            (&patron, fixtures::pledge(TierId(0))),
+            (&patron, fixtures::pledge(TierId(1))),
+            (&other, fixtures::pledge(TierId(0))),
+        ],
+    );
+    // The patron cancels one of their two pledges to tier 0.
+    s.level(
+        60,
+        &[],
+        &[(
+            &patron,
+            Operation::CancelPledge {
+                pledge: pledgeroll_contracts::PledgeId(0),
+            },
+        )],
+    );
+    // Then the rest of theirs.
+    s.level(
+        60,
+        &[],
+        &[
+            (
+                &patron,
+                Operation::CancelPledge {
+                    pledge: pledgeroll_contracts::PledgeId(1),
+                },
+            ),
+            (
+                &patron,
+                Operation::CancelPledge {
+                    pledge: pledgeroll_contracts::PledgeId(2),
+                },
+            ),
+        ],
+    );
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    let counts = |tiers: Vec<TierRow>, creators: Vec<CreatorRow>| {
+        (
+            tiers
+                .iter()
+                .map(|t| (t.patrons, t.active_patrons))
+                .collect::<Vec<_>>(),
+            creators
+                .iter()
+                .map(|c| (c.patrons, c.active_patrons))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let mut seen = Vec::new();
+    for (n, level) in s.levels.iter().enumerate() {
+        mirror
+            .apply(std::slice::from_ref(level), 0)
+            .await
+            .expect("applies");
+        if n >= 2 {
+            let mut tx = mirror.db().begin().await.expect("begin");
+            let tiers = tx.load_all().await.expect("tiers");
+            let creators = tx.load_all().await.expect("creators");
+            tx.rollback().await.expect("rollback");
+            seen.push(counts(tiers, creators));
+        }
+    }
+    // Tiers keep the protocol's count of live pledges beside their count
+    // of streaming patrons; the creator counts patrons.
+    assert_eq!(
+        seen,
+        vec![
+            (vec![(3, 2), (1, 1)], vec![(2, 2)]),
+            (vec![(2, 2), (1, 1)], vec![(2, 2)]),
+            (vec![(1, 1), (0, 0)], vec![(1, 1)]),
+        ]
+    );
+    // Undoing the cancellations brings the counts back exactly.
+    mirror.revert_to(3).await.expect("reverts");
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let tiers = tx.load_all().await.expect("tiers");
+    let creators = tx.load_all().await.expect("creators");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(counts(tiers, creators), seen[0]);
+}
+on_both!(patron_counts_count_patrons_not_pledges: sqlite_patron_counts_count_patrons_not_pledges, postgres_patron_counts_count_patrons_not_pledges);

@@ -21,7 +21,7 @@ use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
 use pledgeroll_contracts::state::Profile;
 use pledgeroll_contracts::{Address, AssetId, Holder, Operation, PledgeId, ProjectId, TierId};
-use pledgeroll_indexer::rows::{InvoiceRow, LedgerRow, PledgeRow, TierRow};
+use pledgeroll_indexer::rows::{InvoiceRow, LedgerRow, MetaRow, PledgeRow, TierRow};
 use pledgeroll_indexer::{start, verify, Backend, IndexerConfig, Mirror, RunningIndexer, Source};
 use pledgeroll_sandbox::{KernelSource, RunningSandbox, SandboxConfig};
 use rand::{Rng, SeedableRng};
@@ -148,7 +148,7 @@ async fn scenario_is_mirrored(backend: Backend) {
     rows_tell_the_scenario(&mirror, &dry).await;
     metrics_are_served(&indexer).await;
     indexer.stop().await.expect("stops cleanly");
-    verify_finds_a_tampered_pledge(&url, &db).await;
+    verify_finds_a_tampered_mirror(&url, &db).await;
     net.sandbox.stop().await.expect("sandbox stops");
 }
 
@@ -434,18 +434,69 @@ async fn metrics_are_served(indexer: &RunningIndexer) {
     );
 }
 
-/// `pledgeroll-indexer verify` agrees, and finds a tampered pledge.
-async fn verify_finds_a_tampered_pledge(url: &str, db: &TestDb) {
+/// `pledgeroll-indexer verify` agrees, and finds a tampered pledge, a
+/// rewritten ledger (naming the row) and a node of another rollup.
+async fn verify_finds_a_tampered_mirror(url: &str, db: &TestDb) {
     assert!(verify_command(url, db).0, "verify finds the mirror equal");
     let mirror = db.mirror().await;
     let mut tx = mirror.db().begin().await.expect("begin");
-    let mut first: PledgeRow = tx.load(&[(0,)]).await.expect("read").remove(0);
-    first.streamed += 1;
-    tx.store(&[first]).await.expect("write");
+    let pledge: PledgeRow = tx.load(&[(0,)]).await.expect("read").remove(0);
+    let mut tampered = pledge.clone();
+    tampered.streamed += 1;
+    tx.store(&[tampered]).await.expect("write");
     tx.commit().await.expect("commit");
     let (consistent, out) = verify_command(url, db);
     assert!(!consistent, "verify missed the change:\n{out}");
     assert!(out.contains("difference: pledge 0:"), "{out}");
+
+    // Every tip raised by 1 tez: no state record holds history, so only
+    // the levels the node keeps can tell.
+    let mut tx = mirror.db().begin().await.expect("begin");
+    tx.store(&[pledge]).await.expect("restore the pledge");
+    let ledger: Vec<LedgerRow> = tx.load_all().await.expect("ledger");
+    let honest: Vec<LedgerRow> = ledger.iter().filter(|l| l.kind == "tip").cloned().collect();
+    assert!(!honest.is_empty(), "the scenario tips");
+    let raised: Vec<LedgerRow> = honest
+        .iter()
+        .cloned()
+        .map(|mut l| {
+            l.units += 1_000_000;
+            l.fine += 1_000_000 * pledgeroll_contracts::FINE_PER_UNIT;
+            l
+        })
+        .collect();
+    tx.store(&raised).await.expect("write");
+    tx.commit().await.expect("commit");
+    let (consistent, out) = verify_command(url, db);
+    assert!(!consistent, "verify missed the rewritten ledger:\n{out}");
+    let first = &honest[0];
+    let named = format!(
+        "difference: `ledger` row (level {}, idx {}) differs: fine: the node's levels give {}, the mirror has {}",
+        first.level,
+        first.idx,
+        first.fine,
+        first.fine + 1_000_000 * pledgeroll_contracts::FINE_PER_UNIT
+    );
+    assert!(out.contains(&named), "{named}\nnot in:\n{out}");
+
+    // Another rollup's node: nothing matches.
+    let mut tx = mirror.db().begin().await.expect("begin");
+    tx.store(&honest).await.expect("restore the ledger");
+    let rollup: Vec<MetaRow> = tx.load(&[("rollup".to_owned(),)]).await.expect("meta");
+    let mut other = rollup[0].clone();
+    other.value = "sr1RYurGZtN8KNSpkMcCt9CgWeUaNkzsAfXf".to_owned();
+    tx.store(&[other]).await.expect("write");
+    tx.commit().await.expect("commit");
+    let (consistent, out) = verify_command(url, db);
+    assert!(!consistent, "verify matched another rollup:\n{out}");
+    assert!(out.contains("this mirror is of another rollup"), "{out}");
+    let mut tx = mirror.db().begin().await.expect("begin");
+    tx.store(&rollup).await.expect("restore the rollup");
+    tx.commit().await.expect("commit");
+    assert!(
+        verify_command(url, db).0,
+        "verify finds the mirror equal again"
+    );
 }
 on_both!(scenario_is_mirrored: sqlite_scenario_is_mirrored, postgres_scenario_is_mirrored);
 

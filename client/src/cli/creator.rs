@@ -141,27 +141,25 @@ async fn show(ctx: &Ctx, w: &Wallet, who: &str) -> Result<()> {
     for id in c.tiers.items().iter().copied() {
         if let Some(t) = w.tier(id).await? {
             let info = w.asset_info(t.asset).await?;
-            let patrons = match t.patron_limit {
-                Some(limit) => format!("{} of at most {limit}", t.patrons),
-                None => t.patrons.to_string(),
+            // The protocol counts pledges against a tier's limit, and a
+            // patron may hold several: these are pledges, not patrons.
+            let pledges = match t.patron_limit {
+                Some(limit) => format!("{} of at most {limit} live pledges", t.patrons),
+                None if t.patrons == 1 => "1 live pledge".to_owned(),
+                None => format!("{} live pledges", t.patrons),
             };
             lines.push(format!(
-                "tier {}: {} — {}/{}, {patrons} {}{}",
+                "tier {}: {} — {}/{}, {pledges}{}",
                 id.0,
                 t.title,
                 info.format(u128::from(t.amount_per_period)),
                 format_period(u64::from(t.period)),
-                if t.patrons == 1 && t.patron_limit.is_none() {
-                    "patron"
-                } else {
-                    "patrons"
-                },
                 if t.retired { " (retired)" } else { "" }
             ));
             for perk in t.perks.as_str().lines().filter(|l| !l.trim().is_empty()) {
                 lines.push(format!("  {perk}"));
             }
-            tiers.push(json!({ "id": id.0, "title": t.title.as_str(), "perks": t.perks.as_str(), "price": t.amount_per_period, "period": t.period, "asset": t.asset.0, "patrons": t.patrons, "patron_limit": t.patron_limit, "retired": t.retired }));
+            tiers.push(json!({ "id": id.0, "title": t.title.as_str(), "perks": t.perks.as_str(), "price": t.amount_per_period, "period": t.period, "asset": t.asset.0, "live_pledges": t.patrons, "patron_limit": t.patron_limit, "retired": t.retired }));
         }
     }
     // Income: what streams in now, per month, in each asset.

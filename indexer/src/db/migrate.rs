@@ -11,7 +11,8 @@
 //! Versions: 1, the first mirror; 2, receipts name the record an operation
 //! created (`receipts.created`); 3, creators' pause clocks
 //! (`creators.paused_seconds`, `paused_since`, `pledges.pause_clock`,
-//! `balances.inflow_paused`).
+//! `balances.inflow_paused`); 4, patron counts count patrons, not pledges
+//! (`tier_patrons`, `creator_patrons`).
 
 use super::{Db, Tx};
 use crate::error::IndexError;
@@ -19,7 +20,7 @@ use crate::rows::{tables, MetaRow};
 use crate::schema::Row;
 
 /// The version of the schema this indexer creates and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The setting holding the schema's version.
 const META_SCHEMA: &str = "schema_version";

@@ -379,6 +379,17 @@ impl Tx {
         on_engine!(&self.txn, Txn(_tx), E => def.ddl(E::column_type))
     }
 
+    /// The row with the lowest key, if the table has any.
+    pub async fn select_first(&mut self, def: &TableDef) -> Result<Option<Vec<Value>>, IndexError> {
+        let sql = format!(
+            "SELECT {} FROM \"{}\" ORDER BY {} LIMIT 1",
+            self.select_list(def),
+            def.name,
+            quoted(def.key_columns())
+        );
+        Ok(self.fetch(def, &sql, Vec::new()).await?.into_iter().next())
+    }
+
     /// Every row, in key order.
     pub async fn select_all(&mut self, def: &TableDef) -> Result<Vec<Vec<Value>>, IndexError> {
         self.select_where(def, None).await

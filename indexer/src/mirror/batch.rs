@@ -12,9 +12,9 @@ use super::{projection, LevelData};
 use crate::db::Tx;
 use crate::error::{int, IndexError};
 use crate::rows::{
-    address_text, created_json, holder_text, AccountRow, AssetRow, BalanceRow, CreatorRow,
-    DailyRow, EscrowRow, EventRow, FunderAssetRow, FunderRow, InvoiceRow, LedgerRow, LevelRow,
-    PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierRow,
+    address_text, created_json, holder_text, AccountRow, AssetRow, BalanceRow, CreatorPatronRow,
+    CreatorRow, DailyRow, EscrowRow, EventRow, FunderAssetRow, FunderRow, InvoiceRow, LedgerRow,
+    LevelRow, PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierPatronRow, TierRow,
 };
 
 /// An asset's id as stored.
@@ -41,6 +41,8 @@ pub(super) struct Batch {
     pub(super) balances: Table<BalanceRow>,
     pub(super) creators: Table<CreatorRow>,
     pub(super) tiers: Table<TierRow>,
+    pub(super) tier_patrons: Table<TierPatronRow>,
+    pub(super) creator_patrons: Table<CreatorPatronRow>,
     pub(super) pledges: Table<PledgeRow>,
     pub(super) projects: Table<ProjectRow>,
     pub(super) escrows: Table<EscrowRow>,
@@ -130,6 +132,8 @@ impl Batch {
         self.balances.write(tx).await?;
         self.creators.write(tx).await?;
         self.tiers.write(tx).await?;
+        self.tier_patrons.write(tx).await?;
+        self.creator_patrons.write(tx).await?;
         self.pledges.write(tx).await?;
         self.projects.write(tx).await?;
         self.escrows.write(tx).await?;

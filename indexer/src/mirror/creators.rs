@@ -1,6 +1,7 @@
 //! Creators and tiers: profiles, pauses, tiers, and the patron counts the
-//! mirror keeps over them (live patrons from the protocol, streaming
-//! patrons counted here as pledges start and stop).
+//! mirror keeps over them: patrons with a live pledge and patrons with a
+//! streaming one, counted here as pledges start, change and stop, each
+//! patron once however many pledges they have.
 
 use pledgeroll_contracts::{Address, Event};
 
@@ -8,7 +9,9 @@ use super::batch::{asset_key, Batch};
 use super::prefetch::Keys;
 use super::Projection;
 use crate::error::{int, IndexError};
-use crate::rows::{address_text, CreatorRow, EventRow, TierRow};
+use crate::rows::{
+    address_text, CreatorPatronRow, CreatorRow, EventRow, PledgeRow, TierPatronRow, TierRow,
+};
 
 /// The projection of creator and tier events.
 pub(super) struct Creators;
@@ -74,11 +77,9 @@ impl Projection for Creators {
                 let key = (int(tier.0, "tier id")?,);
                 let old = b.tiers.get(&key).cloned();
                 let row = TierRow::from_tier(*tier, record, old.as_ref(), b.level)?;
-                let delta = row.patrons - old.as_ref().map_or(0, |o| o.patrons);
                 b.tiers.set(row, &mut b.undo);
                 let creator = (address_text(&record.creator),);
                 if let Some(c) = b.creators.modify(&creator, &mut b.undo) {
-                    c.patrons += delta;
                     if old.is_none() {
                         c.tiers += 1;
                     }
@@ -118,19 +119,61 @@ fn new_creator(creator: &Address, level: i64) -> CreatorRow {
     }
 }
 
-/// Moves a tier's (and its creator's) count of streaming pledges.
-pub(super) fn active_patrons(b: &mut Batch, tier: i64, delta: i64) {
-    let level = b.level();
-    let creator = match b.tiers.modify(&(tier,), &mut b.undo) {
-        Some(t) => {
-            t.active_patrons += delta;
-            t.updated_level = level;
-            t.creator.clone()
-        }
-        None => return,
+/// Counts a pledge to a tier in (`delta` 1) or out (-1) of its patron's
+/// pledges to the tier and to the creator; the tier's and the creator's
+/// patron counts move when a patron's first pledge comes or last one goes.
+pub(super) fn count_pledge(b: &mut Batch, pledge: &PledgeRow, delta: i64) {
+    let Some(tier) = pledge.tier_id else {
+        return;
     };
-    if let Some(c) = b.creators.modify(&(creator,), &mut b.undo) {
-        c.active_patrons += delta;
-        c.updated_level = level;
+    let live = i64::from(pledge.is_live()) * delta;
+    let streaming = i64::from(pledge.is_active()) * delta;
+    if live == 0 && streaming == 0 {
+        return;
     }
+    let level = b.level();
+    let patron = pledge.patron.clone();
+    let t = b
+        .tier_patrons
+        .entry(&(tier, patron.clone()), &mut b.undo, || TierPatronRow {
+            tier_id: tier,
+            patron: patron.clone(),
+            live_pledges: 0,
+            streaming_pledges: 0,
+        });
+    let tier_streaming = moved(&mut t.streaming_pledges, streaming);
+    t.live_pledges += live;
+    let c = b
+        .creator_patrons
+        .entry(&(pledge.payee.clone(), patron.clone()), &mut b.undo, || {
+            CreatorPatronRow {
+                creator: pledge.payee.clone(),
+                patron,
+                live_pledges: 0,
+                streaming_pledges: 0,
+            }
+        });
+    let creator_live = moved(&mut c.live_pledges, live);
+    let creator_streaming = moved(&mut c.streaming_pledges, streaming);
+    if tier_streaming != 0 {
+        if let Some(t) = b.tiers.modify(&(tier,), &mut b.undo) {
+            t.active_patrons += tier_streaming;
+            t.updated_level = level;
+        }
+    }
+    if creator_live != 0 || creator_streaming != 0 {
+        if let Some(c) = b.creators.modify(&(pledge.payee.clone(),), &mut b.undo) {
+            c.patrons += creator_live;
+            c.active_patrons += creator_streaming;
+            c.updated_level = level;
+        }
+    }
+}
+
+/// Adds `delta` to a patron's count of pledges; returns how the count of
+/// patrons moves: 1 when the first one came, -1 when the last one went.
+fn moved(count: &mut i64, delta: i64) -> i64 {
+    let before = *count > 0;
+    *count += delta;
+    i64::from(*count > 0) - i64::from(before)
 }

@@ -41,8 +41,9 @@ use batch::Batch;
 use prefetch::Keys;
 
 /// The setting naming the rollup a mirror follows.
-const META_ROLLUP: &str = "rollup";
-const META_KERNEL: &str = "kernel_hash";
+pub(crate) const META_ROLLUP: &str = "rollup";
+/// The setting holding the hash of the kernel the rollup runs.
+pub(crate) const META_KERNEL: &str = "kernel_hash";
 /// The setting holding the first level that can still be undone.
 const META_UNDO_FLOOR: &str = "undo_floor";
 
@@ -141,7 +142,8 @@ async fn read_cursor(tx: &mut Tx) -> Result<Option<Cursor>, IndexError> {
         .transpose()
 }
 
-async fn read_meta(tx: &mut Tx, name: &str) -> Result<Option<String>, IndexError> {
+/// A setting of the mirror.
+pub(crate) async fn read_meta(tx: &mut Tx, name: &str) -> Result<Option<String>, IndexError> {
     let rows: Vec<MetaRow> = tx.load(&[(name.to_owned(),)]).await?;
     Ok(rows.into_iter().next().map(|m| m.value))
 }

@@ -34,7 +34,11 @@ impl Projection for Pledges {
         };
         keys.pledges.insert((int(pledge.0, "pledge id")?,));
         if let Some(t) = record.tier {
-            keys.tiers.insert((int(t.0, "tier id")?,));
+            let t = int(t.0, "tier id")?;
+            keys.tiers.insert((t,));
+            keys.tier_patrons.insert((t, address_text(&record.patron)));
+            keys.creator_patrons
+                .insert((holder_text(&record.payee), address_text(&record.patron)));
         }
         if let Holder::Account(creator) = record.payee {
             keys.creators.insert((address_text(&creator),));
@@ -96,19 +100,10 @@ impl Projection for Pledges {
             m.project = row.project_id;
             b.movement(idx, m)?;
         }
-        let was = old
-            .as_ref()
-            .filter(|o| o.is_active())
-            .and_then(|o| o.tier_id);
-        let is = row.tier_id.filter(|_| row.is_active());
-        if was != is {
-            if let Some(t) = was {
-                creators::active_patrons(b, t, -1);
-            }
-            if let Some(t) = is {
-                creators::active_patrons(b, t, 1);
-            }
+        if let Some(o) = &old {
+            creators::count_pledge(b, o, -1);
         }
+        creators::count_pledge(b, &row, 1);
         if *change == PledgeChange::Started {
             if let Holder::Project(p) = record.payee {
                 projects::funder(b, p, &record.patron)?;

@@ -21,6 +21,8 @@ pub(super) struct Keys {
     pub(super) balances: BTreeSet<(String, i64)>,
     pub(super) creators: BTreeSet<(String,)>,
     pub(super) tiers: BTreeSet<(i64,)>,
+    pub(super) tier_patrons: BTreeSet<(i64, String)>,
+    pub(super) creator_patrons: BTreeSet<(String, String)>,
     pub(super) pledges: BTreeSet<(i64,)>,
     pub(super) projects: BTreeSet<(i64,)>,
     pub(super) escrows: BTreeSet<(i64, i64)>,
@@ -75,10 +77,18 @@ impl Batch {
             }
         }
         // A pledge's tier before the batch, and each tier's creator, take
-        // part in patron counts.
+        // part in patron counts, with the patron's pledges to them.
         self.pledges.read(tx, &keys.pledges).await?;
-        keys.tiers
-            .extend(self.pledges.rows().filter_map(|p| p.tier_id).map(|t| (t,)));
+        for p in self.pledges.rows() {
+            if let Some(t) = p.tier_id {
+                keys.tiers.insert((t,));
+                keys.tier_patrons.insert((t, p.patron.clone()));
+                keys.creator_patrons
+                    .insert((p.payee.clone(), p.patron.clone()));
+            }
+        }
+        self.tier_patrons.read(tx, &keys.tier_patrons).await?;
+        self.creator_patrons.read(tx, &keys.creator_patrons).await?;
         self.tiers.read(tx, &keys.tiers).await?;
         keys.creators
             .extend(self.tiers.rows().map(|t| (t.creator.clone(),)));

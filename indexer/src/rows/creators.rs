@@ -1,5 +1,7 @@
 //! Creators and tiers: profiles, and the tiers patrons pledge to, with
-//! the patron counts the mirror keeps over them.
+//! the patron counts the mirror keeps over them. A count is of patrons, not
+//! of pledges: a patron with two pledges to one creator is one patron, so
+//! the mirror keeps each patron's pledges per tier and per creator.
 
 use pledgeroll_contracts::state::{PauseClock, Profile, Tier};
 use pledgeroll_contracts::{AssetId, TierId};
@@ -34,9 +36,9 @@ table! {
         paused_since: Option<i64>,
         /// Tiers ever added.
         tiers: i64,
-        /// Live (active or paused) pledges over all its tiers.
+        /// Patrons with a live (active or paused) pledge to any of its tiers.
         patrons: i64,
-        /// Pledges streaming now over all its tiers.
+        /// Patrons with a pledge streaming now to any of its tiers.
         active_patrons: i64,
         /// The level that published the profile first.
         created_level: i64,
@@ -72,9 +74,10 @@ table! {
         monthly_units: i64,
         /// Most live pledges, if limited.
         patron_limit: Option<i64>,
-        /// Live (active or paused) pledges, as the protocol counts them.
+        /// Live (active or paused) pledges, as the protocol counts them
+        /// against `patron_limit`.
         patrons: i64,
-        /// Pledges streaming now.
+        /// Patrons with a pledge streaming now.
         active_patrons: i64,
         /// Retired tiers take no new pledges.
         retired: bool,
@@ -84,6 +87,40 @@ table! {
         updated_level: i64,
     }
     index tiers_creator ("creator, tier_id");
+}
+
+table! {
+    /// One patron's pledges to one tier: what makes the tier's count of
+    /// streaming patrons a count of patrons.
+    TierPatronRow in "tier_patrons" {
+        key {
+            /// The tier.
+            tier_id: i64,
+            /// The patron.
+            patron: String,
+        }
+        /// Their live (active or paused) pledges to it.
+        live_pledges: i64,
+        /// Their pledges streaming now to it.
+        streaming_pledges: i64,
+    }
+}
+
+table! {
+    /// One patron's pledges to one creator, over all its tiers: what makes
+    /// the creator's counts counts of patrons.
+    CreatorPatronRow in "creator_patrons" {
+        key {
+            /// The creator.
+            creator: String,
+            /// The patron.
+            patron: String,
+        }
+        /// Their live (active or paused) pledges to the creator's tiers.
+        live_pledges: i64,
+        /// Their pledges streaming now to the creator's tiers.
+        streaming_pledges: i64,
+    }
 }
 
 impl CreatorRow {

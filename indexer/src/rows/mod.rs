@@ -31,19 +31,21 @@ use crate::schema::{Row, TableDef};
 
 pub use accounts::{AccountRow, AssetRow, BalanceRow};
 pub use book::{created_json, CursorRow, EventRow, LevelRow, MetaRow, ReceiptRow, UndoRow};
-pub use creators::{CreatorRow, TierRow};
+pub use creators::{CreatorPatronRow, CreatorRow, TierPatronRow, TierRow};
 pub use ledger::{DailyRow, LedgerRow};
 pub use pledges::{status_text, PledgeRow};
 pub use projects::{EscrowRow, FunderAssetRow, FunderRow, InvoiceRow, ProjectRow, TicketRow};
 
 /// The tables whose rows the mirror upserts, and a level can change: each
 /// change is undone through [`UndoRow`]s.
-pub const STATE_TABLES: [TableDef; 13] = [
+pub const STATE_TABLES: [TableDef; 15] = [
     AccountRow::DEF,
     AssetRow::DEF,
     BalanceRow::DEF,
     CreatorRow::DEF,
     TierRow::DEF,
+    TierPatronRow::DEF,
+    CreatorPatronRow::DEF,
     PledgeRow::DEF,
     ProjectRow::DEF,
     EscrowRow::DEF,

@@ -149,6 +149,11 @@ impl PledgeRow {
         self.status == "active"
     }
 
+    /// Whether the pledge is live: active or paused, not ended.
+    pub fn is_live(&self) -> bool {
+        self.status != "ended"
+    }
+
     /// The pledge record this row mirrors.
     pub fn pledge(&self) -> Result<Pledge, IndexError> {
         const T: &str = "pledges";

@@ -23,7 +23,7 @@ macro_rules! on_both {
     };
 }
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pledgeroll_contracts::{Address, AssetId, MemoryStore, PledgeId, ProjectId, Protocol, TierId};
@@ -181,7 +181,8 @@ fn check_pledges(pledges: &[PledgeRow], p: &Protocol<MemoryStore>) {
     }
 }
 
-/// Tiers and creators, with the streaming patron counts the mirror keeps.
+/// Tiers and creators, with the patron counts the mirror keeps: each
+/// patron counted once, however many pledges they have.
 async fn check_creators(tx: &mut Tx, pledges: &[PledgeRow], p: &Protocol<MemoryStore>) {
     let tiers: Vec<TierRow> = tx.load_all().await.expect("tiers");
     assert_eq!(
@@ -189,13 +190,26 @@ async fn check_creators(tx: &mut Tx, pledges: &[PledgeRow], p: &Protocol<MemoryS
         p.counters().expect("counters").tier,
         "tiers"
     );
-    let mut active: HashMap<i64, i64> = HashMap::new();
-    for row in pledges.iter().filter(|r| r.is_active()) {
-        if let Some(t) = row.tier_id {
-            *active.entry(t).or_default() += 1;
+    let mut tier_streaming: HashMap<i64, HashSet<&str>> = HashMap::new();
+    let mut creator_live: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let mut creator_streaming: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for row in pledges.iter().filter(|r| r.tier_id.is_some()) {
+        let patron = row.patron.as_str();
+        if row.is_live() {
+            creator_live.entry(&row.payee).or_default().insert(patron);
+        }
+        if row.is_active() {
+            creator_streaming
+                .entry(&row.payee)
+                .or_default()
+                .insert(patron);
+            if let Some(t) = row.tier_id {
+                tier_streaming.entry(t).or_default().insert(patron);
+            }
         }
     }
-    let mut by_creator: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    let count = |set: Option<&HashSet<&str>>| set.map_or(0, |s| s.len() as i64);
+    let mut tiers_of: HashMap<String, i64> = HashMap::new();
     for t in &tiers {
         assert_eq!(
             Some(t.tier().expect("tier")),
@@ -205,14 +219,11 @@ async fn check_creators(tx: &mut Tx, pledges: &[PledgeRow], p: &Protocol<MemoryS
         );
         assert_eq!(
             t.active_patrons,
-            active.get(&t.tier_id).copied().unwrap_or(0),
-            "active patrons of tier {}",
+            count(tier_streaming.get(&t.tier_id)),
+            "streaming patrons of tier {}",
             t.tier_id
         );
-        let c = by_creator.entry(t.creator.clone()).or_default();
-        c.0 += 1;
-        c.1 += t.patrons;
-        c.2 += t.active_patrons;
+        *tiers_of.entry(t.creator.clone()).or_default() += 1;
     }
     let creators: Vec<CreatorRow> = tx.load_all().await.expect("creators");
     for c in &creators {
@@ -221,10 +232,14 @@ async fn check_creators(tx: &mut Tx, pledges: &[PledgeRow], p: &Protocol<MemoryS
         assert_eq!(c.profile().expect("profile"), record.profile);
         assert_eq!(c.pause().expect("pause"), record.pause);
         assert_eq!(c.tiers as usize, record.tiers.len());
-        let (n, patrons, active) = by_creator.get(&c.address).copied().unwrap_or_default();
+        let key = c.address.as_str();
         assert_eq!(
             (c.tiers, c.patrons, c.active_patrons),
-            (n, patrons, active),
+            (
+                tiers_of.get(key).copied().unwrap_or(0),
+                count(creator_live.get(key)),
+                count(creator_streaming.get(key))
+            ),
             "{}",
             c.address
         );
