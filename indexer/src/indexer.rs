@@ -43,6 +43,10 @@ pub struct IndexerConfig {
     /// How often to look for new blocks when the node's block stream is
     /// silent.
     pub poll_interval: Duration,
+    /// How often to read the node's kernel again and check it is still the
+    /// one the mirror recorded (pledgeroll never replaces its kernel, so a
+    /// change stops the indexer with [`IndexError::KernelChanged`]).
+    pub kernel_check_interval: Duration,
     /// Where to serve `/metrics`, if anywhere.
     pub metrics_addr: Option<SocketAddr>,
     /// Whether to draw a progress bar while catching up (only drawn on a
@@ -64,6 +68,7 @@ impl IndexerConfig {
             fetch_concurrency: 16,
             undo_window: 100,
             poll_interval: Duration::from_millis(500),
+            kernel_check_interval: Duration::from_secs(60),
             metrics_addr: None,
             progress: false,
         }
@@ -133,6 +138,7 @@ pub async fn start(config: IndexerConfig) -> Result<RunningIndexer, IndexError> 
         wake,
         config,
         rollup_checked: false,
+        kernel_checked: None,
     };
     let task = tokio::spawn(follower.run());
     Ok(RunningIndexer {
@@ -268,6 +274,8 @@ struct Follower {
     wake: Arc<Notify>,
     config: IndexerConfig,
     rollup_checked: bool,
+    /// When the node's kernel was last read and checked.
+    kernel_checked: Option<Instant>,
 }
 
 impl Follower {
@@ -329,10 +337,16 @@ impl Follower {
         if !self.rollup_checked {
             let rollup = self.source.rollup().await?;
             self.mirror.check_rollup(&rollup).await?;
+            self.rollup_checked = true;
+        }
+        let kernel_due = self
+            .kernel_checked
+            .is_none_or(|at| at.elapsed() >= self.config.kernel_check_interval);
+        if kernel_due {
             if let Some(kernel) = self.source.kernel_hash("head").await? {
                 self.mirror.check_kernel(&kernel).await?;
             }
-            self.rollup_checked = true;
+            self.kernel_checked = Some(Instant::now());
         }
         let target = self.source.level(self.config.follow).await?;
         let finalized = match self.config.follow {
