@@ -62,7 +62,8 @@ struct UpArgs {
     /// The Postgres schema to keep the mirror in (created if missing).
     #[arg(long, requires = "database_url")]
     database_schema: Option<String>,
-    /// Fills a fresh rollup with demo creators, patrons and a project.
+    /// Fills the rollup with demo creators, patrons and a project, or
+    /// completes what an earlier, interrupted run left undone.
     #[arg(long)]
     demo: bool,
 }
@@ -280,18 +281,25 @@ fn print_banner(running: &stack::RunningStack, kernel_name: &str, data_dir: &Pat
     say!("Ctrl-C stops everything; `up` again on the same data directory resumes.");
 }
 
-/// Fills a fresh rollup with the demo and waits for the mirror to show it.
+/// Fills the rollup with the demo, or completes what an earlier run left
+/// undone, and waits for the mirror to show it.
 async fn run_demo(running: &stack::RunningStack, directory: &str) -> anyhow::Result<()> {
     let node = running.node_url();
     let wallet = demo::connect(&node).await?;
-    if demo::present(&wallet).await? {
-        say!();
+    let demo = demo::Demo::settle(&wallet).await?;
+    let done = demo.steps_done().await?;
+    let steps = demo::STEPS.len();
+    say!();
+    if done == steps {
         say!("The demo is already on this rollup: {directory}/creators");
         return Ok(());
     }
-    say!();
-    say!("Filling in the demo (creators, pledges, a month of streaming, a project)…");
-    let summary = demo::fill(&wallet).await.context("the demo failed")?;
+    if done == 0 {
+        say!("Filling in the demo (creators, pledges, a month of streaming, a project)…");
+    } else {
+        say!("Completing the demo an earlier run left unfinished: {done} of {steps} steps were already done…");
+    }
+    let summary = demo.fill().await.context("the demo failed")?;
     running
         .mirrored(Duration::from_secs(120))
         .await
