@@ -14,6 +14,7 @@
 //! - [`rows`] describes every table once; [`schema`] renders that
 //!   description as each database's DDL.
 
+pub mod alerts;
 pub mod cli;
 pub mod db;
 pub mod error;

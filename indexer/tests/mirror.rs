@@ -451,3 +451,116 @@ async fn patron_counts_count_patrons_not_pledges(backend: Backend) {
     assert_eq!(counts(tiers, creators), seen[0]);
 }
 on_both!(patron_counts_count_patrons_not_pledges: sqlite_patron_counts_count_patrons_not_pledges, postgres_patron_counts_count_patrons_not_pledges);
+
+async fn alerts_are_derived_with_their_level(backend: Backend) {
+    use common::chain::{ticket, Script};
+    use pledgeroll_contracts::encoding::Text;
+    use pledgeroll_contracts::{fixtures, Holder, Operation, TierId};
+    use pledgeroll_indexer::rows::AlertRow;
+
+    let key = |seed: u8| {
+        pledgeroll_contracts::signing::SecretKey::from_bytes(
+            pledgeroll_contracts::crypto::Curve::Ed25519,
+            [seed; 32],
+        )
+        .expect("key")
+    };
+    let (creator, patron, dry) = (key(11), key(12), key(13));
+    let (c, p, d) = (
+        creator.public_key().address().to_string(),
+        patron.public_key().address().to_string(),
+        dry.public_key().address().to_string(),
+    );
+    let mut s = Script::default();
+    s.level(
+        60,
+        &[
+            (patron.public_key().address(), ticket(0), 1_000_000_000),
+            (dry.public_key().address(), ticket(0), 2_000_000),
+        ],
+        &[],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (&creator, fixtures::profile("Alerted")),
+            (&creator, fixtures::tier(5_000_000, 2_592_000)),
+        ],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (&patron, fixtures::pledge(TierId(0))),
+            (&dry, fixtures::pledge(TierId(0))),
+            (
+                &patron,
+                Operation::Tip {
+                    to: Holder::Account(creator.public_key().address()),
+                    asset: pledgeroll_contracts::AssetId(0),
+                    amount: 1_000_000,
+                    memo: Text::new("thanks".to_owned()).expect("short"),
+                },
+            ),
+        ],
+    );
+    // Twenty days on, 2 tez at 5 tez a month have run out.
+    s.level(20 * 86_400, &[], &[]);
+    s.level(60, &[], &[(&creator, Operation::PauseCreator)]);
+    s.level(
+        60,
+        &[],
+        &[(&creator, Operation::RetireTier { tier: TierId(0) })],
+    );
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    mirror.apply(&s.levels, 0).await.expect("applies");
+    let alerts = |rows: Vec<AlertRow>| {
+        rows.into_iter()
+            .map(|a| (a.level, a.account, a.kind, a.counterparty, a.pledge_id))
+            .collect::<Vec<_>>()
+    };
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let got = alerts(tx.load_all().await.expect("alerts"));
+    tx.rollback().await.expect("rollback");
+    let mut patrons = [p.clone(), d.clone()];
+    patrons.sort_unstable();
+    let a = |level: i64, to: &str, kind: &str, other: &str, pledge: Option<i64>| {
+        (
+            level,
+            to.to_owned(),
+            kind.to_owned(),
+            Some(other.to_owned()),
+            pledge,
+        )
+    };
+    let want = vec![
+        a(3, &c, "pledge_started", &p, Some(0)),
+        a(3, &c, "pledge_started", &d, Some(1)),
+        a(3, &c, "tip_received", &p, None),
+        a(4, &c, "patron_ran_dry", &d, Some(1)),
+        a(4, &d, "pledge_ran_dry", &c, Some(1)),
+        a(5, &patrons[0], "creator_paused", &c, None),
+        a(5, &patrons[1], "creator_paused", &c, None),
+        a(6, &patrons[0], "tier_retired", &c, None),
+        a(6, &patrons[1], "tier_retired", &c, None),
+    ];
+    assert_eq!(got, want);
+    // Undoing levels undoes their alerts; applying them again derives the
+    // same ones.
+    mirror.revert_to(4).await.expect("reverts");
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let kept = alerts(tx.load_all().await.expect("alerts"));
+    tx.rollback().await.expect("rollback");
+    assert_eq!(kept, want[..5].to_vec());
+    mirror
+        .apply(&s.levels[4..], 0)
+        .await
+        .expect("applies again");
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let again = alerts(tx.load_all().await.expect("alerts"));
+    tx.rollback().await.expect("rollback");
+    assert_eq!(again, want);
+}
+on_both!(alerts_are_derived_with_their_level: sqlite_alerts_are_derived_with_their_level, postgres_alerts_are_derived_with_their_level);

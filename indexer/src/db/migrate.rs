@@ -12,7 +12,7 @@
 //! created (`receipts.created`); 3, creators' pause clocks
 //! (`creators.paused_seconds`, `paused_since`, `pledges.pause_clock`,
 //! `balances.inflow_paused`); 4, patron counts count patrons, not pledges
-//! (`tier_patrons`, `creator_patrons`).
+//! (`tier_patrons`, `creator_patrons`), and alerts (`alerts`).
 
 use super::{Db, Tx};
 use crate::error::IndexError;

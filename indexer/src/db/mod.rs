@@ -379,6 +379,22 @@ impl Tx {
         on_engine!(&self.txn, Txn(_tx), E => def.ddl(E::column_type))
     }
 
+    /// Every row whose `column` equals `value`, in key order.
+    pub async fn select_by(
+        &mut self,
+        def: &TableDef,
+        column: &str,
+        value: Value,
+    ) -> Result<Vec<Vec<Value>>, IndexError> {
+        let sql = format!(
+            "SELECT {} FROM \"{}\" WHERE \"{column}\" = $1 ORDER BY {}",
+            self.select_list(def),
+            def.name,
+            quoted(def.key_columns())
+        );
+        self.fetch(def, &sql, vec![value]).await
+    }
+
     /// The row with the lowest key, if the table has any.
     pub async fn select_first(&mut self, def: &TableDef) -> Result<Option<Vec<Value>>, IndexError> {
         let sql = format!(

@@ -12,9 +12,10 @@ use super::{projection, LevelData};
 use crate::db::Tx;
 use crate::error::{int, IndexError};
 use crate::rows::{
-    address_text, created_json, holder_text, AccountRow, AssetRow, BalanceRow, CreatorPatronRow,
-    CreatorRow, DailyRow, EscrowRow, EventRow, FunderAssetRow, FunderRow, InvoiceRow, LedgerRow,
-    LevelRow, PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierPatronRow, TierRow,
+    address_text, created_json, holder_text, AccountRow, AlertRow, AssetRow, BalanceRow,
+    CreatorPatronRow, CreatorRow, DailyRow, EscrowRow, EventRow, FunderAssetRow, FunderRow,
+    InvoiceRow, LedgerRow, LevelRow, PledgeRow, ProjectRow, ReceiptRow, TicketRow, TierPatronRow,
+    TierRow,
 };
 
 /// An asset's id as stored.
@@ -55,12 +56,15 @@ pub(super) struct Batch {
     events: Vec<EventRow>,
     pub(super) ledger: Vec<LedgerRow>,
     receipts: Vec<ReceiptRow>,
+    pub(super) alerts: Vec<AlertRow>,
     /// The level being applied.
     pub(super) level: u32,
     /// Its time: the protocol's clock after it.
     pub(super) time: u64,
     /// Its next ledger position.
     pub(super) ledger_idx: i64,
+    /// Its next alert position.
+    pub(super) alert_idx: i64,
 }
 
 impl Batch {
@@ -76,6 +80,7 @@ impl Batch {
         self.undo.level = keep_undo.then_some(l.level);
         self.undo.seq = 0;
         self.ledger_idx = 0;
+        self.alert_idx = 0;
         let level = i64::from(l.level);
         let empty = LevelRecord::default();
         let record = l.record.as_ref().unwrap_or(&empty);
@@ -85,6 +90,7 @@ impl Batch {
             let mut row = event_row(level, idx, self.time, event)?;
             family.describe(event, &mut row)?;
             self.events.push(row);
+            super::alerts::derive(self, idx, event)?;
             family.apply(self, idx, event)?;
         }
         for (idx, r) in record.receipts.iter().enumerate() {
@@ -146,6 +152,7 @@ impl Batch {
         tx.append(&self.events).await?;
         tx.append(&self.ledger).await?;
         tx.append(&self.receipts).await?;
+        tx.append(&self.alerts).await?;
         tx.append(&self.undo.rows).await
     }
 }

@@ -113,6 +113,34 @@ impl<R: Row> Table<R> {
         }
     }
 
+    /// Takes in rows read by something other than their keys; rows the
+    /// batch already holds are kept as they are.
+    fn found(&mut self, rows: Vec<R>) {
+        for row in rows {
+            self.slots
+                .entry(row.key())
+                .or_insert_with(|| Slot::new(Some(row)));
+        }
+    }
+
+    /// Reads the rows whose `column` equals `value`, keeping those the
+    /// batch already holds as they are.
+    pub(super) async fn read_by(
+        &mut self,
+        tx: &mut Tx,
+        column: &str,
+        value: Value,
+    ) -> Result<(), IndexError> {
+        let rows = tx
+            .select_by(&R::DEF, column, value)
+            .await?
+            .into_iter()
+            .map(R::from_values)
+            .collect::<Result<Vec<R>, _>>()?;
+        self.found(rows);
+        Ok(())
+    }
+
     /// Keys not read yet.
     fn missing(&self, keys: &BTreeSet<R::Key>) -> Vec<R::Key> {
         keys.iter()

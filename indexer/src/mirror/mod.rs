@@ -19,6 +19,7 @@
 //! ledger and the daily figures ([`ledger`]).
 
 mod accounts;
+mod alerts;
 mod batch;
 mod cache;
 mod creators;

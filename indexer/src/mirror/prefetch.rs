@@ -12,6 +12,7 @@ use super::{projection, LevelData};
 use crate::db::Tx;
 use crate::error::{int, IndexError};
 use crate::rows::{address_text, holder_text};
+use crate::schema::Value;
 
 /// The keys a batch will touch, per table.
 #[derive(Debug, Default)]
@@ -30,6 +31,12 @@ pub(super) struct Keys {
     pub(super) invoices: BTreeSet<(i64, i64)>,
     pub(super) funders: BTreeSet<(i64, String)>,
     pub(super) funder_assets: BTreeSet<(i64, String, i64)>,
+    /// Creators whose patrons an alert goes to.
+    pub(super) patrons_of_creators: BTreeSet<String>,
+    /// Tiers whose patrons an alert goes to.
+    pub(super) patrons_of_tiers: BTreeSet<i64>,
+    /// Projects whose funders an alert goes to.
+    pub(super) funders_of_projects: BTreeSet<i64>,
 }
 
 impl Keys {
@@ -73,6 +80,7 @@ impl Batch {
             if let Some(r) = &l.record {
                 for e in &r.events {
                     projection(e).keys(e, &mut keys)?;
+                    super::alerts::keys(e, &mut keys)?;
                 }
             }
         }
@@ -89,6 +97,16 @@ impl Batch {
         }
         self.tier_patrons.read(tx, &keys.tier_patrons).await?;
         self.creator_patrons.read(tx, &keys.creator_patrons).await?;
+        for creator in &keys.patrons_of_creators {
+            self.creator_patrons
+                .read_by(tx, "creator", Value::Text(creator.clone()))
+                .await?;
+        }
+        for tier in &keys.patrons_of_tiers {
+            self.tier_patrons
+                .read_by(tx, "tier_id", Value::Int(*tier))
+                .await?;
+        }
         self.tiers.read(tx, &keys.tiers).await?;
         keys.creators
             .extend(self.tiers.rows().map(|t| (t.creator.clone(),)));
@@ -101,6 +119,11 @@ impl Batch {
         self.tickets.read(tx, &keys.tickets).await?;
         self.invoices.read(tx, &keys.invoices).await?;
         self.funders.read(tx, &keys.funders).await?;
+        for project in &keys.funders_of_projects {
+            self.funders
+                .read_by(tx, "project_id", Value::Int(*project))
+                .await?;
+        }
         self.funder_assets.read(tx, &keys.funder_assets).await?;
         // A holder's daily rows only change along with its flow, so none
         // exists after the day of its last flow change: that is the only

@@ -12,6 +12,7 @@
 //! `project-{id}`, as in the protocol's storage paths; lists are JSON.
 
 mod accounts;
+mod alerts;
 mod book;
 mod creators;
 mod ledger;
@@ -30,6 +31,7 @@ use crate::error::IndexError;
 use crate::schema::{Row, TableDef};
 
 pub use accounts::{AccountRow, AssetRow, BalanceRow};
+pub use alerts::AlertRow;
 pub use book::{created_json, CursorRow, EventRow, LevelRow, MetaRow, ReceiptRow, UndoRow};
 pub use creators::{CreatorPatronRow, CreatorRow, TierPatronRow, TierRow};
 pub use ledger::{DailyRow, LedgerRow};
@@ -58,11 +60,12 @@ pub const STATE_TABLES: [TableDef; 15] = [
 
 /// The append-only tables, keyed by level first: undoing a level deletes
 /// its rows.
-pub const LEVEL_TABLES: [TableDef; 4] = [
+pub const LEVEL_TABLES: [TableDef; 5] = [
     LevelRow::DEF,
     EventRow::DEF,
     LedgerRow::DEF,
     ReceiptRow::DEF,
+    AlertRow::DEF,
 ];
 
 /// The indexer's own bookkeeping tables.
