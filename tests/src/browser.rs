@@ -403,6 +403,38 @@ impl Browser {
     /// wide (as a phone at or below 600), creating `path`'s folder, then
     /// puts the window back to 1280×900.
     pub async fn screenshot(&self, path: &Path, width: u32) {
+        self.screenshot_and_run(path, width, "return null;").await;
+    }
+
+    /// Runs `script` (a WebDriver script's body: `return …;`) on the current
+    /// page laid out `width` CSS pixels wide, then writes a PNG of it as
+    /// [`Browser::screenshot`] does, and returns what the script returned:
+    /// what it measured is what the picture shows.
+    pub async fn screenshot_and_run(&self, path: &Path, width: u32, script: &str) -> Value {
+        self.lay_out(width).await;
+        let value = self.client.execute(script, vec![]).await;
+        let png = self.client.screenshot().await;
+        self.restore_layout().await;
+        let value = match value {
+            Ok(value) => value,
+            Err(error) => panic!(
+                "could not run a script at {width} px on {}: {error}",
+                self.url().await
+            ),
+        };
+        let png = png.unwrap_or_else(|error| panic!("could not take a screenshot: {error}"));
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)
+                .unwrap_or_else(|error| panic!("could not create {}: {error}", folder.display()));
+        }
+        std::fs::write(path, png)
+            .unwrap_or_else(|error| panic!("could not write {}: {error}", path.display()));
+        value
+    }
+
+    /// Lays the current page out `width` CSS pixels wide (as a phone at or
+    /// below 600) in a viewport as tall as the page then is.
+    async fn lay_out(&self, width: u32) {
         self.resize(width, HEIGHT).await;
         let mobile = width <= PHONE_WIDTH;
         self.emulate(width, u64::from(HEIGHT), mobile).await;
@@ -416,20 +448,13 @@ impl Browser {
             .unwrap_or(u64::from(HEIGHT))
             .clamp(u64::from(HEIGHT), MAX_SCREENSHOT_HEIGHT);
         self.emulate(width, height, mobile).await;
-        let png = self
-            .client
-            .screenshot()
-            .await
-            .unwrap_or_else(|error| panic!("could not take a screenshot: {error}"));
+    }
+
+    /// Undoes [`Browser::lay_out`]: the window at 1280×900 again.
+    async fn restore_layout(&self) {
         self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
             .await;
         self.resize(WIDTH, HEIGHT).await;
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder)
-                .unwrap_or_else(|error| panic!("could not create {}: {error}", folder.display()));
-        }
-        std::fs::write(path, png)
-            .unwrap_or_else(|error| panic!("could not write {}: {error}", path.display()));
     }
 
     /// The element `css` selects, waiting up to [`FIND`] for it to exist.

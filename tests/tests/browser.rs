@@ -8,8 +8,12 @@
 //! `pledgeroll status`; cancel it from "My pledges"; a declined signature
 //! sends nothing; an overspend is refused with its reason shown; a creator
 //! adds a tier in the studio; a commissioner's approval pays an invoice.
-//! Every page with its actions is photographed at 1280 and 390 px into
-//! `target/screenshots/`.
+//! Then every page of the directory (home, creators and their sort,
+//! creator, patron, studio, projects, project, ledger, about, an error) is
+//! photographed at 1280 and 390 px into `target/screenshots/` and checked:
+//! its footer names the rollup and the hash of the kernel the node runs,
+//! and nothing in the picture reaches past the window's right edge. The stack runs
+//! `kernel.wasm`, so the node keeps the kernel whose hash the footer shows.
 
 #![allow(clippy::indexing_slicing, clippy::panic)]
 
@@ -18,6 +22,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use pledgeroll_client::{PublicKeyOrAddress, Request};
+use pledgeroll_contracts::crypto::blake2b_256;
 use pledgeroll_contracts::encoding::List;
 use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
 use pledgeroll_contracts::signing::SecretKey;
@@ -46,16 +51,86 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// What every page's footer names: the rollup's address, as its node
+/// gives it, and the first 16 hex digits of the blake2b-256 hash of
+/// `kernel.wasm`, the kernel the node runs.
+struct Identity {
+    rollup: String,
+    kernel: String,
+}
+
+async fn identity(stack: &Stack) -> Identity {
+    let url = format!("{}/global/smart_rollup_address", stack.node_url());
+    let rollup: String = reqwest::get(&url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert!(rollup.starts_with("sr1"), "the rollup's address: {rollup}");
+    let kernel = hex::encode(blake2b_256(&pledgeroll_tests::kernel_wasm()))[..16].to_owned();
+    Identity { rollup, kernel }
+}
+
+/// Finds what makes the page wider than `__WIDTH__` CSS pixels: the
+/// innermost elements reaching past that edge outside any scrolling box.
+const OVERFLOW: &str = r#"
+  const limit = __WIDTH__ + 0.5;
+  const scrolls = (e) => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(e).overflowX);
+  const contained = (e) => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a)) return true;
+    }
+    return false;
+  };
+  const culprits = [];
+  for (const e of document.body.querySelectorAll('*')) {
+    if (e.getBoundingClientRect().right <= limit || contained(e)) continue;
+    if ([...e.children].some((c) => c.getBoundingClientRect().right > limit)) continue;
+    const classes = typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '';
+    const text = (e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 60);
+    culprits.push(`${e.tagName.toLowerCase()}${classes} to ${Math.round(e.getBoundingClientRect().right)} px: ${text}`);
+  }
+  return { scrollWidth: document.documentElement.scrollWidth, culprits: culprits.slice(0, 8) };
+"#;
+
 /// Photographs the current page as `name` at a desktop's and a phone's
-/// width.
-async fn photograph(browser: &Browser, name: &str) {
+/// width, and checks it: its footer names the rollup, its kernel and the
+/// indexed level (`identity`; `None` for a page without them, an error),
+/// and in each picture nothing reaches past the window's right edge.
+async fn photograph(browser: &Browser, name: &str, identity: Option<&Identity>) {
+    if let Some(identity) = identity {
+        let footer = browser.text("footer p.identity").await;
+        let prefix = format!(
+            "Rollup {} · kernel {} · indexed level ",
+            identity.rollup, identity.kernel
+        );
+        let level = footer
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(" · how to check"))
+            .and_then(|level| level.parse::<u32>().ok());
+        assert!(
+            level.is_some_and(|level| level > 0),
+            "{name}'s footer names the rollup, the kernel's hash and the indexed level: {footer:?}"
+        );
+    }
     for width in [1280, 390] {
         let path = screenshots().join(format!("{name}-{width}.png"));
-        browser.screenshot(&path, width).await;
+        let script = OVERFLOW.replace("__WIDTH__", &width.to_string());
+        let overflow = browser.screenshot_and_run(&path, width, &script).await;
         let png = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(&png[1..4], b"PNG", "{} is a PNG", path.display());
         let png_width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
         assert_eq!(png_width, width, "{} is {width} px wide", path.display());
+        let scroll_width = overflow["scrollWidth"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}'s width at {width} px: {overflow}"));
+        assert!(
+            scroll_width <= u64::from(width),
+            "{name} is {scroll_width} px wide in a {width} px window ({}); past the edge: {}",
+            path.display(),
+            overflow["culprits"]
+        );
     }
 }
 
@@ -404,7 +479,8 @@ async fn the_relay_answers_in_words(stack: &Stack, w: &World) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wallet_acts_through_the_directorys_pages() {
-    let stack = Stack::start(Database::Sqlite, Kernel::Native).await;
+    let stack = Stack::start(Database::Sqlite, Kernel::Wasm).await;
+    let id = identity(&stack).await;
     let w = world(&stack).await;
     the_relay_answers_in_words(&stack, &w).await;
     let browser = Browser::start().await;
@@ -419,7 +495,7 @@ async fn a_wallet_acts_through_the_directorys_pages() {
 
     // Connect, pledge to the tier by clicking.
     connect(&browser, &w.patron).await;
-    photograph(&browser, "creator").await;
+    photograph(&browser, "creator", Some(&id)).await;
     let pledge_form = "form.action[data-op=pledge]";
     let status_text = sign_action(
         &stack,
@@ -512,7 +588,7 @@ async fn a_wallet_acts_through_the_directorys_pages() {
 
     // Cancel the pledge from "My pledges".
     browser.goto(&format!("{dir}/patrons/{patron}")).await;
-    photograph(&browser, "patron").await;
+    photograph(&browser, "patron", Some(&id)).await;
     let cancel = format!(
         "form.action[data-op=cancel_pledge]:has(input[name=pledge][value=\"{pledge_id}\"])"
     );
@@ -532,7 +608,7 @@ async fn a_wallet_acts_through_the_directorys_pages() {
     // The creator adds a tier in the studio.
     browser.goto(&format!("{dir}/studio/{creator}")).await;
     connect(&browser, &w.creator).await;
-    photograph(&browser, "studio").await;
+    photograph(&browser, "studio", Some(&id)).await;
     let add = "form.action[data-op=add_tier]";
     browser
         .fill(&format!("{add} input[name=title]"), "Patron")
@@ -570,7 +646,7 @@ async fn a_wallet_acts_through_the_directorys_pages() {
         .goto(&format!("{dir}/projects/{}", w.project.0))
         .await;
     connect(&browser, &w.commissioners[1]).await;
-    photograph(&browser, "project").await;
+    photograph(&browser, "project", Some(&id)).await;
     sign_action(
         &stack,
         &browser,
@@ -589,9 +665,34 @@ async fn a_wallet_acts_through_the_directorys_pages() {
         .await;
     assert_eq!(project["invoices"][0]["status"], "paid", "{project}");
 
-    // The home page and the ledger carry the wallet bar too.
-    browser.goto(&format!("{dir}/")).await;
-    photograph(&browser, "home").await;
+    // Every other page, with what the scenarios left in the mirror.
+    for (name, path) in [
+        ("home", "/"),
+        ("creators", "/creators"),
+        ("creators-income", "/creators?sort=income"),
+        ("projects", "/projects"),
+        ("ledger", "/ledger"),
+        ("about", "/about"),
+    ] {
+        browser.goto(&format!("{dir}{path}")).await;
+        photograph(&browser, name, Some(&id)).await;
+    }
+    // The about page shows the kernel's whole hash, to compare with
+    // `scripts/build-kernel`'s.
+    let kernel = hex::encode(blake2b_256(&pledgeroll_tests::kernel_wasm()));
+    let about = browser.text("main").await;
+    assert!(
+        about.contains(&kernel),
+        "{kernel} on the about page: {about}"
+    );
+    // An address with no creator answers the styled error page.
+    browser
+        .goto(&format!(
+            "{dir}/creators/tz1Ke2h7sDdakHJQh8WX4Z372du1KChsksyU"
+        ))
+        .await;
+    assert_eq!(browser.text("main h1").await, "404 Not Found");
+    photograph(&browser, "not-found", None).await;
     browser.close().await;
     stack.stop().await;
 }
