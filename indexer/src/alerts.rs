@@ -41,11 +41,14 @@ pub enum AlertKind {
     InvoicePaid,
     /// To commissioners and funders: a project opened refunds.
     RefundsOpened,
+    /// To a patron: a balance paying pledges runs out within a week, and
+    /// again within a day.
+    RunwayLow,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [AlertKind; 18] = [
+    pub const ALL: [AlertKind; 19] = [
         AlertKind::PledgeStarted,
         AlertKind::PledgeChanged,
         AlertKind::PledgePaused,
@@ -64,6 +67,7 @@ impl AlertKind {
         AlertKind::InvoiceVetoed,
         AlertKind::InvoicePaid,
         AlertKind::RefundsOpened,
+        AlertKind::RunwayLow,
     ];
 
     /// Its stable name, as stored and as webhooks carry it.
@@ -87,6 +91,7 @@ impl AlertKind {
             AlertKind::InvoiceVetoed => "invoice_vetoed",
             AlertKind::InvoicePaid => "invoice_paid",
             AlertKind::RefundsOpened => "refunds_opened",
+            AlertKind::RunwayLow => "runway_low",
         }
     }
 

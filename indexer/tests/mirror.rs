@@ -564,3 +564,95 @@ async fn alerts_are_derived_with_their_level(backend: Backend) {
     assert_eq!(again, want);
 }
 on_both!(alerts_are_derived_with_their_level: sqlite_alerts_are_derived_with_their_level, postgres_alerts_are_derived_with_their_level);
+
+async fn runway_alerts_come_a_week_and_a_day_before_a_balance_runs_out(backend: Backend) {
+    use common::chain::{ticket, Script};
+    use pledgeroll_contracts::{fixtures, TierId};
+    use pledgeroll_indexer::rows::{AlertRow, BalanceRow};
+
+    let key = |seed: u8| {
+        pledgeroll_contracts::signing::SecretKey::from_bytes(
+            pledgeroll_contracts::crypto::Curve::Ed25519,
+            [seed; 32],
+        )
+        .expect("key")
+    };
+    let (creator, patron) = (key(21), key(22));
+    let p = patron.public_key().address().to_string();
+    let mut s = Script::default();
+    s.level(
+        60,
+        &[(patron.public_key().address(), ticket(0), 2_000_000)],
+        &[],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (&creator, fixtures::profile("Runway")),
+            (&creator, fixtures::tier(5_000_000, 2_592_000)),
+        ],
+    );
+    s.level(60, &[], &[(&patron, fixtures::pledge(TierId(0)))]);
+    for _ in 0..14 {
+        s.level(86_400, &[], &[]);
+    }
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    mirror.apply(&s.levels[..3], 0).await.expect("applies");
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let balance: Vec<BalanceRow> = tx.load(&[(p.clone(), 0)]).await.expect("balance");
+    tx.rollback().await.expect("rollback");
+    let runs_out = balance[0].depletion_scheduled.expect("the balance drains");
+    // Applied a level at a time and all at once, the alerts are the same.
+    mirror.apply(&s.levels[3..], 0).await.expect("applies");
+    let times: Vec<i64> = s
+        .levels
+        .iter()
+        .map(|l| i64::try_from(l.time.expect("a time")).expect("fits"))
+        .collect();
+    let due_level = |warning: i64| {
+        let at = runs_out - warning;
+        let n = times
+            .iter()
+            .position(|t| *t >= at)
+            .expect("within the levels");
+        (i64::try_from(n + 1).expect("fits"), runs_out - times[n])
+    };
+    let (week, week_left) = due_level(7 * 86_400);
+    let (day, day_left) = due_level(86_400);
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let alerts: Vec<AlertRow> = tx.load_all().await.expect("alerts");
+    tx.rollback().await.expect("rollback");
+    let runway: Vec<(i64, String, Option<i64>, Option<i64>)> = alerts
+        .iter()
+        .filter(|a| a.kind == "runway_low")
+        .map(|a| (a.level, a.account.clone(), a.asset_id, a.period))
+        .collect();
+    assert_eq!(
+        runway,
+        vec![
+            (week, p.clone(), Some(0), Some(week_left)),
+            (day, p.clone(), Some(0), Some(day_left)),
+        ]
+    );
+    assert!(
+        week_left <= 7 * 86_400 && week_left > 6 * 86_400,
+        "{week_left}"
+    );
+    assert!(day_left <= 86_400 && day_left > 0, "{day_left}");
+    // One level at a time gives the same.
+    let db2 = TestDb::new(backend);
+    let stepwise = db2.mirror().await;
+    for l in &s.levels {
+        stepwise
+            .apply(std::slice::from_ref(l), 0)
+            .await
+            .expect("applies");
+    }
+    let mut tx = stepwise.db().begin().await.expect("begin");
+    let again: Vec<AlertRow> = tx.load_all().await.expect("alerts");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(again, alerts);
+}
+on_both!(runway_alerts_come_a_week_and_a_day_before_a_balance_runs_out: sqlite_runway_alerts_come_before_a_balance_runs_out, postgres_runway_alerts_come_before_a_balance_runs_out);

@@ -395,6 +395,24 @@ impl Tx {
         self.fetch(def, &sql, vec![value]).await
     }
 
+    /// Every row whose `column` lies between `from` and `to` (inclusive),
+    /// in key order.
+    pub async fn select_between(
+        &mut self,
+        def: &TableDef,
+        column: &str,
+        from: Value,
+        to: Value,
+    ) -> Result<Vec<Vec<Value>>, IndexError> {
+        let sql = format!(
+            "SELECT {} FROM \"{}\" WHERE \"{column}\" BETWEEN $1 AND $2 ORDER BY {}",
+            self.select_list(def),
+            def.name,
+            quoted(def.key_columns())
+        );
+        self.fetch(def, &sql, vec![from, to]).await
+    }
+
     /// The row with the lowest key, if the table has any.
     pub async fn select_first(&mut self, def: &TableDef) -> Result<Option<Vec<Value>>, IndexError> {
         let sql = format!(

@@ -8,6 +8,7 @@
 use pledgeroll_contracts::escrow::InvoiceChange;
 use pledgeroll_contracts::event::PledgeChange;
 use pledgeroll_contracts::state::{EndReason, PauseReason, PledgeStatus};
+use pledgeroll_contracts::units::DAY;
 use pledgeroll_contracts::{Event, Holder};
 
 use super::batch::{asset_key, Batch};
@@ -31,7 +32,7 @@ struct About {
 }
 
 impl Batch {
-    fn alert(&mut self, event_idx: i64, account: String, kind: AlertKind, about: &About) {
+    fn alert(&mut self, event_idx: Option<i64>, account: String, kind: AlertKind, about: &About) {
         let idx = self.alert_idx;
         self.alert_idx += 1;
         self.alerts.push(AlertRow {
@@ -91,8 +92,51 @@ pub(super) fn keys(event: &Event, keys: &mut Keys) -> Result<(), IndexError> {
     Ok(())
 }
 
+/// How long before a balance runs out its holder is warned: a week, then a
+/// day.
+pub const RUNWAY_WARNINGS: [u64; 2] = [7 * DAY, DAY];
+
+/// The runway alerts of the level just applied: every draining balance
+/// whose warning time (its run-out time less a week, or a day) falls after
+/// the previous level's time and by this level's. The balances come from
+/// the batch, which the prefetch filled with every balance running out
+/// within the batch's warning windows (an index range, not a scan).
+pub(super) fn runway(b: &mut Batch) {
+    let now = b.time;
+    let Some(prev) = b.prev_time.replace(now) else {
+        return;
+    };
+    let mut due: Vec<(String, i64, u64, u64)> = Vec::new();
+    for row in b.balances.rows() {
+        let Some(runs_out) = row.depletion_scheduled.and_then(|d| u64::try_from(d).ok()) else {
+            continue;
+        };
+        if row.holder.starts_with("project-") {
+            continue;
+        }
+        for warning in RUNWAY_WARNINGS {
+            let at = runs_out.saturating_sub(warning);
+            if prev < at && at <= now && runs_out > now {
+                due.push((row.holder.clone(), row.asset_id, warning, runs_out));
+            }
+        }
+    }
+    due.sort_unstable_by(|a, b| {
+        (&a.0, a.1, std::cmp::Reverse(a.2)).cmp(&(&b.0, b.1, std::cmp::Reverse(b.2)))
+    });
+    for (holder, asset_id, _, runs_out) in due {
+        let about = About {
+            asset_id: Some(asset_id),
+            period: i64::try_from(runs_out - now).ok(),
+            ..About::default()
+        };
+        b.alert(None, holder, AlertKind::RunwayLow, &about);
+    }
+}
+
 /// Adds the alerts of `event`, the `idx`th of the level.
 pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), IndexError> {
+    let idx = Some(idx);
     match event {
         Event::PledgeUpdated {
             pledge,

@@ -65,6 +65,9 @@ pub(super) struct Batch {
     pub(super) ledger_idx: i64,
     /// Its next alert position.
     pub(super) alert_idx: i64,
+    /// The time of the level before, once known: runway alerts fall due
+    /// between it and the level's.
+    pub(super) prev_time: Option<u64>,
 }
 
 impl Batch {
@@ -108,6 +111,9 @@ impl Batch {
                 reason,
                 created: r.outcome.created().map(|c| created_json(&c)),
             });
+        }
+        if l.time.is_some() {
+            super::alerts::runway(self);
         }
         self.levels.push(LevelRow {
             level,

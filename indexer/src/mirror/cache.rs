@@ -141,6 +141,25 @@ impl<R: Row> Table<R> {
         Ok(())
     }
 
+    /// Reads the rows whose `column` lies between `from` and `to`
+    /// (inclusive), keeping those the batch already holds as they are.
+    pub(super) async fn read_between(
+        &mut self,
+        tx: &mut Tx,
+        column: &str,
+        from: Value,
+        to: Value,
+    ) -> Result<(), IndexError> {
+        let rows = tx
+            .select_between(&R::DEF, column, from, to)
+            .await?
+            .into_iter()
+            .map(R::from_values)
+            .collect::<Result<Vec<R>, _>>()?;
+        self.found(rows);
+        Ok(())
+    }
+
     /// Keys not read yet.
     fn missing(&self, keys: &BTreeSet<R::Key>) -> Vec<R::Key> {
         keys.iter()

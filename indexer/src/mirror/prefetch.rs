@@ -7,11 +7,12 @@ use std::collections::BTreeSet;
 
 use pledgeroll_contracts::{Address, AssetId, Holder, ProjectId};
 
+use super::alerts::RUNWAY_WARNINGS;
 use super::batch::{asset_key, day, Batch};
 use super::{projection, LevelData};
 use crate::db::Tx;
 use crate::error::{int, IndexError};
-use crate::rows::{address_text, holder_text};
+use crate::rows::{address_text, holder_text, LevelRow};
 use crate::schema::Value;
 
 /// The keys a batch will touch, per table.
@@ -69,6 +70,35 @@ impl Keys {
 }
 
 impl Batch {
+    /// Reads the time of the level before the batch, and every balance
+    /// that runs out within the batch's warning windows.
+    async fn runway_balances(
+        &mut self,
+        tx: &mut Tx,
+        batch: &[LevelData],
+    ) -> Result<(), IndexError> {
+        if let Some(cursor) = super::read_cursor(tx).await? {
+            let rows: Vec<LevelRow> = tx.load(&[(i64::from(cursor.level),)]).await?;
+            self.prev_time = rows
+                .into_iter()
+                .next()
+                .and_then(|l| l.level_time)
+                .and_then(|t| u64::try_from(t).ok());
+        }
+        let times = || batch.iter().filter_map(|l| l.time);
+        let (Some(first), Some(last)) = (self.prev_time.or(times().next()), times().next_back())
+        else {
+            return Ok(());
+        };
+        let earliest = RUNWAY_WARNINGS.iter().min().copied().unwrap_or(0);
+        let latest = RUNWAY_WARNINGS.iter().max().copied().unwrap_or(0);
+        let from = int(first.saturating_add(earliest), "run-out time")?;
+        let to = int(last.saturating_add(latest), "run-out time")?;
+        self.balances
+            .read_between(tx, "depletion_scheduled", Value::Int(from), Value::Int(to))
+            .await
+    }
+
     /// Reads every row the batch may read or change.
     pub(super) async fn prefetch(
         &mut self,
@@ -95,6 +125,7 @@ impl Batch {
                     .insert((p.payee.clone(), p.patron.clone()));
             }
         }
+        self.runway_balances(tx, batch).await?;
         self.tier_patrons.read(tx, &keys.tier_patrons).await?;
         self.creator_patrons.read(tx, &keys.creator_patrons).await?;
         for creator in &keys.patrons_of_creators {

@@ -92,6 +92,8 @@ table! {
     // Creators by monthly income in an asset; holders by balance.
     index balances_income ("asset_id, monthly_in_units DESC, holder");
     index balances_units ("asset_id, settled_units DESC, holder");
+    // Draining balances by when they run out, for runway alerts.
+    index balances_depletion ("depletion_scheduled") where "depletion_scheduled IS NOT NULL";
 }
 
 impl BalanceRow {

@@ -21,8 +21,9 @@ table! {
         account: String,
         /// What happened ([`crate::alerts::AlertKind`], as text).
         kind: String,
-        /// The index of the event it comes from in its level.
-        event_idx: i64,
+        /// The index of the event it comes from in its level; none for an
+        /// alert the clock brings (a runway running low).
+        event_idx: Option<i64>,
         /// The other party: the patron, the creator, the payer.
         counterparty: Option<String>,
         /// The pledge it is about.
@@ -38,7 +39,8 @@ table! {
         /// The amount it is about, base units: a tip, a withdrawal, an
         /// invoice, a pledge's price per period.
         amount: Option<u128>,
-        /// The pledge's period, seconds, when `amount` is a price.
+        /// The pledge's period, seconds, when `amount` is a price; for a
+        /// runway alert, the time left, seconds.
         period: Option<i64>,
         /// Why: the reason a pledge paused or ended.
         reason: Option<String>,
