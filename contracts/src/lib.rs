@@ -21,6 +21,7 @@ pub mod event;
 pub mod fixtures;
 pub mod keys;
 mod ledger;
+pub mod off_rollup;
 pub mod operation;
 mod patronage;
 pub mod protocol;

@@ -79,6 +79,12 @@ impl Statement {
         out
     }
 
+    /// A statement of something other than a rollup operation, made by
+    /// [`crate::off_rollup`] under a domain tag of its own.
+    pub(crate) fn off_rollup(text: String) -> Self {
+        Statement(text)
+    }
+
     /// Reads a statement back from the bytes signed, if they are one: a
     /// packed Michelson string of printable ASCII that starts with
     /// [`PREFIX`]. A wallet signs nothing it cannot show this way.
