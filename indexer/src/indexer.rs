@@ -17,6 +17,7 @@ use crate::db::{Db, DbConfig};
 use crate::error::IndexError;
 use crate::metrics::{self, Metrics};
 use crate::mirror::{Cursor, LevelData, Mirror};
+use crate::notifier::{Notifier, NotifierConfig};
 use crate::source::{watch_blocks, Follow, Source};
 
 /// How to run an indexer.
@@ -52,6 +53,8 @@ pub struct IndexerConfig {
     /// Whether to draw a progress bar while catching up (only drawn on a
     /// terminal).
     pub progress: bool,
+    /// How to send alerts to their subscriptions, if at all.
+    pub notify: Option<NotifierConfig>,
 }
 
 impl IndexerConfig {
@@ -71,6 +74,7 @@ impl IndexerConfig {
             kernel_check_interval: Duration::from_secs(60),
             metrics_addr: None,
             progress: false,
+            notify: Some(NotifierConfig::default()),
         }
     }
 }
@@ -123,6 +127,15 @@ pub async fn start(config: IndexerConfig) -> Result<RunningIndexer, IndexError> 
         }
         None => None,
     };
+    if let Some(notify) = config.notify.clone() {
+        let notifier = Notifier::new(mirror.clone(), notify)?;
+        helpers.push(tokio::spawn(notify_loop(
+            notifier,
+            Source::new(&config.node),
+            config.poll_interval,
+            stop_rx.clone(),
+        )));
+    }
     let wake = Arc::new(Notify::new());
     helpers.push(tokio::spawn(watch_blocks(
         config.node.clone(),
@@ -245,6 +258,46 @@ impl RunningIndexer {
         }
         self.mirror.db().close().await;
         result
+    }
+}
+
+/// Sends alerts until told to stop: a round whenever the last one did
+/// something, otherwise every `poll`; a failure is logged and retried.
+async fn notify_loop(
+    notifier: Notifier,
+    source: Source,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(30));
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let pause = match source.level(Follow::Finalized).await {
+            Ok(level) => match notifier.round(level).await {
+                Ok(r) if r.queued + r.delivered + r.failed_attempts > 0 => {
+                    backoff.reset();
+                    Duration::ZERO
+                }
+                Ok(_) => {
+                    backoff.reset();
+                    poll
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "sending alerts paused; retrying");
+                    backoff.pause()
+                }
+            },
+            Err(e) => {
+                tracing::debug!(error = %e, "no finalized level to send alerts up to");
+                backoff.pause()
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
     }
 }
 

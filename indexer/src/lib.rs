@@ -21,6 +21,7 @@ pub mod error;
 mod indexer;
 pub mod metrics;
 pub mod mirror;
+pub mod notifier;
 pub mod rows;
 pub mod schema;
 pub mod source;

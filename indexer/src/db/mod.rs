@@ -212,6 +212,19 @@ impl Db {
         Ok(Tx { txn })
     }
 
+    /// Starts a transaction that will write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`), waiting for another writer (the
+    /// indexer, the notifier, the directory's subscriptions) to finish: a
+    /// transaction that read first could not write after another writer
+    /// committed. On Postgres it is an ordinary transaction.
+    pub async fn begin_write(&self) -> Result<Tx, IndexError> {
+        let txn = match &self.pool {
+            Pool::Postgres(pool) => Txn::Postgres(pool.begin().await?),
+            Pool::Sqlite(pool) => Txn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        };
+        Ok(Tx { txn })
+    }
+
     /// Starts the transaction that changes the schema; other such
     /// transactions wait until it ends.
     async fn begin_schema_change(&self) -> Result<Tx, IndexError> {
@@ -411,6 +424,24 @@ impl Tx {
             quoted(def.key_columns())
         );
         self.fetch(def, &sql, vec![from, to]).await
+    }
+
+    /// Every row meeting `filter` (SQL written in this crate, with `params`
+    /// bound as `$1`, `$2`, …), then `order` (SQL, e.g. `"level, idx LIMIT
+    /// 10"`).
+    pub async fn select_filtered(
+        &mut self,
+        def: &TableDef,
+        filter: &str,
+        order: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Vec<Value>>, IndexError> {
+        let sql = format!(
+            "SELECT {} FROM \"{}\" WHERE {filter} ORDER BY {order}",
+            self.select_list(def),
+            def.name
+        );
+        self.fetch(def, &sql, params).await
     }
 
     /// The row with the lowest key, if the table has any.

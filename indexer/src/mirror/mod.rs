@@ -130,7 +130,8 @@ fn level_of(v: i64) -> Result<u32, IndexError> {
     })
 }
 
-async fn read_cursor(tx: &mut Tx) -> Result<Option<Cursor>, IndexError> {
+/// Where the mirror stands, read in `tx`.
+pub(crate) async fn read_cursor(tx: &mut Tx) -> Result<Option<Cursor>, IndexError> {
     let rows: Vec<CursorRow> = tx.load(&[(1,)]).await?;
     rows.into_iter()
         .next()
@@ -229,7 +230,7 @@ impl Mirror {
 
     /// Records which rollup the mirror follows, or checks it is `rollup`.
     pub async fn check_rollup(&self, rollup: &str) -> Result<(), IndexError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         match read_meta(&mut tx, META_ROLLUP).await? {
             Some(stored) if stored != rollup => {
                 tx.rollback().await?;
@@ -250,7 +251,7 @@ impl Mirror {
     /// recorded another: a pledgeroll rollup never replaces its kernel, so
     /// a different one means the node is not what the mirror followed.
     pub async fn check_kernel(&self, hash: &str) -> Result<(), IndexError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         match read_meta(&mut tx, META_KERNEL).await? {
             Some(stored) if stored != hash => {
                 tx.rollback().await?;
@@ -278,7 +279,7 @@ impl Mirror {
         let Some(last) = batch.last() else {
             return Ok(());
         };
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         if let Err(e) = check_continuity(read_cursor(&mut tx).await?, batch) {
             tx.rollback().await?;
             return Err(e);
@@ -308,7 +309,7 @@ impl Mirror {
     /// Fails with [`IndexError::ReorgTooDeep`], changing nothing, if a
     /// level to undo kept no undo information.
     pub async fn revert_to(&self, level: u32) -> Result<(), IndexError> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let Some(cursor) = read_cursor(&mut tx).await? else {
             return tx.rollback().await;
         };

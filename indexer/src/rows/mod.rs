@@ -18,6 +18,7 @@ mod creators;
 mod ledger;
 mod pledges;
 mod projects;
+mod subscriptions;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ pub use book::{created_json, CursorRow, EventRow, LevelRow, MetaRow, ReceiptRow,
 pub use creators::{CreatorPatronRow, CreatorRow, TierPatronRow, TierRow};
 pub use ledger::{DailyRow, LedgerRow};
 pub use pledges::{status_text, PledgeRow};
+pub use subscriptions::{DeliveryRow, SubscriptionRow};
 pub use projects::{EscrowRow, FunderAssetRow, FunderRow, InvoiceRow, ProjectRow, TicketRow};
 
 /// The tables whose rows the mirror upserts, and a level can change: each
@@ -71,12 +73,17 @@ pub const LEVEL_TABLES: [TableDef; 5] = [
 /// The indexer's own bookkeeping tables.
 pub const BOOK_TABLES: [TableDef; 3] = [CursorRow::DEF, MetaRow::DEF, UndoRow::DEF];
 
+/// The alert subscriptions and their deliveries: written by the directory
+/// and the notifier, not mirrored.
+pub const ALERT_TABLES: [TableDef; 2] = [SubscriptionRow::DEF, DeliveryRow::DEF];
+
 /// Every table of the mirror: the schema the database is created from.
 pub fn tables() -> impl Iterator<Item = &'static TableDef> {
     BOOK_TABLES
         .iter()
         .chain(LEVEL_TABLES.iter())
         .chain(STATE_TABLES.iter())
+        .chain(ALERT_TABLES.iter())
 }
 
 /// A state table by name.

@@ -1,0 +1,251 @@
+//! The notifier against a webhook receiver on 127.0.0.1: alerts of final
+//! levels only, each once and in order through failures, signed so the
+//! receiver can check them; on SQLite and Postgres (`DATABASE_URL`).
+
+#![allow(clippy::indexing_slicing, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use common::chain::{ticket, Script};
+use common::TestDb;
+use pledgeroll_contracts::encoding::Text;
+use pledgeroll_contracts::signing::SecretKey;
+use pledgeroll_contracts::{fixtures, Holder, Operation, TierId};
+use pledgeroll_indexer::notifier::{
+    verify_webhook, Notifier, NotifierConfig, ALERT_ID_HEADER, SIGNATURE_HEADER,
+};
+use pledgeroll_indexer::rows::{DeliveryRow, SubscriptionRow};
+use pledgeroll_indexer::Backend;
+
+const SECRET: &str = "a webhook secret";
+
+/// What the receiver saw: every request's alert id, whether its signature
+/// verified, and the status it answered.
+#[derive(Default)]
+struct Seen {
+    requests: Vec<(String, bool, u16)>,
+    failures_left: usize,
+}
+
+/// A webhook receiver that answers 500 to its first `failures` requests.
+async fn receiver(failures: usize) -> (String, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen {
+        failures_left: failures,
+        ..Seen::default()
+    }));
+    let state = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let now = i64::try_from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .expect("after 1970")
+                        .as_secs(),
+                )
+                .expect("fits");
+                let signed = verify_webhook(SECRET, &header(SIGNATURE_HEADER), &body, now, 300);
+                let id = header(ALERT_ID_HEADER);
+                let body_id = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_owned));
+                let mut seen = state.lock().expect("lock");
+                let status = if seen.failures_left > 0 {
+                    seen.failures_left -= 1;
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                };
+                let same_id = body_id.as_deref() == Some(id.as_str());
+                seen.requests.push((id, signed && same_id, status.as_u16()));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), seen)
+}
+
+fn key(seed: u8) -> SecretKey {
+    SecretKey::from_bytes(pledgeroll_contracts::crypto::Curve::Ed25519, [seed; 32]).expect("key")
+}
+
+/// Levels where a creator gains two pledges and a tip (level 3), then a
+/// patron runs dry (level 4).
+fn levels(creator: &SecretKey, patron: &SecretKey, dry: &SecretKey) -> Script {
+    let mut s = Script::default();
+    s.level(
+        60,
+        &[
+            (patron.public_key().address(), ticket(0), 1_000_000_000),
+            (dry.public_key().address(), ticket(0), 2_000_000),
+        ],
+        &[],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (creator, fixtures::profile("Notified")),
+            (creator, fixtures::tier(5_000_000, 2_592_000)),
+        ],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (patron, fixtures::pledge(TierId(0))),
+            (dry, fixtures::pledge(TierId(0))),
+            (
+                patron,
+                Operation::Tip {
+                    to: Holder::Account(creator.public_key().address()),
+                    asset: pledgeroll_contracts::AssetId(0),
+                    amount: 1_000_000,
+                    memo: Text::new("thanks".to_owned()).expect("short"),
+                },
+            ),
+        ],
+    );
+    s.level(20 * 86_400, &[], &[]);
+    s
+}
+
+fn subscription(id: i64, account: &str, url: &str, kinds: &str) -> SubscriptionRow {
+    SubscriptionRow {
+        subscription_id: id,
+        account: account.to_owned(),
+        channel: "webhook".to_owned(),
+        target: url.to_owned(),
+        secret: SECRET.to_owned(),
+        kinds: kinds.to_owned(),
+        runway_days: 7,
+        from_level: 0,
+        statement: format!("statement {id}"),
+        statement_hash: format!("{id:064x}"),
+        signature: String::new(),
+        created_at: 0,
+        stopped_at: None,
+    }
+}
+
+async fn webhooks_get_final_alerts_once_in_order_through_failures(backend: Backend) {
+    let (creator, patron, dry) = (key(31), key(32), key(33));
+    let s = levels(&creator, &patron, &dry);
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    mirror.apply(&s.levels[..3], 0).await.expect("applies");
+    let (url, seen) = receiver(3).await;
+    let c = creator.public_key().address().to_string();
+    let mut tx = mirror.db().begin().await.expect("begin");
+    tx.store(&[
+        subscription(1, &c, &url, "[]"),
+        subscription(2, &c, &url, r#"["tip_received"]"#),
+    ])
+    .await
+    .expect("subscribes");
+    tx.commit().await.expect("commit");
+    let notifier = Notifier::new(
+        mirror.clone(),
+        NotifierConfig {
+            min_backoff: Duration::ZERO,
+            ..NotifierConfig::default()
+        },
+    )
+    .expect("notifier");
+    // Nothing is final yet above level 2.
+    let first = notifier.round(2).await.expect("round");
+    assert_eq!(first.queued, 0);
+    // Level 3 final: three alerts for the first subscription, the tip for
+    // the second.
+    let mut queued = 0;
+    let mut delivered = 0;
+    for _ in 0..20 {
+        let r = notifier.round(3).await.expect("round");
+        queued += r.queued;
+        delivered += r.delivered;
+        if delivered == 4 {
+            break;
+        }
+    }
+    assert_eq!((queued, delivered), (4, 4));
+    let requests = seen.lock().expect("lock").requests.clone();
+    assert!(
+        requests.iter().all(|(_, signed, _)| *signed),
+        "{requests:?}"
+    );
+    let delivered_ids: Vec<&str> = requests
+        .iter()
+        .filter(|(_, _, status)| *status == 204)
+        .map(|(id, _, _)| id.as_str())
+        .collect();
+    // Three failures, then each alert once: the tip twice (one per
+    // subscription), everything in level order per subscription.
+    assert_eq!(requests.iter().filter(|r| r.2 == 500).count(), 3);
+    let mut sorted = delivered_ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec!["3.0", "3.1", "3.2", "3.2"], "{requests:?}");
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let deliveries: Vec<DeliveryRow> = tx.load_all().await.expect("deliveries");
+    tx.rollback().await.expect("rollback");
+    assert!(
+        deliveries.iter().all(|d| d.status == "delivered"),
+        "{deliveries:?}"
+    );
+    let first_sub: Vec<i64> = deliveries
+        .iter()
+        .filter(|d| d.subscription_id == 1)
+        .map(|d| d.idx)
+        .collect();
+    assert_eq!(first_sub, vec![0, 1, 2]);
+    // Within one subscription, no alert was sent before an older one was
+    // delivered.
+    let order: Vec<&str> = requests.iter().map(|(id, _, _)| id.as_str()).collect();
+    let first_delivery_of_3_1 = order.iter().position(|id| *id == "3.1").expect("sent");
+    let last_try_of_3_0 = order.iter().rposition(|id| *id == "3.0").expect("sent");
+    assert!(last_try_of_3_0 < first_delivery_of_3_1, "{order:?}");
+    // A level a reorganisation takes back before it is final sends
+    // nothing: level 4 (the patron runs dry) comes and goes.
+    mirror.apply(&s.levels[3..4], 0).await.expect("applies");
+    let r = notifier.round(3).await.expect("round");
+    assert_eq!(r.queued, 0);
+    mirror.revert_to(3).await.expect("reverts");
+    let r = notifier.round(4).await.expect("round");
+    assert_eq!(r.queued, 0, "level 4 is not in the mirror any more");
+    // Once it is back and final, its alert goes.
+    mirror.apply(&s.levels[3..4], 0).await.expect("applies");
+    let r = notifier.round(4).await.expect("round");
+    assert_eq!((r.queued, r.delivered), (1, 1));
+    assert_eq!(
+        seen.lock()
+            .expect("lock")
+            .requests
+            .last()
+            .map(|r| r.0.clone()),
+        Some("4.0".to_owned())
+    );
+    mirror.db().close().await;
+}
+on_both!(webhooks_get_final_alerts_once_in_order_through_failures: sqlite_webhooks_get_final_alerts_once_in_order, postgres_webhooks_get_final_alerts_once_in_order);
