@@ -12,9 +12,9 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use super::data::{
-    self, About, Context, CreatorView, CreatorsPage, CreatorsQuery, LedgerPage, LedgerQuery,
-    MembershipAnswer, MembershipQuery, OperationReceipt, PatronView, ProjectView, ProjectsPage,
-    ProjectsQuery, Totals,
+    self, About, AlertsPage, AlertsQuery, Context, CreatorView, CreatorsPage, CreatorsQuery,
+    LedgerPage, LedgerQuery, MembershipAnswer, MembershipQuery, OperationReceipt, PatronView,
+    ProjectView, ProjectsPage, ProjectsQuery, Totals,
 };
 use super::{Error, Shared};
 
@@ -47,7 +47,7 @@ pub struct ErrorBody {
 #[openapi(
     info(
         title = "pledgeroll directory",
-        description = "JSON over the pledgeroll mirror, and the builder and relay wallets sign through. Amounts are base units of their asset_id."
+        description = "JSON over the pledgeroll mirror, and the builder and relay wallets sign through. Every amount states its unit: base units of its asset_id (the asset's smallest unit on layer 1), or fine units (1,324,512,000 per base unit), in which streams are exact."
     ),
     paths(
         totals,
@@ -60,6 +60,7 @@ pub struct ErrorBody {
         ledger,
         about,
         operation,
+        alerts,
         super::relay::build,
         super::relay::submit
     ),
@@ -88,6 +89,7 @@ pub fn routes() -> Router<Shared> {
         .route("/ledger", get(ledger))
         .route("/about", get(about))
         .route("/operations/{hash}", get(operation))
+        .route("/accounts/{address}/alerts", get(alerts))
         .route("/openapi.json", get(openapi))
         .merge(super::relay::routes())
         .fallback(not_found)
@@ -121,6 +123,7 @@ pub async fn creators(
 #[utoipa::path(get, path = "/api/v1/creators/{address}", tag = "directory",
     params(("address" = String, Path, description = "The creator's address")),
     responses((status = 200, description = "The creator's page", body = CreatorView),
+        (status = 400, description = "The address is not a tz1, tz2 or tz3 address", body = ErrorBody),
         (status = 404, description = "No such creator", body = ErrorBody)))]
 pub async fn creator(
     State(s): State<Shared>,
@@ -184,6 +187,7 @@ pub async fn projects(
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "directory",
     params(("id" = i64, Path, description = "The project")),
     responses((status = 200, description = "The project's page", body = ProjectView),
+        (status = 400, description = "The id is not a project number", body = ErrorBody),
         (status = 404, description = "No such project", body = ErrorBody)))]
 pub async fn project(
     State(s): State<Shared>,
@@ -207,6 +211,23 @@ pub async fn ledger(
 ) -> ApiResult<LedgerPage> {
     let Query(query) = query?;
     Ok(Json(data::ledger(&s.store, &query, None).await?))
+}
+
+/// `GET /api/v1/accounts/{address}/alerts`: an account's alerts, newest
+/// first.
+#[utoipa::path(get, path = "/api/v1/accounts/{address}/alerts", tag = "directory",
+    params(("address" = String, Path, description = "The account (tz1, tz2 or tz3)"), AlertsQuery),
+    responses((status = 200, description = "The account's alerts, newest first", body = AlertsPage),
+        (status = 400, description = "The address or a parameter is invalid", body = ErrorBody)))]
+pub async fn alerts(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+    query: Result<Query<AlertsQuery>, QueryRejection>,
+) -> ApiResult<AlertsPage> {
+    let Path(address) = address?;
+    let Query(query) = query?;
+    let ctx = Context::load(&s.store).await?;
+    Ok(Json(data::alerts(&s.store, &ctx, &address, &query).await?))
 }
 
 /// `GET /api/v1/about`.

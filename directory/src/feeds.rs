@@ -1,6 +1,8 @@
-//! Atom feeds: the whole directory's latest movements and pledges, and one
-//! creator's. Entries are plain text, escaped by the XML writer and kept to
-//! the characters XML can carry; their ids are `urn:pledgeroll:…` names, and
+//! Atom feeds: the whole directory's latest movements and pledge events,
+//! one creator's, and one account's alerts. A pledge's entry states the terms and status of the
+//! event it reports (read from the event itself), not the pledge's terms
+//! today. Entries are plain text, escaped by the XML writer and kept to the
+//! characters XML can carry; their ids are `urn:pledgeroll:…` names, and
 //! their links start from the directory's configured public URL, never from
 //! a request's `Host`.
 
@@ -10,9 +12,13 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::data::{self, Context, MOVEMENT_COLS, PLEDGE_COLS};
+use pledgeroll_contracts::event::PledgeChange;
+use pledgeroll_contracts::{Decode, Event};
+use pledgeroll_indexer::rows::holder_text;
+
+use super::data::{self, Context, MOVEMENT_COLS};
 use super::format::{self, Assets};
-use super::store::{Movement, Param, Pledge};
+use super::store::{Movement, Param, StoredEvent};
 use super::{Error, Shared};
 
 /// Entries of each kind a feed holds at most.
@@ -81,23 +87,54 @@ fn movement_entry(base: &str, assets: &Assets, m: &Movement) -> Entry {
     }
 }
 
-fn pledge_entry(base: &str, assets: &Assets, p: &Pledge) -> Entry {
-    Entry {
-        title: plain(format!(
-            "New pledge #{}: {} per {}",
-            p.pledge_id,
-            assets.amount_text(p.asset_id, &p.amount_per_period),
-            format::period(p.period)
-        )),
-        id: format!("urn:pledgeroll:pledge:{}", p.pledge_id),
-        updated: stamp(p.created_at),
-        links: vec![link(format!("{base}/patrons/{}", p.patron), "alternate")],
+/// The columns of a stored event.
+const EVENT_COLS: &str = "SELECT level, idx, happened_at, data FROM events";
+
+/// Pledge events a feed reports: every change of a pledge but the
+/// settlements the protocol makes along the way.
+const PLEDGE_EVENTS: &str = "kind = 'pledge_updated' AND change <> 'settled'";
+
+/// The entry of a pledge event, with the terms and status the pledge had
+/// then; `None` for any other event.
+fn pledge_entry(base: &str, assets: &Assets, stored: &StoredEvent) -> Option<Entry> {
+    let Ok(Event::PledgeUpdated {
+        pledge,
+        change,
+        record,
+    }) = Event::from_bytes(&stored.data)
+    else {
+        return None;
+    };
+    let terms = format!(
+        "{} per {}",
+        assets.amount(
+            i64::from(record.asset.0),
+            u128::from(record.amount_per_period)
+        ),
+        format::period(i64::from(record.period))
+    );
+    let what = match change {
+        PledgeChange::Started => format!("New pledge #{}: {terms}", pledge.0),
+        PledgeChange::Changed => format!("Pledge #{} changed to {terms}", pledge.0),
+        PledgeChange::Paused => format!("Pledge #{} paused", pledge.0),
+        PledgeChange::Resumed => format!("Pledge #{} resumed: {terms}", pledge.0),
+        PledgeChange::Ended => format!("Pledge #{} ended", pledge.0),
+        PledgeChange::Settled => return None,
+    };
+    let patron = record.patron.to_string();
+    Some(Entry {
+        title: plain(what),
+        id: format!("urn:pledgeroll:event:{}.{}", stored.level, stored.idx),
+        updated: stamp(stored.happened_at),
+        links: vec![link(format!("{base}/patrons/{patron}"), "alternate")],
         summary: Some(plain(format!(
-            "{} pledged to {}; now {}",
-            p.patron, p.payee, p.status
+            "{patron} to {}: {terms}, {} at level {}",
+            holder_text(&record.payee),
+            record.status,
+            stored.level
         ))),
         ..Entry::default()
-    }
+    })
 }
 
 fn respond(mut feed: Feed, mut entries: Vec<Entry>) -> Response {
@@ -113,12 +150,17 @@ fn respond(mut feed: Feed, mut entries: Vec<Entry>) -> Response {
         .into_response()
 }
 
-/// The entries for `movements` and `pledges`, newest movements first.
-fn entries(base: &str, assets: &Assets, movements: &[Movement], pledges: &[Pledge]) -> Vec<Entry> {
+/// The entries for `movements` and pledge `events`.
+fn entries(
+    base: &str,
+    assets: &Assets,
+    movements: &[Movement],
+    events: &[StoredEvent],
+) -> Vec<Entry> {
     movements
         .iter()
         .map(|m| movement_entry(base, assets, m))
-        .chain(pledges.iter().map(|p| pledge_entry(base, assets, p)))
+        .chain(events.iter().filter_map(|e| pledge_entry(base, assets, e)))
         .collect()
 }
 
@@ -134,10 +176,10 @@ pub async fn directory(State(s): State<Shared>) -> Result<Response, Error> {
             &limit,
         )
         .await?;
-    let pledges: Vec<Pledge> = s
+    let pledges: Vec<StoredEvent> = s
         .store
         .all(
-            &format!("{PLEDGE_COLS} ORDER BY pledge_id DESC LIMIT $1"),
+            &format!("{EVENT_COLS} WHERE {PLEDGE_EVENTS} ORDER BY level DESC, idx DESC LIMIT $1"),
             &limit,
         )
         .await?;
@@ -184,10 +226,13 @@ pub async fn creator(
             &params,
         )
         .await?;
-    let pledges: Vec<Pledge> = s
+    let pledges: Vec<StoredEvent> = s
         .store
         .all(
-            &format!("{PLEDGE_COLS} WHERE payee = $1 ORDER BY pledge_id DESC LIMIT $2"),
+            &format!(
+                "{EVENT_COLS} WHERE counterparty = $1 AND {PLEDGE_EVENTS} \
+                 ORDER BY level DESC, idx DESC LIMIT $2"
+            ),
             &params,
         )
         .await?;
@@ -206,6 +251,48 @@ pub async fn creator(
         links: vec![
             link(format!("{page}/feed.atom"), "self"),
             link(page, "alternate"),
+        ],
+        ..Feed::default()
+    };
+    Ok(respond(feed, entries))
+}
+
+/// `/accounts/{address}/feed.atom`: an account's alerts, newest first.
+pub async fn account(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> Result<Response, Error> {
+    let Path(address) = address?;
+    let ctx = Context::load(&s.store).await?;
+    let query = data::AlertsQuery {
+        before: None,
+        limit: Some(data::MAX_LIMIT),
+    };
+    let page = data::alerts(&s.store, &ctx, &address, &query).await?;
+    let base = s.public_url.as_str();
+    let entries = page
+        .alerts
+        .iter()
+        .map(|a| Entry {
+            title: plain(a.title.clone()),
+            id: format!("urn:pledgeroll:alert:{}", a.id),
+            updated: stamp(a.happened_at),
+            links: vec![link(format!("{base}{}", a.link), "alternate")],
+            summary: Some(plain(a.text.clone())),
+            ..Entry::default()
+        })
+        .collect();
+    let feed = Feed {
+        title: plain(format!("Alerts for {address} on pledgeroll")),
+        id: format!("urn:pledgeroll:account:{address}"),
+        updated: stamp(ctx.now()),
+        authors: vec![Person {
+            name: "pledgeroll directory".to_owned(),
+            ..Person::default()
+        }],
+        links: vec![
+            link(format!("{base}/accounts/{address}/feed.atom"), "self"),
+            link(format!("{base}/patrons/{address}"), "alternate"),
         ],
         ..Feed::default()
     };

@@ -5,11 +5,13 @@
 //! Pages are rendered on the server with maud, which escapes everything a
 //! creator wrote; they need no JavaScript. The JSON API lives under
 //! `/api/v1` with its OpenAPI document; Atom feeds and a CSV export of the
-//! ledger sit beside the pages. [`serve`] runs it in-process;
+//! ledger sit beside the pages. Their answers are kept per indexed level
+//! and carry HTTP validators ([`cache`]). [`serve`] runs it in-process;
 //! `pledgeroll-directory` runs it from the command line.
 
 pub mod actions;
 pub mod api;
+pub mod cache;
 pub mod data;
 pub mod feeds;
 pub mod format;
@@ -18,11 +20,12 @@ pub mod relay;
 pub mod store;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -35,6 +38,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use cache::PageCache;
 pub use relay::Relay;
 use store::Store;
 
@@ -157,8 +161,12 @@ pub type Shared = Arc<AppState>;
 
 /// The directory's routes over `store`, with its limits, reached at
 /// `public_url`; with a relay to a rollup node, the pages' actions and the
-/// operation builder and relay too.
+/// operation builder and relay too. Pages, feeds, the CSV export and the
+/// API's reads are answered from a [`PageCache`] of the indexed level; the
+/// relay's posts and the static files are not kept there.
 pub fn router(store: Store, relay: Option<Relay>, public_url: &str) -> Router {
+    let kept =
+        middleware::from_fn_with_state(Arc::new(PageCache::new(store.clone())), cache::answer);
     let state = Arc::new(AppState {
         store,
         relay,
@@ -177,10 +185,15 @@ pub fn router(store: Store, relay: Option<Relay>, public_url: &str) -> Router {
         .route("/about", get(pages::about))
         .route("/feed.atom", get(feeds::directory))
         .route("/creators/{address}/feed.atom", get(feeds::creator))
+        .route("/creators/{address}/income.csv", get(pages::income_csv))
+        .route("/accounts/{address}/feed.atom", get(feeds::account))
+        // The routes above answer from the mirror alone, so their answers
+        // are kept per indexed level; the ones below are not.
+        .layer(kept.clone())
         .route("/static/style.css", get(stylesheet))
         .route("/static/wallet.js", get(wallet_script))
         .route("/static/vendor/beacon-dapp.min.js", get(beacon_script))
-        .nest("/api/v1", api::routes().layer(api_cors()))
+        .nest("/api/v1", api::routes().layer(kept).layer(api_cors()))
         .fallback(pages::not_found)
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -217,15 +230,20 @@ fn api_cors() -> CorsLayer {
 /// The stylesheet, the same for every page.
 pub const STYLESHEET: &str = include_str!("style.css");
 
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+static STYLESHEET_ETAG: LazyLock<HeaderValue> =
+    LazyLock::new(|| cache::etag_of(STYLESHEET.as_bytes()));
+static WALLET_SCRIPT_ETAG: LazyLock<HeaderValue> =
+    LazyLock::new(|| cache::etag_of(WALLET_SCRIPT.as_bytes()));
+static BEACON_SCRIPT_ETAG: LazyLock<HeaderValue> =
+    LazyLock::new(|| cache::etag_of(BEACON_SCRIPT.as_bytes()));
+
+async fn stylesheet(request: HeaderMap) -> Response {
+    cache::static_file(
+        &request,
+        "text/css; charset=utf-8",
         STYLESHEET,
+        &STYLESHEET_ETAG,
     )
-        .into_response()
 }
 
 /// The script that runs the pages' actions.
@@ -234,23 +252,16 @@ pub const WALLET_SCRIPT: &str = include_str!("../assets/wallet.js");
 /// The Beacon SDK's dApp client, vendored by `scripts/vendor-beacon`.
 pub const BEACON_SCRIPT: &str = include_str!("../assets/vendor/beacon-dapp.min.js");
 
-async fn wallet_script() -> Response {
-    script(WALLET_SCRIPT)
+async fn wallet_script(request: HeaderMap) -> Response {
+    script(&request, WALLET_SCRIPT, &WALLET_SCRIPT_ETAG)
 }
 
-async fn beacon_script() -> Response {
-    script(BEACON_SCRIPT)
+async fn beacon_script(request: HeaderMap) -> Response {
+    script(&request, BEACON_SCRIPT, &BEACON_SCRIPT_ETAG)
 }
 
-fn script(body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+fn script(request: &HeaderMap, body: &'static str, etag: &HeaderValue) -> Response {
+    cache::static_file(request, "text/javascript; charset=utf-8", body, etag)
 }
 
 /// A directory serving in this process.

@@ -412,7 +412,7 @@ pub async fn creator(
             }
             section.totals {
                 div { span.big { (c.active_patrons) } " active patrons" }
-                div { span.big { (c.patrons) } " live pledges" }
+                div { span.big { (c.patrons) } " patrons in all, paused pledges included" }
                 @for b in &v.balances { @if b.monthly_in_units > 0 {
                     div { "Monthly income: " strong { (a.amount_i64(b.asset_id, b.monthly_in_units)) } }
                 } }
@@ -425,7 +425,7 @@ pub async fn creator(
                         p { (a.amount_text(t.asset_id, &t.amount_per_period)) " per " (format::period(t.period)) }
                         p.desc dir="auto" { (t.perks) }
                         p.muted { "Tier #" (t.tier_id) " · " (active_patrons(t.active_patrons))
-                            @if let Some(limit) = t.patron_limit { " · limit " (limit) } }
+                            @if let Some(limit) = t.patron_limit { " · " (t.patrons) " of " (limit) " places taken" } }
                         @if relays { (actions::pledge_to_tier(a, t)) }
                     }
                 } }
@@ -441,6 +441,10 @@ pub async fn creator(
                 a href={ "/ledger?account=" (urlencode(&c.address)) } { "All movements →" }
                 " · "
                 a href={ "/creators/" (c.address) "/feed.atom" } { "Atom feed" }
+                " · "
+                a href={ "/creators/" (c.address) "/income.csv" } { "Income by day (CSV)" }
+                " · "
+                a href={ "/accounts/" (c.address) "/feed.atom" } { "Alerts for this account (Atom)" }
             }
         },
         s.wallet_network(),
@@ -532,6 +536,11 @@ pub async fn patron(
             @if relays { @for p in &v.pledges { (actions::my_pledge(&v.address, p)) } }
             h2 { "History" }
             (movements_table(a, &v.history))
+            p {
+                a href={ "/ledger?account=" (urlencode(&v.address)) } { "All movements →" }
+                " · "
+                a href={ "/accounts/" (v.address) "/feed.atom" } { "Alerts for this account (Atom)" }
+            }
         },
         s.wallet_network(),
         Some(&ctx),
@@ -785,6 +794,40 @@ const LEDGER_CSV_COLUMNS: [&str; 14] = [
     "memo",
 ];
 
+/// A CSV answer of `rows` under `columns`, to be saved as `filename`. A
+/// spreadsheet reads a cell starting with `=`, `+`, `-` or `@` (or a tab or
+/// carriage return before one) as a formula: such cells, which only a memo
+/// can hold, are written with a leading `'` (OWASP's rule).
+fn csv_answer(
+    filename: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<Response, Error> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let failed = |e: csv::Error| Error::Internal(format!("writing CSV: {e}"));
+    out.write_record(columns).map_err(failed)?;
+    for row in rows {
+        out.write_record(row.iter().map(|c| format::spreadsheet_safe(c)))
+            .map_err(failed)?;
+    }
+    let out = out
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("writing CSV: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
 /// `/ledger.csv`: the filtered ledger as CSV, newest first, amounts in
 /// base units and in the asset's decimals.
 pub async fn ledger_csv(
@@ -794,64 +837,86 @@ pub async fn ledger_csv(
     let Query(query) = query?;
     let ctx = Context::load(&s.store).await?;
     let page = data::ledger(&s.store, &query, Some(CSV_LIMIT)).await?;
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
-        out.write_record(record)
-            .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
-    };
-    // A spreadsheet reads a cell starting with `=`, `+`, `-` or `@` (or a
-    // tab or carriage return before one) as a formula: such cells, which
-    // only a memo can hold, are written with a leading `'` (OWASP's rule).
-    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
-        write(
-            out,
-            &record
-                .iter()
-                .map(|c| format::spreadsheet_safe(c))
-                .collect::<Vec<_>>(),
-        )
-    };
-    write(&mut out, &LEDGER_CSV_COLUMNS.map(str::to_owned))?;
-    for m in &page.movements {
+    let rows = page.movements.iter().map(|m| {
         let unit = ctx.assets.unit(m.asset_id);
         let units = u128::try_from(m.units).unwrap_or(0);
         let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        write(
-            &mut out,
-            &[
-                m.level.to_string(),
-                m.idx.to_string(),
-                m.happened_at.to_string(),
-                format::instant(m.happened_at),
-                m.kind.clone(),
-                m.from_holder.clone().unwrap_or_default(),
-                m.to_holder.clone().unwrap_or_default(),
-                m.asset_id.to_string(),
-                unit.symbol.clone(),
-                m.units.to_string(),
-                format::decimal(units, unit.decimals),
-                opt(m.pledge_id),
-                opt(m.project_id),
-                m.memo.clone().unwrap_or_default(),
-            ],
-        )?;
+        vec![
+            m.level.to_string(),
+            m.idx.to_string(),
+            m.happened_at.to_string(),
+            format::instant(m.happened_at),
+            m.kind.clone(),
+            m.from_holder.clone().unwrap_or_default(),
+            m.to_holder.clone().unwrap_or_default(),
+            m.asset_id.to_string(),
+            unit.symbol.clone(),
+            m.units.to_string(),
+            format::decimal(units, unit.decimals),
+            opt(m.pledge_id),
+            opt(m.project_id),
+            m.memo.clone().unwrap_or_default(),
+        ]
+    });
+    csv_answer("ledger.csv", &LEDGER_CSV_COLUMNS, rows)
+}
+
+/// The columns of a creator's `income.csv`.
+const INCOME_CSV_COLUMNS: [&str; 11] = [
+    "date",
+    "asset_id",
+    "asset",
+    "streamed_in",
+    "tips_in",
+    "transfers_in",
+    "payouts_in",
+    "funding_in",
+    "refunds_in",
+    "income",
+    "monthly_income",
+];
+
+/// `/creators/{address}/income.csv`: what a creator received day by day
+/// (UTC), per asset, streams included whether settled or not, in the
+/// asset's decimals (rounded down to its base unit).
+pub async fn income_csv(
+    State(s): State<Shared>,
+    address: Result<Path<String>, PathRejection>,
+) -> Result<Response, Error> {
+    let Path(address) = address?;
+    let ctx = Context::load(&s.store).await?;
+    if data::creator_profile(&s.store, &address).await?.is_none() {
+        return Err(Error::NotFound(format!(
+            "No creator has published a profile at {address}."
+        )));
     }
-    let out = out
-        .into_inner()
-        .map_err(|e| Error::Internal(format!("writing CSV: {e}")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"ledger.csv\"",
+    let days = data::income_by_day(&s.store, &address, ctx.now()).await?;
+    let rows = days.iter().map(|d| {
+        let unit = ctx.assets.unit(d.asset_id);
+        let amount = |fine: u128| {
+            format::decimal(
+                fine / pledgeroll_contracts::asset::FINE_PER_UNIT,
+                unit.decimals,
+            )
+        };
+        vec![
+            pledgeroll_contracts::units::format_date(d.day),
+            d.asset_id.to_string(),
+            unit.symbol.clone(),
+            amount(d.streamed_in),
+            amount(d.tips_in),
+            amount(d.transfers_in),
+            amount(d.payouts_in),
+            amount(d.funding_in),
+            amount(d.refunds_in),
+            amount(d.total()),
+            format::decimal(
+                u128::try_from(d.monthly_in_units).unwrap_or(0),
+                unit.decimals,
             ),
-        ],
-        out,
-    )
-        .into_response())
+        ]
+    });
+    csv_answer("income.csv", &INCOME_CSV_COLUMNS, rows)
 }
 
 /// `/about`: the rollup, the kernel, the indexed level and the lag.

@@ -391,6 +391,19 @@ pub struct Day {
     pub income_units: i64,
 }
 
+/// A kernel event as the mirror stores it, in its canonical encoding.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredEvent {
+    /// The level.
+    pub level: i64,
+    /// Its position among the level's events.
+    pub idx: i64,
+    /// When (Unix seconds).
+    pub happened_at: i64,
+    /// The event's canonical encoding (`Event::from_bytes`).
+    pub data: Vec<u8>,
+}
+
 /// A movement of value.
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
 pub struct Movement {

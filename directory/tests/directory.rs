@@ -426,7 +426,8 @@ async fn pages_show_the_mirror(backend: Backend) {
     // Tier 0 has bob active and the dry patron paused; tier 1 has cy.
     assert_eq!(page.matches("1 active patron<").count(), 1, "{page}");
     assert_eq!(
-        page.matches("1 active patron · limit 10").count(),
+        page.matches("1 active patron · 1 of 10 places taken")
+            .count(),
         1,
         "{page}"
     );
@@ -731,8 +732,12 @@ async fn api_answers_what_pages_show(backend: Backend) {
     let (status, kind, body) = site.get("/api/v1/nothing").await;
     assert_eq!(status, 404);
     assert!(kind.starts_with("application/json"), "{body}");
-    let (status, _, body) = site.get("/api/v1/creators/tz1nobody").await;
+    let (status, _, body) = site
+        .get("/api/v1/creators/tz1Ke2h7sDdakHJQh8WX4Z372du1KChsksyU")
+        .await;
     assert_eq!(status, 404, "{body}");
+    let (status, _, body) = site.get("/api/v1/creators/tz1nobody").await;
+    assert_eq!(status, 400, "{body}");
     site.stop().await;
 }
 
@@ -1029,6 +1034,7 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         .collect();
     let mut want = vec![
         "/api/v1/about",
+        "/api/v1/accounts/{address}/alerts",
         "/api/v1/creators",
         "/api/v1/creators/{address}",
         "/api/v1/creators/{address}/patrons/{patron}",
@@ -1048,6 +1054,7 @@ async fn openapi_describes_every_api_route(backend: Backend) {
     let schemas = &doc["components"]["schemas"];
     for (path, schema) in [
         ("/api/v1/about", "About"),
+        ("/api/v1/accounts/{address}/alerts", "AlertsPage"),
         ("/api/v1/creators", "CreatorsPage"),
         ("/api/v1/creators/{address}", "CreatorView"),
         (
@@ -1122,6 +1129,146 @@ async fn openapi_describes_every_api_route(backend: Backend) {
         .map(|p| p["name"].as_str().expect("name"))
         .collect();
     assert_eq!(params, vec!["account", "asset", "kind", "before", "limit"]);
+    // One unit per amount, stated: every field holding an amount says
+    // whether it is in base or fine units.
+    let amount_words = [
+        "amount", "settled", "inflow", "outflow", "streamed", "rate", "monthly", "income", "paid",
+        "one_off", "budget", "balance", "refund", "reserved", "funded", "escrowed",
+    ];
+    let not_amounts = ["_at", "deadline", "level", "approvals", "_id", "refunding"];
+    let mut unstated = Vec::new();
+    for (schema, body) in schemas.as_object().expect("schemas") {
+        let Some(properties) = body["properties"].as_object() else {
+            continue;
+        };
+        for (field, p) in properties {
+            // Records state their own fields' units.
+            if p["type"] == "boolean" || p.get("$ref").is_some() || p["items"].get("$ref").is_some()
+            {
+                continue;
+            }
+            let amount = amount_words.iter().any(|w| field.contains(w))
+                && !not_amounts.iter().any(|w| field.contains(w));
+            let said = p["description"].as_str().unwrap_or_default().to_lowercase();
+            if amount && !(said.contains("base units") || said.contains("fine units")) {
+                unstated.push(format!("{schema}.{field}: {said:?}"));
+            }
+        }
+    }
+    assert!(
+        unstated.is_empty(),
+        "amounts without their unit:\n{}",
+        unstated.join("\n")
+    );
+    // Every client error a route answers is in the document, for that
+    // route, with the error body.
+    let nobody = "tz1Ke2h7sDdakHJQh8WX4Z372du1KChsksyU";
+    let unknown_hash = "00".repeat(32);
+    let gets = [
+        (
+            "/api/v1/creators",
+            "/api/v1/creators?limit=0".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/creators",
+            "/api/v1/creators?sort=loudest".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/creators/{address}",
+            "/api/v1/creators/ada".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/creators/{address}",
+            format!("/api/v1/creators/{nobody}"),
+            404,
+        ),
+        (
+            "/api/v1/creators/{address}/patrons/{patron}",
+            format!("/api/v1/creators/{ada}/patrons/0"),
+            400,
+        ),
+        (
+            "/api/v1/patrons/{address}",
+            "/api/v1/patrons/bob".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/projects",
+            "/api/v1/projects?limit=101".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/projects/{id}",
+            "/api/v1/projects/first".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/projects/{id}",
+            "/api/v1/projects/99".to_owned(),
+            404,
+        ),
+        ("/api/v1/ledger", "/api/v1/ledger?kind=gift".to_owned(), 400),
+        (
+            "/api/v1/accounts/{address}/alerts",
+            "/api/v1/accounts/ada/alerts".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/accounts/{address}/alerts",
+            format!("/api/v1/accounts/{ada}/alerts?before=yesterday"),
+            400,
+        ),
+        (
+            "/api/v1/operations/{hash}",
+            "/api/v1/operations/zz".to_owned(),
+            400,
+        ),
+        (
+            "/api/v1/operations/{hash}",
+            format!("/api/v1/operations/{unknown_hash}"),
+            404,
+        ),
+    ];
+    let documented = |path: &str, method: &str, status: u16| {
+        let answer = &doc["paths"][path][method]["responses"][status.to_string()];
+        answer["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorBody"
+    };
+    for (path, url, status) in gets {
+        let (got, _, body) = site.get(&url).await;
+        assert_eq!(got, status, "GET {url}: {body}");
+        assert!(
+            documented(path, "get", status),
+            "{path} does not document its {status}"
+        );
+        let error: Value = serde_json::from_str(&body).expect("a JSON error body");
+        assert!(error["error"].is_string(), "GET {url}: {body}");
+    }
+    for path in ["/api/v1/operations/build", "/api/v1/operations/submit"] {
+        for (body, content_type, status) in
+            [("{", "application/json", 400), ("{}", "text/plain", 400)]
+        {
+            let r = site
+                .client
+                .post(format!("{}{path}", site.directory.url()))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .expect("POST");
+            let got = r.status().as_u16();
+            // Without a rollup node this directory relays nothing: a 503
+            // before the body is read is right too, and documented.
+            let status = if got == 503 { 503 } else { status };
+            assert_eq!(got, status, "POST {path} {content_type} {body}");
+            assert!(
+                documented(path, "post", status),
+                "{path} does not document its {status}"
+            );
+        }
+    }
     site.stop().await;
 }
 
@@ -1200,7 +1347,35 @@ async fn atom_feeds_carry_the_activity(backend: Backend) {
     assert_eq!(feed.title.as_str(), format!("{XSS_NAME} on pledgeroll"));
 
     let (status, _, _) = site.get("/creators/tz1nobody/feed.atom").await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 400);
+
+    // A pledge's entries keep the terms of their own event: cy's pledge #1
+    // moves to 0.2 usd a day, and its first entry still says 0.1.
+    let mut site = site;
+    site.advance(
+        60,
+        &[],
+        vec![(
+            CY,
+            Operation::ChangePledge {
+                pledge: pledgeroll_contracts::PledgeId(1),
+                tier: TierId(1),
+                amount: Some(200_000),
+            },
+        )],
+    )
+    .await;
+    let (_, _, body) = site.get(&format!("/creators/{ada}/feed.atom")).await;
+    let feed: atom_syndication::Feed = body.parse().expect("valid Atom");
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert!(
+        titles.contains(&"New pledge #1: 0.1 usd per day"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Pledge #1 changed to 0.2 usd per day"),
+        "{titles:?}"
+    );
     site.stop().await;
 }
 
@@ -1355,3 +1530,496 @@ async fn the_directory_command_serves_the_mirror() {
     assert_eq!(totals["level"], 6);
     site.stop().await;
 }
+
+impl Site {
+    /// A person of the scenario beyond its six, from `seed`: their index
+    /// into `Scenario::keys`.
+    fn newcomer(&mut self, seed: u8) -> usize {
+        self.s
+            .keys
+            .push(SecretKey::from_bytes(Curve::Ed25519, [seed; 32]).expect("valid key"));
+        self.s.keys.len() - 1
+    }
+
+    /// Applies one more level of the scenario to the mirror the directory
+    /// is serving, as the indexer would.
+    async fn advance(
+        &mut self,
+        dt: i64,
+        deposits: &[(usize, (&str, &str), u64)],
+        ops: Vec<(usize, Operation)>,
+    ) {
+        let from = self.s.script.levels.len();
+        self.s.level(dt, deposits, ops);
+        let mirror = self.db.mirror().await;
+        mirror
+            .apply(&self.s.script.levels[from..], 0)
+            .await
+            .expect("the new level applies");
+        mirror.db().close().await;
+        // The directory reads where the mirror is at most this often.
+        tokio::time::sleep(
+            pledgeroll_directory::cache::LEVEL_CHECK_INTERVAL
+                + std::time::Duration::from_millis(100),
+        )
+        .await;
+    }
+
+    /// GET `path` with `headers`: the status, the answer's headers and its
+    /// body.
+    async fn get_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut request = self.client.get(format!("{}{path}", self.directory.url()));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.text().await.expect("body"))
+    }
+}
+
+/// A header's value as text, empty when absent.
+fn header<'h>(headers: &'h reqwest::header::HeaderMap, name: &str) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+async fn answers_carry_validators_and_an_etag_asked_again_is_not_modified(backend: Backend) {
+    let site = Site::start(backend).await;
+    let ada = site.addr(ADA);
+    let bob = site.addr(BOB);
+    for path in [
+        format!("/creators/{ada}"),
+        "/creators?sort=income".to_owned(),
+        format!("/ledger.csv?account={bob}"),
+        "/feed.atom".to_owned(),
+        format!("/api/v1/creators/{ada}"),
+        "/api/v1/creators?sort=income&limit=2".to_owned(),
+    ] {
+        let (status, first, body) = site.get_with(&path, &[]).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        let etag = header(&first, "etag").to_owned();
+        assert!(
+            etag.len() > 2 && etag.starts_with('"') && etag.ends_with('"'),
+            "GET {path}: a strong ETag, got {etag:?}"
+        );
+        assert_eq!(
+            header(&first, "cache-control"),
+            "public, max-age=5",
+            "GET {path}"
+        );
+        let modified = header(&first, "last-modified");
+        assert!(
+            chrono::DateTime::parse_from_rfc2822(modified).is_ok() && modified.ends_with(" GMT"),
+            "GET {path}: Last-Modified is an HTTP date, got {modified:?}"
+        );
+        assert_eq!(header(&first, "x-content-type-options"), "nosniff");
+
+        let (status, again, rest) = site.get_with(&path, &[("if-none-match", &etag)]).await;
+        assert_eq!(status, 304, "GET {path} with its ETag: {rest}");
+        assert!(rest.is_empty(), "a 304 has no body: {rest}");
+        assert_eq!(header(&again, "etag"), etag);
+        assert_eq!(header(&again, "cache-control"), "public, max-age=5");
+        assert_eq!(header(&again, "last-modified"), modified);
+
+        let (status, _, same) = site
+            .get_with(&path, &[("if-none-match", "\"another\", W/\"tag\"")])
+            .await;
+        assert_eq!(status, 200, "GET {path} with other tags");
+        assert_eq!(same, body, "the kept answer is the answer");
+    }
+
+    // The API's answers keep their CORS header, kept or not modified.
+    for asked in [vec![], vec![("if-none-match", "*")]] {
+        let mut headers = vec![("origin", "https://elsewhere.example")];
+        headers.extend(asked);
+        let (_, answer, _) = site
+            .get_with(&format!("/api/v1/creators/{ada}"), &headers)
+            .await;
+        assert_eq!(header(&answer, "access-control-allow-origin"), "*");
+    }
+
+    // A HEAD carries the GET's validators and no body.
+    let page = format!("/creators/{ada}");
+    let (_, got, _) = site.get_with(&page, &[]).await;
+    let head = site
+        .client
+        .head(format!("{}{page}", site.directory.url()))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(header(head.headers(), "etag"), header(&got, "etag"));
+    assert!(head.text().await.expect("body").is_empty());
+
+    // Pages keep their Content-Security-Policy when answered from the cache.
+    let (_, kept, _) = site.get_with(&page, &[]).await;
+    assert!(header(&kept, "content-security-policy").contains("script-src 'self'"));
+
+    // Errors are neither kept nor validated.
+    let (status, missing, _) = site
+        .get_with("/creators/tz1Ke2h7sDdakHJQh8WX4Z372du1KChsksyU", &[])
+        .await;
+    assert_eq!(status, 404);
+    assert!(missing.get("etag").is_none() && missing.get("last-modified").is_none());
+    let (status, bad, _) = site.get_with("/api/v1/creators?limit=0", &[]).await;
+    assert_eq!(status, 400);
+    assert!(bad.get("etag").is_none());
+
+    // The stylesheet and scripts: validators, and longer to keep.
+    for path in ["/static/style.css", "/static/wallet.js"] {
+        let (status, first, _) = site.get_with(path, &[]).await;
+        assert_eq!(status, 200);
+        assert_eq!(header(&first, "cache-control"), "public, max-age=3600");
+        let etag = header(&first, "etag").to_owned();
+        assert!(etag.starts_with('"'), "{path}: {etag:?}");
+        let (status, _, body) = site.get_with(path, &[("if-none-match", &etag)]).await;
+        assert_eq!((status, body.as_str()), (304, ""), "{path}");
+    }
+    site.stop().await;
+}
+
+async fn a_new_level_drops_the_kept_answers(backend: Backend) {
+    let mut site = Site::start(backend).await;
+    let grace = site.addr(GRACE);
+    let page = format!("/creators/{grace}");
+    let before = site.page(&page).await;
+    assert!(
+        before.contains("indexed level 6") && !before.contains("Compilers club"),
+        "{before}"
+    );
+    let (_, first, _) = site.get_with(&page, &[]).await;
+    let etag = header(&first, "etag").to_owned();
+    let api = format!("/api/v1/creators/{grace}");
+    assert_eq!(
+        site.json(&api).await["tiers"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let totals = site.json("/api/v1/totals").await;
+    assert_eq!(totals["level"], 6);
+
+    site.advance(
+        60,
+        &[],
+        vec![(
+            GRACE,
+            tier("Compilers club", TEZ, 2_000_000, 2_592_000, None),
+        )],
+    )
+    .await;
+    site.advance(60, &[], vec![(BOB, pledge(3))]).await;
+    tokio::time::sleep(
+        pledgeroll_directory::cache::LEVEL_CHECK_INTERVAL + std::time::Duration::from_millis(100),
+    )
+    .await;
+
+    let (status, now, after) = site.get_with(&page, &[("if-none-match", &etag)]).await;
+    assert_eq!(status, 200, "the page changed with the level: {after}");
+    assert_ne!(header(&now, "etag"), etag);
+    assert!(
+        after.contains("indexed level 8") && after.contains("Compilers club"),
+        "{after}"
+    );
+    assert!(after.contains("1 active patron"), "{after}");
+    let v = site.json(&api).await;
+    assert_eq!(v["tiers"][0]["title"], "Compilers club");
+    assert_eq!(v["creator"]["active_patrons"], 1);
+    assert_eq!(site.json("/api/v1/totals").await["level"], 8);
+    let by_income = site.json("/api/v1/creators?sort=income").await;
+    let incomes: Vec<(String, i64)> = by_income["creators"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().expect("name").to_owned(),
+                c["income"].as_i64().expect("income"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        incomes[1],
+        ("Grace Hopper".to_owned(), 2_000_000),
+        "now second by income, after ada: {incomes:?}"
+    );
+    site.stop().await;
+}
+
+/// Every creator, as the income sort ordered them before it read the
+/// index: the reference the paginated walk is checked against.
+async fn income_order_by_scanning(site: &Site, asset: i64, pattern: &str) -> Vec<(i64, String)> {
+    use pledgeroll_directory::store::{CreatorSummary, Param};
+    let store = Store::open(&site.db.config.url, site.db.config.schema.as_deref())
+        .await
+        .expect("opens");
+    let rows: Vec<CreatorSummary> = store
+        .all(
+            "SELECT c.address, c.name, c.description, c.paused, c.patrons, c.active_patrons, \
+             c.created_level, CAST(COALESCE(b.monthly_in_units, 0) AS BIGINT) AS income \
+             FROM creators c LEFT JOIN balances b ON b.holder = c.address AND b.asset_id = $1 \
+             WHERE c.name_lower LIKE $2 ORDER BY COALESCE(b.monthly_in_units, 0) DESC, c.address",
+            &[Param::Int(asset), Param::Text(pattern.to_owned())],
+        )
+        .await
+        .expect("reads");
+    store.close().await;
+    rows.into_iter().map(|c| (c.income, c.address)).collect()
+}
+
+/// Follows `next` from the first page of `/api/v1/creators?{query}` to the
+/// last: every creator listed, in order.
+async fn walk_creators(site: &Site, query: &str) -> Vec<(i64, String)> {
+    let mut seen = Vec::new();
+    let mut path = format!("/api/v1/creators?{query}");
+    for _ in 0..100 {
+        let page = site.json(&path).await;
+        for c in page["creators"].as_array().expect("list") {
+            seen.push((
+                c["income"].as_i64().expect("income"),
+                c["address"].as_str().expect("address").to_owned(),
+            ));
+        }
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/v1/creators?{query}&after={next}"),
+            None => return seen,
+        }
+    }
+    panic!("no last page after 100 pages of {query}");
+}
+
+async fn income_sort_pages_visit_every_creator_once_in_order(backend: Backend) {
+    let mut site = Site::start(backend).await;
+    // Five more creators: two earning more than ada, one earning as much
+    // as the hostile name's creator, one with a tier nobody took and one
+    // with a profile alone; grace has a balance but no income.
+    let extra: Vec<usize> = (31..36).map(|seed| site.newcomer(seed)).collect();
+    let patrons: Vec<usize> = (41..44).map(|seed| site.newcomer(seed)).collect();
+    let mut ops = Vec::new();
+    for (n, who) in extra.iter().enumerate() {
+        ops.push((*who, profile(&format!("Extra {n}"), "more", &[])));
+    }
+    ops.push((extra[0], tier("Three", TEZ, 3_000_000, 2_592_000, None)));
+    ops.push((extra[1], tier("One", TEZ, 1_000_000, 2_592_000, None)));
+    ops.push((extra[2], tier("Three too", TEZ, 3_000_000, 2_592_000, None)));
+    ops.push((extra[3], tier("Untaken", TEZ, 9_000_000, 2_592_000, None)));
+    let deposits: Vec<_> = patrons
+        .iter()
+        .map(|p| (*p, TEZ_TICKETER, 100_000_000))
+        .collect();
+    site.advance(60, &deposits, ops).await;
+    site.advance(
+        60,
+        &[],
+        vec![
+            (patrons[0], pledge(3)),
+            (patrons[2], pledge(3)),
+            (patrons[1], pledge(4)),
+            (patrons[1], pledge(5)),
+        ],
+    )
+    .await;
+    tokio::time::sleep(
+        pledgeroll_directory::cache::LEVEL_CHECK_INTERVAL + std::time::Duration::from_millis(100),
+    )
+    .await;
+
+    let everyone = income_order_by_scanning(&site, 0, "%").await;
+    assert_eq!(everyone.len(), 8, "{everyone:?}");
+    let incomes: Vec<i64> = everyone.iter().map(|(income, _)| *income).collect();
+    assert_eq!(
+        incomes,
+        vec![6_000_000, 5_000_000, 3_000_000, 1_000_000, 1_000_000, 0, 0, 0],
+        "two tied at 1 tez and three earning nothing: {everyone:?}"
+    );
+    for limit in [1, 2, 3, 7, 100] {
+        let walked = walk_creators(&site, &format!("sort=income&asset=0&limit={limit}")).await;
+        assert_eq!(walked, everyone, "pages of {limit}");
+    }
+    // In the other asset only ada earns; everyone else follows by address.
+    let usd = income_order_by_scanning(&site, 1, "%").await;
+    assert_eq!(usd[0].1, site.addr(ADA));
+    assert!(usd[1..].iter().all(|(income, _)| *income == 0));
+    assert_eq!(
+        walk_creators(&site, "sort=income&asset=1&limit=2").await,
+        usd
+    );
+    // A search walks the same order over the creators it matches.
+    let matching = income_order_by_scanning(&site, 0, "%r%").await;
+    assert_eq!(matching.len(), 7, "all but Ada Lovelace: {matching:?}");
+    assert_eq!(
+        walk_creators(&site, "sort=income&asset=0&limit=2&q=R").await,
+        matching
+    );
+    // The pages follow the same cursors.
+    let first = site.page("/creators?sort=income&limit=2").await;
+    assert!(
+        first.contains(&format!("after={}.{}", everyone[1].0, everyone[1].1)),
+        "{first}"
+    );
+    site.stop().await;
+}
+
+on_both!(answers_carry_validators_and_an_etag_asked_again_is_not_modified: sqlite_answers_carry_validators_and_an_etag_asked_again_is_not_modified, postgres_answers_carry_validators_and_an_etag_asked_again_is_not_modified);
+on_both!(a_new_level_drops_the_kept_answers: sqlite_a_new_level_drops_the_kept_answers, postgres_a_new_level_drops_the_kept_answers);
+on_both!(income_sort_pages_visit_every_creator_once_in_order: sqlite_income_sort_pages_visit_every_creator_once_in_order, postgres_income_sort_pages_visit_every_creator_once_in_order);
+
+/// A creator's income by day runs to the indexed level's day, streams
+/// included on days nothing settled them.
+async fn income_exports_by_day(backend: Backend) {
+    let site = Site::start(backend).await;
+    let ada = site.addr(ADA);
+    let (status, kind, body) = site.get(&format!("/creators/{ada}/income.csv")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    let mut lines = body.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "date,asset_id,asset,streamed_in,tips_in,transfers_in,payouts_in,funding_in,\
+             refunds_in,income,monthly_income"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let about = site.json("/api/v1/about").await;
+    let head_time = about["head"]["level_time"].as_i64().expect("a head time");
+    let day = |d: i64| pledgeroll_contracts::units::format_date(d);
+    let today = head_time.div_euclid(86_400);
+    let tez: Vec<&Vec<&str>> = rows.iter().filter(|r| r[1] == "0").collect();
+    assert_eq!(
+        tez.last().map(|r| r[0].to_owned()),
+        Some(day(today)),
+        "{body}"
+    );
+    // Yesterday only bob streamed (5 tez a month): nothing settled it.
+    let yesterday = tez
+        .iter()
+        .find(|r| r[0] == day(today - 1))
+        .unwrap_or_else(|| panic!("no row for yesterday: {body}"));
+    assert_eq!(yesterday[3], "0.166666", "{body}");
+    assert_eq!(yesterday[9], "0.166666", "{body}");
+    // The tip is income on its day.
+    assert!(tez.iter().any(|r| r[4] == "1"), "{body}");
+    let (status, _, _) = site.get("/creators/tz1nobody/income.csv").await;
+    assert_eq!(status, 400);
+    let (status, _, _) = site
+        .get("/creators/tz1Ke2h7sDdakHJQh8WX4Z372du1KChsksyU/income.csv")
+        .await;
+    assert_eq!(status, 404);
+    site.stop().await;
+}
+on_both!(income_exports_by_day: sqlite_income_exports_by_day, postgres_income_exports_by_day);
+
+/// An account's alerts, in words, from the API and its Atom feed.
+async fn accounts_read_their_alerts(backend: Backend) {
+    let site = Site::start(backend).await;
+    let (ada, bob, cy, dry) = (
+        site.addr(ADA),
+        site.addr(BOB),
+        site.addr(CY),
+        site.addr(DRY),
+    );
+    let page = site.json(&format!("/api/v1/accounts/{ada}/alerts")).await;
+    let kinds: Vec<&str> = page["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .map(|a| a["kind"].as_str().expect("kind"))
+        .collect();
+    // Newest first: the second invoice, the dry patron, the first invoice
+    // approved (by ada) and raised (by cy), then the tip and the pledges.
+    assert_eq!(
+        kinds,
+        vec![
+            "invoice_raised",
+            "patron_ran_dry",
+            "invoice_approved",
+            "invoice_raised",
+            "tip_received",
+            "pledge_started",
+            "pledge_started",
+            "pledge_started",
+        ],
+        "{page}"
+    );
+    let alerts = page["alerts"].as_array().expect("alerts");
+    let tip = &alerts[4];
+    assert_eq!(tip["counterparty"], bob.as_str());
+    assert_eq!(tip["amount"], "1000000");
+    assert_eq!(
+        tip["title"].as_str().expect("title"),
+        format!("Tip from {}…{}: 1 tez", &bob[..8], &bob[bob.len() - 4..])
+    );
+    let dry_alert = &alerts[1];
+    assert_eq!(dry_alert["counterparty"], dry.as_str());
+    assert!(
+        dry_alert["text"]
+            .as_str()
+            .expect("text")
+            .contains("(5 tez per month) stopped streaming"),
+        "{dry_alert}"
+    );
+    assert_eq!(alerts[0]["link"], "/projects/0");
+    // The dry patron hears that their pledge stopped; the beneficiary that
+    // the invoice paid.
+    let theirs = site.json(&format!("/api/v1/accounts/{dry}/alerts")).await;
+    assert_eq!(theirs["alerts"][0]["kind"], "pledge_ran_dry", "{theirs}");
+    let cys = site.json(&format!("/api/v1/accounts/{cy}/alerts")).await;
+    assert!(
+        cys["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .any(|a| a["kind"] == "invoice_paid" && a["amount"] == "3000000"),
+        "{cys}"
+    );
+    // Pages of two walk the same alerts.
+    let mut walked = Vec::new();
+    let mut path = format!("/api/v1/accounts/{ada}/alerts?limit=2");
+    loop {
+        let page = site.json(&path).await;
+        walked.extend(
+            page["alerts"]
+                .as_array()
+                .expect("alerts")
+                .iter()
+                .map(|a| a["id"].as_str().expect("id").to_owned()),
+        );
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/v1/accounts/{ada}/alerts?limit=2&before={next}"),
+            None => break,
+        }
+    }
+    let all: Vec<String> = alerts
+        .iter()
+        .map(|a| a["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(walked, all);
+    // The Atom feed says the same.
+    let (status, kind, body) = site.get(&format!("/accounts/{ada}/feed.atom")).await;
+    assert_eq!(status, 200);
+    assert_eq!(kind, "application/atom+xml; charset=utf-8");
+    let feed: atom_syndication::Feed = body.parse().expect("valid Atom");
+    assert_eq!(feed.entries.len(), all.len());
+    assert!(feed
+        .entries
+        .iter()
+        .all(|e| e.id.starts_with("urn:pledgeroll:alert:")));
+    assert!(feed
+        .entries
+        .iter()
+        .any(|e| e.title.as_str().starts_with("Tip from ")));
+    let (status, _, _) = site.get("/accounts/ada/feed.atom").await;
+    assert_eq!(status, 400);
+    site.stop().await;
+}
+on_both!(accounts_read_their_alerts: sqlite_accounts_read_their_alerts, postgres_accounts_read_their_alerts);

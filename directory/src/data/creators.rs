@@ -93,26 +93,12 @@ pub async fn creators(store: &Store, query: &CreatorsQuery) -> Result<CreatorsPa
         )));
     }
     let sort = query.sort.unwrap_or(Sort::Patrons);
-    let key = match sort {
-        Sort::Patrons => "c.active_patrons",
-        Sort::Income => "COALESCE(b.monthly_in_units, 0)",
+    let after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let pattern = like_pattern(q);
+    let mut creators = match sort {
+        Sort::Patrons => by_active_patrons(store, asset, pattern, after, limit + 1).await?,
+        Sort::Income => by_income(store, asset, pattern, after, limit + 1).await?,
     };
-    let mut params = vec![Param::Int(asset), Param::Text(like_pattern(q))];
-    let mut sql = format!("{SUMMARY_COLS} WHERE c.name_lower LIKE $2 ESCAPE '\\'");
-    if let Some(after) = &query.after {
-        let (value, address) = parse_cursor(after)?;
-        sql.push_str(&format!(
-            " AND ({key} < $3 OR ({key} = $3 AND c.address > $4))"
-        ));
-        params.push(Param::Int(value));
-        params.push(Param::Text(address));
-    }
-    sql.push_str(&format!(
-        " ORDER BY {key} DESC, c.address LIMIT ${}",
-        params.len() + 1
-    ));
-    params.push(Param::Int(limit + 1));
-    let mut creators: Vec<CreatorSummary> = store.all(&sql, &params).await?;
     add_incomes(store, &mut creators).await?;
     let next = if creators.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
         creators.truncate(usize::try_from(limit).unwrap_or(0));
@@ -127,6 +113,103 @@ pub async fn creators(store: &Store, query: &CreatorsQuery) -> Result<CreatorsPa
         None
     };
     Ok(CreatorsPage { creators, next })
+}
+
+/// Up to `rows` creators whose name matches `pattern`, most active patrons
+/// first, after the cursor `after`.
+async fn by_active_patrons(
+    store: &Store,
+    asset: i64,
+    pattern: String,
+    after: Option<(i64, String)>,
+    rows: i64,
+) -> Result<Vec<CreatorSummary>, Error> {
+    let mut params = vec![Param::Int(asset), Param::Text(pattern)];
+    let mut sql = format!("{SUMMARY_COLS} WHERE c.name_lower LIKE $2 ESCAPE '\\'");
+    if let Some((value, address)) = after {
+        sql.push_str(" AND (c.active_patrons < $3 OR (c.active_patrons = $3 AND c.address > $4))");
+        params.push(Param::Int(value));
+        params.push(Param::Text(address));
+    }
+    sql.push_str(&format!(
+        " ORDER BY c.active_patrons DESC, c.address LIMIT ${}",
+        params.len() + 1
+    ));
+    params.push(Param::Int(rows));
+    store.all(&sql, &params).await
+}
+
+/// Creators earning in asset `$1` whose name matches `$2`, read from the
+/// balances by the `balances_income` index (asset, income descending,
+/// holder), so a page costs its own rows, not a sort of every creator.
+const EARNING_CREATORS: &str = "SELECT c.address, c.name, c.description, c.paused, c.patrons, \
+     c.active_patrons, c.created_level, CAST(b.monthly_in_units AS BIGINT) AS income \
+     FROM balances b JOIN creators c ON c.address = b.holder \
+     WHERE b.asset_id = $1 AND b.monthly_in_units > 0 AND c.name_lower LIKE $2 ESCAPE '\\'";
+
+/// After the cursor (`$3` income, `$4` address) in the income order. The
+/// first bound lets the index seek to the cursor instead of scanning
+/// every earner before it.
+const EARNING_AFTER: &str = " AND b.monthly_in_units <= $3 \
+     AND (b.monthly_in_units < $3 OR b.holder > $4)";
+
+/// Creators without income in asset `$1` whose name matches `$2`, by
+/// address (the creators' primary key).
+const IDLE_CREATORS: &str = "SELECT c.address, c.name, c.description, c.paused, c.patrons, \
+     c.active_patrons, c.created_level, CAST(0 AS BIGINT) AS income FROM creators c \
+     WHERE c.name_lower LIKE $2 ESCAPE '\\' AND NOT EXISTS (SELECT 1 FROM balances b \
+     WHERE b.holder = c.address AND b.asset_id = $1 AND b.monthly_in_units > 0)";
+
+/// Up to `rows` creators whose name matches `pattern`, highest monthly
+/// income in `asset` first, then by address, after the cursor `after`:
+/// those earning in the asset in the index's order, then those earning
+/// nothing in it by address, so paging visits every creator once.
+async fn by_income(
+    store: &Store,
+    asset: i64,
+    pattern: String,
+    after: Option<(i64, String)>,
+    rows: i64,
+) -> Result<Vec<CreatorSummary>, Error> {
+    let base = [Param::Int(asset), Param::Text(pattern)];
+    let (mut found, idle_after): (Vec<CreatorSummary>, Option<String>) = match after {
+        // Income is never negative: nothing comes after such a cursor.
+        Some((income, _)) if income < 0 => return Ok(Vec::new()),
+        Some((0, address)) => (Vec::new(), Some(address)),
+        Some((income, address)) => {
+            let mut params = base.to_vec();
+            params.extend([Param::Int(income), Param::Text(address), Param::Int(rows)]);
+            let sql = format!(
+                "{EARNING_CREATORS}{EARNING_AFTER} \
+                 ORDER BY b.monthly_in_units DESC, b.holder LIMIT $5"
+            );
+            (store.all(&sql, &params).await?, None)
+        }
+        None => {
+            let mut params = base.to_vec();
+            params.push(Param::Int(rows));
+            let sql =
+                format!("{EARNING_CREATORS} ORDER BY b.monthly_in_units DESC, b.holder LIMIT $3");
+            (store.all(&sql, &params).await?, None)
+        }
+    };
+    let missing = rows - i64::try_from(found.len()).unwrap_or(rows);
+    if missing <= 0 {
+        return Ok(found);
+    }
+    let mut params = base.to_vec();
+    let sql = match idle_after {
+        Some(address) => {
+            params.extend([Param::Text(address), Param::Int(missing)]);
+            format!("{IDLE_CREATORS} AND c.address > $3 ORDER BY c.address LIMIT $4")
+        }
+        None => {
+            params.push(Param::Int(missing));
+            format!("{IDLE_CREATORS} ORDER BY c.address LIMIT $3")
+        }
+    };
+    found.extend(store.all::<CreatorSummary>(&sql, &params).await?);
+    Ok(found)
 }
 
 /// Fills in each creator's monthly income in every asset, in one query.
@@ -226,7 +309,7 @@ pub struct CreatorView {
 
 /// A creator's profile and counts alone, if `address` is a creator.
 pub async fn creator_profile(store: &Store, address: &str) -> Result<Option<Creator>, Error> {
-    check_address(address)?;
+    check_account(address)?;
     store
         .one::<Creator>(
             "SELECT address, name, description, links, paused, patrons, active_patrons, \

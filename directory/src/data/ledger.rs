@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blank_is_none, check_address, check_limit, KINDS, MOVEMENT_COLS};
+use pledgeroll_contracts::units::DAY as DAY_SECONDS;
+
+use super::{blank_is_none, check_address, check_limit, BALANCE_COLS, KINDS, MOVEMENT_COLS};
 use crate::store::{Movement, Param, Store};
 use crate::Error;
 
@@ -110,4 +112,139 @@ pub async fn ledger(
         None
     };
     Ok(LedgerPage { movements, next })
+}
+
+/// A holder's figures on one UTC day, as the mirror keeps them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct DailyFigures {
+    day: i64,
+    asset_id: i64,
+    streamed_in: String,
+    tips_in: String,
+    transfers_in: String,
+    payouts_in: String,
+    funding_in: String,
+    refunds_in: String,
+    monthly_in_units: i64,
+}
+
+/// What a holder received on one UTC day in one asset, fine units: the
+/// streams of the day whether settled or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomeDay {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// The asset.
+    pub asset_id: i64,
+    /// Streamed in over the day (up to the indexed level's time, today).
+    pub streamed_in: u128,
+    /// Tips received.
+    pub tips_in: u128,
+    /// Transfers received.
+    pub transfers_in: u128,
+    /// Project payouts received.
+    pub payouts_in: u128,
+    /// Funding received (a project).
+    pub funding_in: u128,
+    /// Refunds received.
+    pub refunds_in: u128,
+    /// Monthly income at the end of the day (or now, today), base units.
+    pub monthly_in_units: i64,
+}
+
+impl IncomeDay {
+    /// Everything received that day.
+    pub fn total(&self) -> u128 {
+        [
+            self.streamed_in,
+            self.tips_in,
+            self.transfers_in,
+            self.payouts_in,
+            self.funding_in,
+            self.refunds_in,
+        ]
+        .iter()
+        .fold(0u128, |sum, v| sum.saturating_add(*v))
+    }
+}
+
+/// Seconds in a day, as the mirror's days count them.
+const DAY: i64 = DAY_SECONDS as i64;
+
+/// Days a daily export covers at most, per asset: the latest ones.
+pub const INCOME_DAYS: i64 = 3_660;
+
+/// A holder's income day by day, per asset, oldest first, up to `now` (the
+/// indexed level's time). The mirror's daily figures are exact up to the
+/// holder's last flow change; from then on a stream runs at the holder's
+/// current inflow (none while a paused creator's inflow is held), which is
+/// added here second by second, so a day's streams count whether or not
+/// anything settled them.
+pub async fn income_by_day(store: &Store, holder: &str, now: i64) -> Result<Vec<IncomeDay>, Error> {
+    let who = [Param::Text(holder.to_owned()), Param::Int(INCOME_DAYS)];
+    let rows: Vec<DailyFigures> = store
+        .all(
+            "SELECT day, asset_id, CAST(streamed_in AS TEXT) AS streamed_in, \
+             CAST(tips_in AS TEXT) AS tips_in, CAST(transfers_in AS TEXT) AS transfers_in, \
+             CAST(payouts_in AS TEXT) AS payouts_in, CAST(funding_in AS TEXT) AS funding_in, \
+             CAST(refunds_in AS TEXT) AS refunds_in, monthly_in_units FROM daily_stats \
+             WHERE holder = $1 \
+             AND day >= (SELECT MAX(day) FROM daily_stats WHERE holder = $1) - $2 \
+             ORDER BY asset_id, day",
+            &who,
+        )
+        .await?;
+    let exact = |text: &str| text.parse::<u128>().unwrap_or(0);
+    let mut days: std::collections::BTreeMap<(i64, i64), IncomeDay> = rows
+        .iter()
+        .map(|r| {
+            (
+                (r.asset_id, r.day),
+                IncomeDay {
+                    day: r.day,
+                    asset_id: r.asset_id,
+                    streamed_in: exact(&r.streamed_in),
+                    tips_in: exact(&r.tips_in),
+                    transfers_in: exact(&r.transfers_in),
+                    payouts_in: exact(&r.payouts_in),
+                    funding_in: exact(&r.funding_in),
+                    refunds_in: exact(&r.refunds_in),
+                    monthly_in_units: r.monthly_in_units,
+                },
+            )
+        })
+        .collect();
+    let balances: Vec<crate::store::Balance> = store
+        .all(
+            &format!("{BALANCE_COLS} WHERE holder = $1 ORDER BY asset_id"),
+            &[Param::Text(holder.to_owned())],
+        )
+        .await?;
+    for b in &balances {
+        let inflow = exact(&b.inflow);
+        if inflow == 0 || b.inflow_paused {
+            continue;
+        }
+        let mut t = b.at.max(0);
+        while t < now {
+            let day = t.div_euclid(DAY);
+            let end = ((day + 1) * DAY).min(now);
+            let seconds = u128::try_from(end - t).unwrap_or(0);
+            let d = days.entry((b.asset_id, day)).or_insert(IncomeDay {
+                day,
+                asset_id: b.asset_id,
+                streamed_in: 0,
+                tips_in: 0,
+                transfers_in: 0,
+                payouts_in: 0,
+                funding_in: 0,
+                refunds_in: 0,
+                monthly_in_units: b.monthly_in_units,
+            });
+            d.streamed_in = d.streamed_in.saturating_add(inflow.saturating_mul(seconds));
+            d.monthly_in_units = b.monthly_in_units;
+            t = end;
+        }
+    }
+    Ok(days.into_values().collect())
 }

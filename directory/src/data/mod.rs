@@ -3,17 +3,19 @@
 //! views of one part of the directory; [`Context`], the limits and the
 //! checks every view shares are here.
 
+mod alerts;
 mod creators;
 mod ledger;
 mod patrons;
 mod projects;
 mod rollup;
 
+pub use alerts::{alerts, Alert, AlertsPage, AlertsQuery};
 pub use creators::{
     creator, creator_profile, creators, home, membership, CreatorView, CreatorsPage, CreatorsQuery,
     Home, MembershipAnswer, MembershipQuery, Sort,
 };
-pub use ledger::{ledger, LedgerPage, LedgerQuery};
+pub use ledger::{income_by_day, ledger, IncomeDay, LedgerPage, LedgerQuery, INCOME_DAYS};
 pub use patrons::{patron, PatronView, PledgePaid, Runway};
 pub use projects::{project, projects, ProjectSummary, ProjectView, ProjectsPage, ProjectsQuery};
 pub use rollup::{about, operation, totals, About, OperationReceipt, Totals};

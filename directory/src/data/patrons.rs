@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{check_address, Context, BALANCE_COLS, MOVEMENT_COLS, PLEDGE_COLS};
+use super::{check_account, Context, BALANCE_COLS, MOVEMENT_COLS, PLEDGE_COLS};
 use crate::store::{Balance, CreatorPledge, Movement, Param, Pledge, Store, StreamRow};
 use crate::Error;
 
@@ -48,7 +48,7 @@ pub struct PledgePaid {
 
 /// Reads a patron's page.
 pub async fn patron(store: &Store, ctx: &Context, address: &str) -> Result<PatronView, Error> {
-    check_address(address)?;
+    check_account(address)?;
     let who = [Param::Text(address.to_owned())];
     let pledges = store
         .all(
