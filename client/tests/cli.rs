@@ -625,3 +625,135 @@ fn an_unreachable_node_is_one_clear_line() {
     };
     cli.fails(&["status"], "cannot reach the rollup node");
 }
+
+/// What a stand-in directory saw of one alerts request: its action, and
+/// whether the signature was the account's over the words the directory
+/// makes itself.
+type Checked = std::sync::Arc<std::sync::Mutex<Vec<(String, bool)>>>;
+
+/// A stand-in directory on 127.0.0.1 that checks alerts requests the way
+/// the directory does (`alerts_statement` over its own URL) and answers in
+/// its shape.
+async fn stand_in_directory() -> (String, Checked) {
+    use axum::routing::post;
+    use pledgeroll_contracts::crypto::{PublicKey, Signature};
+    use pledgeroll_contracts::off_rollup::{alerts_statement, AlertChannel, AlertsRequest};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let checked: Checked = Checked::default();
+    let (seen, here) = (checked.clone(), url.clone());
+    let app = axum::Router::new().route(
+        "/api/v1/alerts/subscriptions",
+        post(move |axum::Json(ask): axum::Json<Value>| {
+            let (seen, here) = (seen.clone(), here.clone());
+            async move {
+                let key: PublicKey = ask["public_key"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .parse()
+                    .expect("a key");
+                let signature: Signature = ask["signature"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .parse()
+                    .expect("a signature");
+                let action = ask["action"].as_str().unwrap_or_default().to_owned();
+                let request = match action.as_str() {
+                    "subscribe" => AlertsRequest::Subscribe {
+                        channel: AlertChannel::Webhook {
+                            url: ask["webhook"].as_str().unwrap_or_default().to_owned(),
+                        },
+                        kinds: serde_json::from_value(ask["kinds"].clone()).unwrap_or_default(),
+                        runway_days: 7,
+                    },
+                    "stop" => AlertsRequest::Unsubscribe {
+                        subscription: ask["subscription"].as_u64().unwrap_or_default(),
+                    },
+                    _ => AlertsRequest::List,
+                };
+                let words = alerts_statement(
+                    &here,
+                    &key.address(),
+                    &request,
+                    ask["signed_at"].as_i64().unwrap_or_default(),
+                );
+                let good = key.verify(&words.bytes(), &signature)
+                    && (action != "subscribe"
+                        || ask["secret"].as_str().is_some_and(|s| s.len() >= 16));
+                seen.lock().expect("lock").push((action, good));
+                axum::Json(serde_json::json!({ "subscriptions": [{
+                    "subscription": 3, "account": key.address().to_string(), "channel": "webhook",
+                    "target": ask["webhook"], "from_level": 9, "stopped_at": null, "deliveries": []
+                }] }))
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, checked)
+}
+
+#[test]
+fn alerts_requests_are_the_accounts_signed_words() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let home = tempfile::tempdir().expect("temp dir");
+    let (directory, checked) = runtime.block_on(stand_in_directory());
+    let cli = Cli {
+        home: home.path(),
+        node: "http://127.0.0.1:9".to_owned(),
+    };
+    cli.ok(&[
+        "keys",
+        "import",
+        "b1",
+        &format!("unencrypted:{B1}"),
+        "--unencrypted",
+    ]);
+    let made = cli.ok(&[
+        "alerts",
+        "add",
+        "--as",
+        "b1",
+        "--directory",
+        &directory,
+        "--webhook",
+        "https://hooks.example/p",
+        "--kind",
+        "tip_received",
+    ]);
+    assert_eq!(made["subscription"]["subscription"], 3);
+    assert_eq!(made["secret"].as_str().map(str::len), Some(32), "{made}");
+    let listed = cli.text(&["alerts", "list", "--as", "b1", "--directory", &directory]);
+    assert!(listed.contains("subscription 3: webhook to"), "{listed}");
+    cli.ok(&[
+        "alerts",
+        "remove",
+        "3",
+        "--as",
+        "b1",
+        "--directory",
+        &directory,
+    ]);
+    assert_eq!(
+        *checked.lock().expect("lock"),
+        vec![
+            ("subscribe".to_owned(), true),
+            ("list".to_owned(), true),
+            ("stop".to_owned(), true)
+        ]
+    );
+    let (ok, _, err) = cli.run(&[
+        "alerts",
+        "list",
+        "--as",
+        "b1",
+        "--directory",
+        "http://127.0.0.1:9",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("cannot reach the directory"), "{err}");
+}

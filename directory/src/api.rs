@@ -61,6 +61,8 @@ pub struct ErrorBody {
         about,
         operation,
         alerts,
+        super::subscriptions::statement,
+        super::subscriptions::subscriptions,
         super::relay::build,
         super::relay::submit
     ),
@@ -90,6 +92,14 @@ pub fn routes() -> Router<Shared> {
         .route("/about", get(about))
         .route("/operations/{hash}", get(operation))
         .route("/accounts/{address}/alerts", get(alerts))
+        .route(
+            "/alerts/statement",
+            axum::routing::post(super::subscriptions::statement),
+        )
+        .route(
+            "/alerts/subscriptions",
+            axum::routing::post(super::subscriptions::subscriptions),
+        )
         .route("/openapi.json", get(openapi))
         .merge(super::relay::routes())
         .fallback(not_found)

@@ -18,6 +18,7 @@ pub mod format;
 pub mod pages;
 pub mod relay;
 pub mod store;
+pub mod subscriptions;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
@@ -41,6 +42,7 @@ use tower_http::trace::TraceLayer;
 use cache::PageCache;
 pub use relay::Relay;
 use store::Store;
+use subscriptions::Subscriptions;
 
 /// Largest request body accepted: the builder's and relay's JSON are the
 /// only bodies, well under this.
@@ -144,8 +146,11 @@ pub struct AppState {
     /// the directory was given one: the pages then offer their actions.
     pub relay: Option<Relay>,
     /// Where the directory is reached (`https://directory.example`, no
-    /// trailing slash): feeds link from it.
+    /// trailing slash): feeds link from it, and signed alert requests name
+    /// it.
     pub public_url: String,
+    /// The alert subscriptions' tables, when the directory takes them.
+    pub subscriptions: Option<Subscriptions>,
 }
 
 impl AppState {
@@ -164,13 +169,19 @@ pub type Shared = Arc<AppState>;
 /// operation builder and relay too. Pages, feeds, the CSV export and the
 /// API's reads are answered from a [`PageCache`] of the indexed level; the
 /// relay's posts and the static files are not kept there.
-pub fn router(store: Store, relay: Option<Relay>, public_url: &str) -> Router {
+pub fn router(
+    store: Store,
+    relay: Option<Relay>,
+    public_url: &str,
+    subscriptions: Option<Subscriptions>,
+) -> Router {
     let kept =
         middleware::from_fn_with_state(Arc::new(PageCache::new(store.clone())), cache::answer);
     let state = Arc::new(AppState {
         store,
         relay,
         public_url: public_url.trim_end_matches('/').to_owned(),
+        subscriptions,
     });
     Router::new()
         .route("/", get(pages::home))
@@ -271,6 +282,7 @@ pub struct RunningDirectory {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     store: Store,
+    subscriptions: Option<Subscriptions>,
 }
 
 impl RunningDirectory {
@@ -293,6 +305,9 @@ impl RunningDirectory {
             .await
             .map_err(|e| Error::Internal(format!("server task: {e}")))?;
         self.store.close().await;
+        if let Some(s) = &self.subscriptions {
+            s.close().await;
+        }
         served.map_err(|e| Error::Internal(format!("server: {e}")))
     }
 }
@@ -319,7 +334,14 @@ pub async fn serve(
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     let (stop, stopped) = oneshot::channel::<()>();
     let public_url = public_url.map_or_else(|| format!("http://{addr}"), str::to_owned);
-    let app = router(store.clone(), relay, &public_url);
+    let subscriptions = match Subscriptions::open(database_url, schema).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "alert subscriptions are not taken");
+            None
+        }
+    };
+    let app = router(store.clone(), relay, &public_url, subscriptions.clone());
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -332,5 +354,6 @@ pub async fn serve(
         stop: Some(stop),
         task,
         store,
+        subscriptions,
     })
 }

@@ -228,9 +228,23 @@ impl Notifier {
                 table: "indexer_meta".into(),
                 reason: format!("notified level {v}"),
             })?,
-            // A new notifier starts at the final level: subscriptions send
-            // what comes after they were made.
-            None => final_level,
+            // A new notifier starts before the first level a subscription
+            // sends, or at the final level if there is none yet.
+            None => {
+                let first = tx
+                    .select_filtered(
+                        &SubscriptionRow::DEF,
+                        "stopped_at IS NULL",
+                        "from_level LIMIT 1",
+                        Vec::new(),
+                    )
+                    .await?
+                    .into_iter()
+                    .next()
+                    .map(SubscriptionRow::from_values)
+                    .transpose()?;
+                first.map_or(final_level, |s| (s.from_level - 1).min(final_level))
+            }
         };
         let upto = final_level.min(notified + i64::from(FAN_OUT_LEVELS));
         let mut queued = 0;

@@ -2,6 +2,7 @@
 //! command group that reads them, calls the wallet library and prints the
 //! result ([`output`] prints every result as text or JSON).
 
+mod alerts;
 mod context;
 mod creator;
 mod funds;
@@ -117,6 +118,9 @@ pub enum Command {
     /// Project escrows: create, fund, tickets, invoices, approvals, refunds.
     #[command(subcommand)]
     Project(project::ProjectCommand),
+    /// Alerts by webhook from a directory: subscribe, list, stop.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Sign a statement offline (`bytes_to_sign` from `--dry-run`), showing
     /// its words first; prints the signature.
     Sign {
@@ -184,6 +188,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Creator(c) => creator::run(&ctx, c).await,
         Command::Pledge(p) => pledge::run(&ctx, p).await,
         Command::Project(p) => project::run(&ctx, p).await,
+        Command::Alerts(a) => alerts::run(&ctx, a).await,
         Command::Sign { signer, bytes } => send::sign(&ctx, &signer, &bytes),
         Command::Submit {
             signed,

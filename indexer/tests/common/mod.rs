@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod webhook;
 
 /// Runs an async test body, `async fn body(Backend)`, as two tests: one on
 /// SQLite and one on Postgres.
