@@ -209,9 +209,9 @@ impl Notifier {
         tx.rollback().await?;
         let idle = match (&cursor, &notified) {
             (None, _) => true,
-            (Some(c), Some(n)) => n.parse::<i64>().is_ok_and(|n| {
-                n >= i64::from(final_level.min(c.level))
-            }),
+            (Some(c), Some(n)) => n
+                .parse::<i64>()
+                .is_ok_and(|n| n >= i64::from(final_level.min(c.level))),
             (Some(_), None) => false,
         };
         if idle {

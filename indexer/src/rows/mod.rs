@@ -37,8 +37,8 @@ pub use book::{created_json, CursorRow, EventRow, LevelRow, MetaRow, ReceiptRow,
 pub use creators::{CreatorPatronRow, CreatorRow, TierPatronRow, TierRow};
 pub use ledger::{DailyRow, LedgerRow};
 pub use pledges::{status_text, PledgeRow};
-pub use subscriptions::{DeliveryRow, SubscriptionRow};
 pub use projects::{EscrowRow, FunderAssetRow, FunderRow, InvoiceRow, ProjectRow, TicketRow};
+pub use subscriptions::{DeliveryRow, SubscriptionRow};
 
 /// The tables whose rows the mirror upserts, and a level can change: each
 /// change is undone through [`UndoRow`]s.
