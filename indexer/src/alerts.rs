@@ -39,6 +39,9 @@ pub enum AlertKind {
     InvoiceVetoed,
     /// To the beneficiary: an invoice was paid.
     InvoicePaid,
+    /// To commissioners: an invoice nobody vetoed pays by itself within a
+    /// day.
+    InvoicePaysSoon,
     /// To commissioners and funders: a project opened refunds.
     RefundsOpened,
     /// To a patron: a balance paying pledges runs out within a week, and
@@ -48,7 +51,7 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [AlertKind; 19] = [
+    pub const ALL: [AlertKind; 20] = [
         AlertKind::PledgeStarted,
         AlertKind::PledgeChanged,
         AlertKind::PledgePaused,
@@ -66,6 +69,7 @@ impl AlertKind {
         AlertKind::InvoiceApproved,
         AlertKind::InvoiceVetoed,
         AlertKind::InvoicePaid,
+        AlertKind::InvoicePaysSoon,
         AlertKind::RefundsOpened,
         AlertKind::RunwayLow,
     ];
@@ -90,6 +94,7 @@ impl AlertKind {
             AlertKind::InvoiceApproved => "invoice_approved",
             AlertKind::InvoiceVetoed => "invoice_vetoed",
             AlertKind::InvoicePaid => "invoice_paid",
+            AlertKind::InvoicePaysSoon => "invoice_pays_soon",
             AlertKind::RefundsOpened => "refunds_opened",
             AlertKind::RunwayLow => "runway_low",
         }

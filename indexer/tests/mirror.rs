@@ -656,3 +656,117 @@ async fn runway_alerts_come_a_week_and_a_day_before_a_balance_runs_out(backend: 
     assert_eq!(again, alerts);
 }
 on_both!(runway_alerts_come_a_week_and_a_day_before_a_balance_runs_out: sqlite_runway_alerts_come_before_a_balance_runs_out, postgres_runway_alerts_come_before_a_balance_runs_out);
+
+async fn commissioners_hear_a_day_before_an_invoice_pays_by_itself(backend: Backend) {
+    use common::chain::{ticket, Script};
+    use pledgeroll_contracts::encoding::{List, Text};
+    use pledgeroll_contracts::escrow::{Mode, ProjectOperation};
+    use pledgeroll_contracts::{AssetId, Operation, ProjectId};
+    use pledgeroll_indexer::rows::AlertRow;
+
+    let key = |seed: u8| {
+        pledgeroll_contracts::signing::SecretKey::from_bytes(
+            pledgeroll_contracts::crypto::Curve::Ed25519,
+            [seed; 32],
+        )
+        .expect("key")
+    };
+    let (a, b) = (key(41), key(42));
+    let (a_addr, b_addr) = (a.public_key().address(), b.public_key().address());
+    let project = |op| Operation::Project { op };
+    let p = ProjectId(0);
+    let mut s = Script::default();
+    s.level(60, &[(a_addr, ticket(0), 100_000_000)], &[]);
+    let refund_deadline = u64::try_from(s.now).expect("positive") + 90 * 86_400;
+    s.level(
+        60,
+        &[],
+        &[
+            (
+                &a,
+                project(ProjectOperation::Create {
+                    title: Text::new("Timed".to_owned()).expect("short"),
+                    description: Text::new("pays by itself".to_owned()).expect("short"),
+                    link: None,
+                    commissioners: List::new(vec![a_addr, b_addr]).expect("short"),
+                    threshold: 2,
+                    mode: Mode::Public,
+                    time_lock: Some(3 * 86_400),
+                    refund_deadline,
+                }),
+            ),
+            (
+                &a,
+                project(ProjectOperation::Fund {
+                    project: p,
+                    asset: AssetId(0),
+                    amount: 10_000_000,
+                }),
+            ),
+            (
+                &a,
+                project(ProjectOperation::OpenTicket {
+                    project: p,
+                    title: Text::new("work".to_owned()).expect("short"),
+                    url: None,
+                    budget: None,
+                }),
+            ),
+            (
+                &a,
+                project(ProjectOperation::CloseTicket {
+                    project: p,
+                    ticket: 0,
+                }),
+            ),
+            (
+                &a,
+                project(ProjectOperation::RaiseInvoice {
+                    project: p,
+                    ticket: 0,
+                    beneficiary: a_addr,
+                    asset: AssetId(0),
+                    amount: 3_000_000,
+                }),
+            ),
+        ],
+    );
+    let raised_at = s.now;
+    for _ in 0..4 {
+        s.level(86_400, &[], &[]);
+    }
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    for l in &s.levels {
+        mirror
+            .apply(std::slice::from_ref(l), 0)
+            .await
+            .expect("applies");
+    }
+    let mut tx = mirror.db().begin().await.expect("begin");
+    let alerts: Vec<AlertRow> = tx.load_all().await.expect("alerts");
+    tx.rollback().await.expect("rollback");
+    let soon: Vec<(i64, String, Option<i64>)> = alerts
+        .iter()
+        .filter(|x| x.kind == "invoice_pays_soon")
+        .map(|x| (x.level, x.account.clone(), x.period))
+        .collect();
+    // Unlocks 3 days after it was raised (level 2): the warning falls due
+    // 2 days after, at level 4, a day before.
+    let unlocks = raised_at + 3 * 86_400;
+    let level_4 = raised_at + 2 * 86_400;
+    // In the order the project lists its commissioners.
+    let to = [a_addr.to_string(), b_addr.to_string()];
+    assert_eq!(
+        soon,
+        vec![
+            (4, to[0].clone(), Some(unlocks - level_4)),
+            (4, to[1].clone(), Some(unlocks - level_4)),
+        ]
+    );
+    assert!(
+        alerts.iter().any(|x| x.kind == "invoice_paid"),
+        "it paid at level 5"
+    );
+}
+on_both!(commissioners_hear_a_day_before_an_invoice_pays_by_itself: sqlite_commissioners_hear_before_an_invoice_pays, postgres_commissioners_hear_before_an_invoice_pays);

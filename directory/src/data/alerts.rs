@@ -249,6 +249,16 @@ fn in_words(ctx: &Context, account: &str, a: &StoredAlert) -> Alert {
             format!("Invoice {invoice} paid: {amount}"),
             format!("Project {project} paid invoice {invoice}: {amount} to you."),
         ),
+        Some(AlertKind::InvoicePaysSoon) => {
+            let left = format::span(a.period.unwrap_or(0));
+            (
+                format!("Invoice {invoice} on project {project} pays in {left}"),
+                format!(
+                    "Invoice {invoice} of {amount} on project {project} pays by itself in {left} \
+                     unless a commissioner vetoes it."
+                ),
+            )
+        }
         Some(AlertKind::RefundsOpened) => (
             format!("Project {project} opened refunds"),
             format!("Project {project} opened refunds: funders may reclaim what was not paid out."),

@@ -96,16 +96,58 @@ pub(super) fn keys(event: &Event, keys: &mut Keys) -> Result<(), IndexError> {
 /// day.
 pub const RUNWAY_WARNINGS: [u64; 2] = [7 * DAY, DAY];
 
+/// How long before an invoice pays by itself its commissioners are warned.
+pub const INVOICE_WARNING: u64 = DAY;
+
+/// The alerts the clock brings at the level just applied: runway warnings
+/// and invoices about to pay by themselves.
+pub(super) fn scheduled(b: &mut Batch) {
+    let now = b.time;
+    let Some(prev) = b.prev_time.replace(now) else {
+        return;
+    };
+    runway(b, prev, now);
+    invoices_due(b, prev, now);
+}
+
+/// Every open invoice nobody vetoed whose time-lock ends within a day
+/// from a time after the previous level and by this one: its
+/// commissioners hear that it will pay by itself. The invoices come from
+/// the batch, which the prefetch filled with those whose time-lock ends
+/// within the batch's window (an index range).
+fn invoices_due(b: &mut Batch, prev: u64, now: u64) {
+    let mut due: Vec<(i64, i64, i64, u128, u64)> = Vec::new();
+    for i in b.invoices.rows() {
+        let Ok(unlocks_at) = u64::try_from(i.unlocks_at) else {
+            continue;
+        };
+        let at = unlocks_at.saturating_sub(INVOICE_WARNING);
+        if i.status == "open" && i.vetoes == "[]" && prev < at && at <= now && unlocks_at > now {
+            due.push((i.project_id, i.invoice_no, i.asset_id, i.amount, unlocks_at));
+        }
+    }
+    due.sort_unstable();
+    for (project, invoice, asset, amount, unlocks_at) in due {
+        let about = About {
+            project_id: Some(project),
+            invoice_no: Some(invoice),
+            asset_id: Some(asset),
+            amount: Some(amount),
+            period: i64::try_from(unlocks_at - now).ok(),
+            ..About::default()
+        };
+        for c in b.commissioners(project) {
+            b.alert(None, c, AlertKind::InvoicePaysSoon, &about);
+        }
+    }
+}
+
 /// The runway alerts of the level just applied: every draining balance
 /// whose warning time (its run-out time less a week, or a day) falls after
 /// the previous level's time and by this level's. The balances come from
 /// the batch, which the prefetch filled with every balance running out
 /// within the batch's warning windows (an index range, not a scan).
-pub(super) fn runway(b: &mut Batch) {
-    let now = b.time;
-    let Some(prev) = b.prev_time.replace(now) else {
-        return;
-    };
+fn runway(b: &mut Batch, prev: u64, now: u64) {
     let mut due: Vec<(String, i64, u64, u64)> = Vec::new();
     for row in b.balances.rows() {
         let Some(runs_out) = row.depletion_scheduled.and_then(|d| u64::try_from(d).ok()) else {

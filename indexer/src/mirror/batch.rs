@@ -113,7 +113,7 @@ impl Batch {
             });
         }
         if l.time.is_some() {
-            super::alerts::runway(self);
+            super::alerts::scheduled(self);
         }
         self.levels.push(LevelRow {
             level,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use pledgeroll_contracts::{Address, AssetId, Holder, ProjectId};
 
-use super::alerts::RUNWAY_WARNINGS;
+use super::alerts::{INVOICE_WARNING, RUNWAY_WARNINGS};
 use super::batch::{asset_key, day, Batch};
 use super::{projection, LevelData};
 use crate::db::Tx;
@@ -99,6 +99,30 @@ impl Batch {
             .await
     }
 
+    /// Reads every open invoice whose time-lock ends within a day of the
+    /// batch's levels, and names their projects, whose commissioners hear
+    /// of them.
+    async fn invoices_due(
+        &mut self,
+        tx: &mut Tx,
+        batch: &[LevelData],
+        keys: &mut Keys,
+    ) -> Result<(), IndexError> {
+        let times = || batch.iter().filter_map(|l| l.time);
+        let (Some(first), Some(last)) = (self.prev_time.or(times().next()), times().next_back())
+        else {
+            return Ok(());
+        };
+        let from = int(first.saturating_add(INVOICE_WARNING), "time-lock end")?;
+        let to = int(last.saturating_add(INVOICE_WARNING), "time-lock end")?;
+        self.invoices
+            .read_between(tx, "unlocks_at", Value::Int(from), Value::Int(to))
+            .await?;
+        keys.projects
+            .extend(self.invoices.rows().map(|i| (i.project_id,)));
+        Ok(())
+    }
+
     /// Reads every row the batch may read or change.
     pub(super) async fn prefetch(
         &mut self,
@@ -126,6 +150,7 @@ impl Batch {
             }
         }
         self.runway_balances(tx, batch).await?;
+        self.invoices_due(tx, batch, &mut keys).await?;
         self.tier_patrons.read(tx, &keys.tier_patrons).await?;
         self.creator_patrons.read(tx, &keys.creator_patrons).await?;
         for creator in &keys.patrons_of_creators {

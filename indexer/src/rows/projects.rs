@@ -157,6 +157,8 @@ table! {
         updated_level: i64,
     }
     index invoices_beneficiary ("beneficiary, project_id, invoice_no");
+    // Open invoices by the end of their time-lock, for the alerts before it.
+    index invoices_unlocks ("unlocks_at");
 }
 
 table! {
