@@ -820,3 +820,100 @@ async fn a_reorganisation_is_followed(backend: Backend) {
     net.sandbox.stop().await.expect("sandbox stops");
 }
 on_both!(a_reorganisation_is_followed: sqlite_reorganisation_is_followed, postgres_reorganisation_is_followed);
+
+/// `pledgeroll-indexer run` killed (SIGKILL) while a webhook delivery is
+/// under way, then run again: every alert of a final level is delivered,
+/// and the only one sent twice is the one under way, with the same id.
+async fn a_killed_notifier_loses_no_alert(backend: Backend) {
+    use common::webhook::{receiver_hanging_first, SECRET};
+    use pledgeroll_indexer::rows::{AlertRow, DeliveryRow, SubscriptionRow};
+
+    let net = net(None).await;
+    let url = net.sandbox.url();
+    build(&net, 30, 29).await;
+    let grace = key(pledgeroll_sandbox::accounts::BOOTSTRAP_ACCOUNTS[4].secret_key)
+        .public_key()
+        .address()
+        .to_string();
+    let db = TestDb::new(backend);
+    let mirror = db.mirror().await;
+    let (hook, seen) = receiver_hanging_first(Duration::from_secs(60)).await;
+    let mut tx = mirror.db().begin().await.expect("begin");
+    tx.store(&[SubscriptionRow {
+        subscription_id: 1,
+        account: grace.clone(),
+        channel: "webhook".to_owned(),
+        target: hook,
+        secret: SECRET.to_owned(),
+        kinds: "[]".to_owned(),
+        runway_days: 7,
+        from_level: 0,
+        statement: "subscribe".to_owned(),
+        statement_hash: "00".repeat(32),
+        signature: String::new(),
+        created_at: 0,
+        stopped_at: None,
+    }])
+    .await
+    .expect("subscribes");
+    tx.commit().await.expect("commit");
+
+    let first = spawn_indexer(&url, &db);
+    let deadline = Instant::now() + WAIT;
+    while seen.lock().expect("lock").arrived == 0 {
+        assert!(Instant::now() < deadline, "no delivery began");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(first); // SIGKILL, the first delivery unanswered
+    let _second = spawn_indexer(&url, &db);
+    // Every alert of grace's up to the level the notifier reached.
+    let expected = loop {
+        let mut tx = mirror.db().begin().await.expect("begin");
+        let deliveries: Vec<DeliveryRow> = tx.load_all().await.expect("deliveries");
+        let alerts: Vec<AlertRow> = tx.load_all().await.expect("alerts");
+        let notified: Vec<pledgeroll_indexer::rows::MetaRow> = tx
+            .load(&[("notified_level".to_owned(),)])
+            .await
+            .expect("meta");
+        tx.rollback().await.expect("rollback");
+        let notified: i64 = notified
+            .first()
+            .and_then(|m| m.value.parse().ok())
+            .unwrap_or(-1);
+        let due: Vec<String> = alerts
+            .iter()
+            .filter(|a| a.account == grace && a.level <= notified)
+            .map(|a| format!("{}.{}", a.level, a.idx))
+            .collect();
+        let done = deliveries
+            .iter()
+            .filter(|d| d.status == "delivered")
+            .count();
+        if !due.is_empty() && done == due.len() && deliveries.len() == due.len() {
+            break due;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries stuck: {deliveries:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let requests = seen.lock().expect("lock").requests.clone();
+    assert!(
+        requests.iter().all(|r| r.1),
+        "every body verifies: {requests:?}"
+    );
+    let mut answered: Vec<String> = requests.iter().map(|r| r.0.clone()).collect();
+    answered.sort_unstable();
+    let mut twice = answered.clone();
+    twice.dedup();
+    assert_eq!(twice, {
+        let mut e = expected.clone();
+        e.sort_unstable();
+        e
+    });
+    // At most the delivery under way at the kill came twice (once answered
+    // late to a dead sender, once to the restarted one).
+    assert!(answered.len() <= expected.len() + 1, "{answered:?}");
+}
+on_both!(a_killed_notifier_loses_no_alert: sqlite_a_killed_notifier_loses_no_alert, postgres_a_killed_notifier_loses_no_alert);

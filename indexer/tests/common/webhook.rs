@@ -18,12 +18,29 @@ pub const SECRET: &str = "a webhook secret";
 pub struct Seen {
     pub requests: Vec<(String, bool, u16)>,
     failures_left: usize,
+    /// Requests that arrived, answered or not.
+    pub arrived: usize,
+    hang_first: Option<std::time::Duration>,
 }
 
 /// A webhook receiver that answers 500 to its first `failures` requests.
 pub async fn receiver(failures: usize) -> (String, Arc<Mutex<Seen>>) {
+    receiver_with(failures, None).await
+}
+
+/// A webhook receiver that keeps its first request waiting `hang` before
+/// answering (long enough to kill the sender mid-delivery).
+pub async fn receiver_hanging_first(hang: std::time::Duration) -> (String, Arc<Mutex<Seen>>) {
+    receiver_with(0, Some(hang)).await
+}
+
+async fn receiver_with(
+    failures: usize,
+    hang_first: Option<std::time::Duration>,
+) -> (String, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen {
         failures_left: failures,
+        hang_first,
         ..Seen::default()
     }));
     let state = seen.clone();
@@ -32,6 +49,14 @@ pub async fn receiver(failures: usize) -> (String, Arc<Mutex<Seen>>) {
         post(move |headers: HeaderMap, body: String| {
             let state = state.clone();
             async move {
+                let hang = {
+                    let mut seen = state.lock().expect("lock");
+                    seen.arrived += 1;
+                    seen.hang_first.take()
+                };
+                if let Some(hang) = hang {
+                    tokio::time::sleep(hang).await;
+                }
                 let header = |name: &str| {
                     headers
                         .get(name)
