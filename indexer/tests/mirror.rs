@@ -336,13 +336,7 @@ async fn patron_counts_count_patrons_not_pledges(backend: Backend) {
     use pledgeroll_contracts::{fixtures, Operation, TierId};
     use pledgeroll_indexer::rows::{CreatorRow, TierRow};
 
-    let key = |seed: u8| {
-        pledgeroll_contracts::signing::SecretKey::from_bytes(
-            pledgeroll_contracts::crypto::Curve::Ed25519,
-            [seed; 32],
-        )
-        .expect("key")
-    };
+    let key = common::chain::seeded_key;
     let (creator, patron, other): (SecretKey, SecretKey, SecretKey) = (key(1), key(2), key(3));
     let mut s = Script::default();
     let funds = 1_000_000_000;
@@ -453,58 +447,17 @@ async fn patron_counts_count_patrons_not_pledges(backend: Backend) {
 on_both!(patron_counts_count_patrons_not_pledges: sqlite_patron_counts_count_patrons_not_pledges, postgres_patron_counts_count_patrons_not_pledges);
 
 async fn alerts_are_derived_with_their_level(backend: Backend) {
-    use common::chain::{ticket, Script};
-    use pledgeroll_contracts::encoding::Text;
-    use pledgeroll_contracts::{fixtures, Holder, Operation, TierId};
+    use pledgeroll_contracts::{Operation, TierId};
     use pledgeroll_indexer::rows::AlertRow;
 
-    let key = |seed: u8| {
-        pledgeroll_contracts::signing::SecretKey::from_bytes(
-            pledgeroll_contracts::crypto::Curve::Ed25519,
-            [seed; 32],
-        )
-        .expect("key")
-    };
+    let key = common::chain::seeded_key;
     let (creator, patron, dry) = (key(11), key(12), key(13));
     let (c, p, d) = (
         creator.public_key().address().to_string(),
         patron.public_key().address().to_string(),
         dry.public_key().address().to_string(),
     );
-    let mut s = Script::default();
-    s.level(
-        60,
-        &[
-            (patron.public_key().address(), ticket(0), 1_000_000_000),
-            (dry.public_key().address(), ticket(0), 2_000_000),
-        ],
-        &[],
-    );
-    s.level(
-        60,
-        &[],
-        &[
-            (&creator, fixtures::profile("Alerted")),
-            (&creator, fixtures::tier(5_000_000, 2_592_000)),
-        ],
-    );
-    s.level(
-        60,
-        &[],
-        &[
-            (&patron, fixtures::pledge(TierId(0))),
-            (&dry, fixtures::pledge(TierId(0))),
-            (
-                &patron,
-                Operation::Tip {
-                    to: Holder::Account(creator.public_key().address()),
-                    asset: pledgeroll_contracts::AssetId(0),
-                    amount: 1_000_000,
-                    memo: Text::new("thanks".to_owned()).expect("short"),
-                },
-            ),
-        ],
-    );
+    let mut s = common::chain::pledges_and_a_tip(&creator, &patron, &dry);
     // Twenty days on, 2 tez at 5 tez a month have run out.
     s.level(20 * 86_400, &[], &[]);
     s.level(60, &[], &[(&creator, Operation::PauseCreator)]);
@@ -570,13 +523,7 @@ async fn runway_alerts_come_a_week_and_a_day_before_a_balance_runs_out(backend: 
     use pledgeroll_contracts::{fixtures, TierId};
     use pledgeroll_indexer::rows::{AlertRow, BalanceRow};
 
-    let key = |seed: u8| {
-        pledgeroll_contracts::signing::SecretKey::from_bytes(
-            pledgeroll_contracts::crypto::Curve::Ed25519,
-            [seed; 32],
-        )
-        .expect("key")
-    };
+    let key = common::chain::seeded_key;
     let (creator, patron) = (key(21), key(22));
     let p = patron.public_key().address().to_string();
     let mut s = Script::default();
@@ -664,13 +611,7 @@ async fn commissioners_hear_a_day_before_an_invoice_pays_by_itself(backend: Back
     use pledgeroll_contracts::{AssetId, Operation, ProjectId};
     use pledgeroll_indexer::rows::AlertRow;
 
-    let key = |seed: u8| {
-        pledgeroll_contracts::signing::SecretKey::from_bytes(
-            pledgeroll_contracts::crypto::Curve::Ed25519,
-            [seed; 32],
-        )
-        .expect("key")
-    };
+    let key = common::chain::seeded_key;
     let (a, b) = (key(41), key(42));
     let (a_addr, b_addr) = (a.public_key().address(), b.public_key().address());
     let project = |op| Operation::Project { op };

@@ -9,57 +9,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::chain::{ticket, Script};
+use common::chain::{pledges_and_a_tip, seeded_key, Script};
 use common::webhook::{receiver, SECRET};
 use common::TestDb;
-use pledgeroll_contracts::encoding::Text;
 use pledgeroll_contracts::signing::SecretKey;
-use pledgeroll_contracts::{fixtures, Holder, Operation, TierId};
 use pledgeroll_indexer::notifier::{Notifier, NotifierConfig};
 use pledgeroll_indexer::rows::{DeliveryRow, SubscriptionRow};
 use pledgeroll_indexer::Backend;
 
-fn key(seed: u8) -> SecretKey {
-    SecretKey::from_bytes(pledgeroll_contracts::crypto::Curve::Ed25519, [seed; 32]).expect("key")
-}
-
-/// Levels where a creator gains two pledges and a tip (level 3), then a
-/// patron runs dry (level 4).
+/// The levels of `pledges_and_a_tip`, then twenty days in which `dry`
+/// runs out (level 4).
 fn levels(creator: &SecretKey, patron: &SecretKey, dry: &SecretKey) -> Script {
-    let mut s = Script::default();
-    s.level(
-        60,
-        &[
-            (patron.public_key().address(), ticket(0), 1_000_000_000),
-            (dry.public_key().address(), ticket(0), 2_000_000),
-        ],
-        &[],
-    );
-    s.level(
-        60,
-        &[],
-        &[
-            (creator, fixtures::profile("Notified")),
-            (creator, fixtures::tier(5_000_000, 2_592_000)),
-        ],
-    );
-    s.level(
-        60,
-        &[],
-        &[
-            (patron, fixtures::pledge(TierId(0))),
-            (dry, fixtures::pledge(TierId(0))),
-            (
-                patron,
-                Operation::Tip {
-                    to: Holder::Account(creator.public_key().address()),
-                    asset: pledgeroll_contracts::AssetId(0),
-                    amount: 1_000_000,
-                    memo: Text::new("thanks".to_owned()).expect("short"),
-                },
-            ),
-        ],
-    );
+    let mut s = pledges_and_a_tip(creator, patron, dry);
     s.level(20 * 86_400, &[], &[]);
     s
 }
@@ -83,7 +44,7 @@ fn subscription(id: i64, account: &str, url: &str, kinds: &str) -> SubscriptionR
 }
 
 async fn webhooks_get_final_alerts_once_in_order_through_failures(backend: Backend) {
-    let (creator, patron, dry) = (key(31), key(32), key(33));
+    let (creator, patron, dry) = (seeded_key(31), seeded_key(32), seeded_key(33));
     let s = levels(&creator, &patron, &dry);
     let db = TestDb::new(backend);
     let mirror = db.mirror().await;

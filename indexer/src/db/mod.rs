@@ -399,31 +399,9 @@ impl Tx {
         column: &str,
         value: Value,
     ) -> Result<Vec<Vec<Value>>, IndexError> {
-        let sql = format!(
-            "SELECT {} FROM \"{}\" WHERE \"{column}\" = $1 ORDER BY {}",
-            self.select_list(def),
-            def.name,
-            quoted(def.key_columns())
-        );
-        self.fetch(def, &sql, vec![value]).await
-    }
-
-    /// Every row whose `column` lies between `from` and `to` (inclusive),
-    /// in key order.
-    pub async fn select_between(
-        &mut self,
-        def: &TableDef,
-        column: &str,
-        from: Value,
-        to: Value,
-    ) -> Result<Vec<Vec<Value>>, IndexError> {
-        let sql = format!(
-            "SELECT {} FROM \"{}\" WHERE \"{column}\" BETWEEN $1 AND $2 ORDER BY {}",
-            self.select_list(def),
-            def.name,
-            quoted(def.key_columns())
-        );
-        self.fetch(def, &sql, vec![from, to]).await
+        let order = quoted(def.key_columns());
+        self.select_filtered(def, &format!("\"{column}\" = $1"), &order, vec![value])
+            .await
     }
 
     /// Every row meeting `filter` (SQL written in this crate, with `params`

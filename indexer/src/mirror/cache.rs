@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::db::Tx;
 use crate::error::IndexError;
 use crate::rows::UndoRow;
-use crate::schema::{Row, Value};
+use crate::schema::{quoted, Row, Value};
 
 /// A row image or key in `indexer_undo`, as JSON.
 pub(super) fn to_json(values: &[Value]) -> Result<String, IndexError> {
@@ -123,35 +123,17 @@ impl<R: Row> Table<R> {
         }
     }
 
-    /// Reads the rows whose `column` equals `value`, keeping those the
-    /// batch already holds as they are.
-    pub(super) async fn read_by(
+    /// Reads the rows meeting `filter` (SQL of this crate, `params` bound
+    /// as `$1`, `$2`, …), keeping those the batch already holds as they are.
+    pub(super) async fn read_where(
         &mut self,
         tx: &mut Tx,
-        column: &str,
-        value: Value,
+        filter: &str,
+        params: Vec<Value>,
     ) -> Result<(), IndexError> {
+        let order = quoted(R::DEF.key_columns());
         let rows = tx
-            .select_by(&R::DEF, column, value)
-            .await?
-            .into_iter()
-            .map(R::from_values)
-            .collect::<Result<Vec<R>, _>>()?;
-        self.found(rows);
-        Ok(())
-    }
-
-    /// Reads the rows whose `column` lies between `from` and `to`
-    /// (inclusive), keeping those the batch already holds as they are.
-    pub(super) async fn read_between(
-        &mut self,
-        tx: &mut Tx,
-        column: &str,
-        from: Value,
-        to: Value,
-    ) -> Result<(), IndexError> {
-        let rows = tx
-            .select_between(&R::DEF, column, from, to)
+            .select_filtered(&R::DEF, filter, &order, params)
             .await?
             .into_iter()
             .map(R::from_values)

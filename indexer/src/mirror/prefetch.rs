@@ -95,7 +95,11 @@ impl Batch {
         let from = int(first.saturating_add(earliest), "run-out time")?;
         let to = int(last.saturating_add(latest), "run-out time")?;
         self.balances
-            .read_between(tx, "depletion_scheduled", Value::Int(from), Value::Int(to))
+            .read_where(
+                tx,
+                "depletion_scheduled BETWEEN $1 AND $2",
+                vec![Value::Int(from), Value::Int(to)],
+            )
             .await
     }
 
@@ -116,7 +120,11 @@ impl Batch {
         let from = int(first.saturating_add(INVOICE_WARNING), "time-lock end")?;
         let to = int(last.saturating_add(INVOICE_WARNING), "time-lock end")?;
         self.invoices
-            .read_between(tx, "unlocks_at", Value::Int(from), Value::Int(to))
+            .read_where(
+                tx,
+                "unlocks_at BETWEEN $1 AND $2",
+                vec![Value::Int(from), Value::Int(to)],
+            )
             .await?;
         keys.projects
             .extend(self.invoices.rows().map(|i| (i.project_id,)));
@@ -155,12 +163,12 @@ impl Batch {
         self.creator_patrons.read(tx, &keys.creator_patrons).await?;
         for creator in &keys.patrons_of_creators {
             self.creator_patrons
-                .read_by(tx, "creator", Value::Text(creator.clone()))
+                .read_where(tx, "creator = $1", vec![Value::Text(creator.clone())])
                 .await?;
         }
         for tier in &keys.patrons_of_tiers {
             self.tier_patrons
-                .read_by(tx, "tier_id", Value::Int(*tier))
+                .read_where(tx, "tier_id = $1", vec![Value::Int(*tier)])
                 .await?;
         }
         self.tiers.read(tx, &keys.tiers).await?;
@@ -177,7 +185,7 @@ impl Batch {
         self.funders.read(tx, &keys.funders).await?;
         for project in &keys.funders_of_projects {
             self.funders
-                .read_by(tx, "project_id", Value::Int(*project))
+                .read_where(tx, "project_id = $1", vec![Value::Int(*project)])
                 .await?;
         }
         self.funder_assets.read(tx, &keys.funder_assets).await?;

@@ -164,6 +164,55 @@ pub struct Chain {
     hash: String,
 }
 
+/// An ed25519 key made of one repeated byte, for a test's named people.
+pub fn seeded_key(seed: u8) -> SecretKey {
+    SecretKey::from_bytes(Curve::Ed25519, [seed; 32]).expect("valid key")
+}
+
+/// Levels where `creator` publishes a profile and a 5 tez a month tier,
+/// and `patron` (1,000 tez) and `dry` (2 tez, dry in 12 days) pledge to it
+/// at level 3, where `patron` also tips the creator 1 tez.
+pub fn pledges_and_a_tip(creator: &SecretKey, patron: &SecretKey, dry: &SecretKey) -> Script {
+    let mut s = Script::default();
+    s.level(
+        60,
+        &[
+            (patron.public_key().address(), ticket(0), 1_000_000_000),
+            (dry.public_key().address(), ticket(0), 2_000_000),
+        ],
+        &[],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (creator, pledgeroll_contracts::fixtures::profile("Alerted")),
+            (
+                creator,
+                pledgeroll_contracts::fixtures::tier(5_000_000, 2_592_000),
+            ),
+        ],
+    );
+    s.level(
+        60,
+        &[],
+        &[
+            (patron, pledgeroll_contracts::fixtures::pledge(TierId(0))),
+            (dry, pledgeroll_contracts::fixtures::pledge(TierId(0))),
+            (
+                patron,
+                Operation::Tip {
+                    to: Holder::Account(creator.public_key().address()),
+                    asset: AssetId(0),
+                    amount: 1_000_000,
+                    memo: text("thanks"),
+                },
+            ),
+        ],
+    );
+    s
+}
+
 fn key(i: usize) -> SecretKey {
     let mut secret = [0x42u8; 32];
     secret[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
