@@ -183,6 +183,36 @@ async fn shows_the_demo(directory: &str) {
             .is_empty(),
         "a month of pledges streamed"
     );
+    // Sam (3 tez at 5 tez a month) is warned a week and a day before he
+    // runs dry on day 18, then told his pledge stopped.
+    let sam = pledgeroll_devstack::demo::PATRONS
+        .iter()
+        .find(|p| p.name == "Sam")
+        .expect("Sam")
+        .address();
+    let alerts = get_json(&format!("{directory}/api/v1/accounts/{sam}/alerts")).await;
+    let alerts: Vec<(&str, i64)> = alerts["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .rev()
+        .map(|a| {
+            (
+                a["kind"].as_str().expect("kind"),
+                a["happened_at"].as_i64().expect("time"),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = alerts.iter().map(|a| a.0).collect();
+    assert_eq!(
+        kinds,
+        vec!["runway_low", "runway_low", "pledge_ran_dry"],
+        "{alerts:?}"
+    );
+    let dry = alerts[2].1;
+    let (week, day) = (dry - alerts[0].1, dry - alerts[1].1);
+    assert!((6 * 86_400..=8 * 86_400).contains(&week), "{alerts:?}");
+    assert!((0..=2 * 86_400).contains(&day), "{alerts:?}");
 }
 
 /// A profile whose name holds a NUL byte (which PostgreSQL refuses in

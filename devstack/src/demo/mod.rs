@@ -195,8 +195,16 @@ impl<'a> Demo<'a> {
         match work {
             Work::Deposits(deposits) => self.deposit(deposits).await?,
             Work::Operations(ops) => self.send(step.describe(), ops).await?,
+            // A day at a time, so that what the clock brings happens on
+            // its own day: Sam warned a week and a day before he runs dry,
+            // then his pledge stopping.
             Work::Time(seconds) => {
-                pledgeroll_client::sandbox::advance(&self.wallet.node, seconds).await?;
+                let mut left = seconds;
+                while left > 0 {
+                    let day = left.min(pledgeroll_contracts::units::DAY);
+                    pledgeroll_client::sandbox::advance(&self.wallet.node, day).await?;
+                    left -= day;
+                }
             }
         }
         Ok(true)
