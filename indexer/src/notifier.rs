@@ -198,6 +198,12 @@ impl Notifier {
         Ok(report)
     }
 
+    /// Makes the alerts of the final levels up to `final_level` pending
+    /// deliveries, without sending any; returns how many.
+    pub async fn fan_out_to(&self, final_level: u32) -> Result<usize, IndexError> {
+        self.fan_out(final_level).await
+    }
+
     /// Makes the alerts of the final levels above the cursor pending
     /// deliveries; returns how many.
     async fn fan_out(&self, final_level: u32) -> Result<usize, IndexError> {
