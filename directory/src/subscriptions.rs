@@ -20,7 +20,7 @@ use axum::Json;
 use pledgeroll_contracts::crypto::{PublicKey, Signature};
 use pledgeroll_contracts::off_rollup::{alerts_statement, AlertChannel, AlertsRequest};
 use pledgeroll_contracts::statement::Statement;
-use pledgeroll_indexer::mirror::Cursor;
+use pledgeroll_indexer::mirror::{read_cursor, Cursor};
 use pledgeroll_indexer::notifier::known_kind;
 use pledgeroll_indexer::rows::{DeliveryRow, SubscriptionRow};
 use pledgeroll_indexer::schema::{Row, Value};
@@ -403,7 +403,7 @@ async fn subscribe(
         }
         None => 1,
     };
-    let cursor: Option<Cursor> = read_cursor(&mut tx).await?;
+    let cursor: Option<Cursor> = read_cursor(&mut tx).await.map_err(database)?;
     let row = SubscriptionRow {
         subscription_id: next,
         account: account.to_owned(),
@@ -424,17 +424,6 @@ async fn subscribe(
         .map_err(database)?;
     tx.commit().await.map_err(database)?;
     Ok(view(&row, Vec::new()))
-}
-
-async fn read_cursor(tx: &mut pledgeroll_indexer::db::Tx) -> Result<Option<Cursor>, Error> {
-    let rows: Vec<pledgeroll_indexer::rows::CursorRow> =
-        tx.load(&[(1,)]).await.map_err(database)?;
-    Ok(rows.into_iter().next().and_then(|c| {
-        Some(Cursor {
-            level: u32::try_from(c.level).ok()?,
-            hash: c.block_hash,
-        })
-    }))
 }
 
 async fn stop(book: &Subscriptions, account: &str, id: u64) -> Result<SubscriptionView, Error> {

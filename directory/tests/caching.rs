@@ -146,10 +146,6 @@ async fn a_new_level_drops_the_kept_answers(backend: Backend) {
     )
     .await;
     site.advance(60, &[], vec![(BOB, pledge(3))]).await;
-    tokio::time::sleep(
-        pledgeroll_directory::cache::LEVEL_CHECK_INTERVAL + std::time::Duration::from_millis(100),
-    )
-    .await;
 
     let (status, now, after) = site.get_with(&page, &[("if-none-match", &etag)]).await;
     assert_eq!(status, 200, "the page changed with the level: {after}");
@@ -254,10 +250,6 @@ async fn income_sort_pages_visit_every_creator_once_in_order(backend: Backend) {
             (patrons[1], pledge(4)),
             (patrons[1], pledge(5)),
         ],
-    )
-    .await;
-    tokio::time::sleep(
-        pledgeroll_directory::cache::LEVEL_CHECK_INTERVAL + std::time::Duration::from_millis(100),
     )
     .await;
 

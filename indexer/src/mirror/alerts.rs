@@ -17,22 +17,38 @@ use crate::alerts::AlertKind;
 use crate::error::{int, IndexError};
 use crate::rows::{address_text, holder_project, status_text, AlertRow};
 
-/// What one alert is about, before it is numbered.
-#[derive(Debug, Default, Clone)]
-struct About {
-    counterparty: Option<String>,
-    pledge_id: Option<i64>,
-    tier_id: Option<i64>,
-    project_id: Option<i64>,
-    invoice_no: Option<i64>,
-    asset_id: Option<i64>,
-    amount: Option<u128>,
-    period: Option<i64>,
-    reason: Option<String>,
+/// What an alert is about, before it is addressed and numbered: a row whose
+/// subject fields are set and the others blank.
+fn about() -> AlertRow {
+    AlertRow {
+        level: 0,
+        idx: 0,
+        happened_at: 0,
+        account: String::new(),
+        kind: String::new(),
+        event_idx: None,
+        counterparty: None,
+        pledge_id: None,
+        tier_id: None,
+        project_id: None,
+        invoice_no: None,
+        asset_id: None,
+        amount: None,
+        period: None,
+        reason: None,
+    }
 }
 
 impl Batch {
-    fn alert(&mut self, event_idx: Option<i64>, account: String, kind: AlertKind, about: &About) {
+    /// Sends `about` to `account` as an alert of `kind`, the next of the
+    /// level.
+    fn alert(
+        &mut self,
+        event_idx: Option<i64>,
+        account: String,
+        kind: AlertKind,
+        about: &AlertRow,
+    ) {
         let idx = self.alert_idx;
         self.alert_idx += 1;
         self.alerts.push(AlertRow {
@@ -42,15 +58,7 @@ impl Batch {
             account,
             kind: kind.as_str().to_owned(),
             event_idx,
-            counterparty: about.counterparty.clone(),
-            pledge_id: about.pledge_id,
-            tier_id: about.tier_id,
-            project_id: about.project_id,
-            invoice_no: about.invoice_no,
-            asset_id: about.asset_id,
-            amount: about.amount,
-            period: about.period,
-            reason: about.reason.clone(),
+            ..about.clone()
         });
     }
 
@@ -128,13 +136,13 @@ fn invoices_due(b: &mut Batch, prev: u64, now: u64) {
     }
     due.sort_unstable();
     for (project, invoice, asset, amount, unlocks_at) in due {
-        let about = About {
+        let about = AlertRow {
             project_id: Some(project),
             invoice_no: Some(invoice),
             asset_id: Some(asset),
             amount: Some(amount),
             period: i64::try_from(unlocks_at - now).ok(),
-            ..About::default()
+            ..about()
         };
         for c in b.commissioners(project) {
             b.alert(None, c, AlertKind::InvoicePaysSoon, &about);
@@ -167,10 +175,10 @@ fn runway(b: &mut Batch, prev: u64, now: u64) {
         (&a.0, a.1, std::cmp::Reverse(a.2)).cmp(&(&b.0, b.1, std::cmp::Reverse(b.2)))
     });
     for (holder, asset_id, _, runs_out) in due {
-        let about = About {
+        let about = AlertRow {
             asset_id: Some(asset_id),
             period: i64::try_from(runs_out - now).ok(),
-            ..About::default()
+            ..about()
         };
         b.alert(None, holder, AlertKind::RunwayLow, &about);
     }
@@ -186,7 +194,7 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
             record,
         } => {
             let patron = address_text(&record.patron);
-            let about = About {
+            let about = AlertRow {
                 pledge_id: Some(int(pledge.0, "pledge id")?),
                 tier_id: record.tier.map(|t| int(t.0, "tier id")).transpose()?,
                 project_id: holder_project(&record.payee),
@@ -194,7 +202,7 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
                 amount: Some(u128::from(record.amount_per_period)),
                 period: Some(i64::from(record.period)),
                 reason: status_text(&record.status).1.map(str::to_owned),
-                ..About::default()
+                ..about()
             };
             let out_of_funds = matches!(
                 record.status,
@@ -213,7 +221,7 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
                     PledgeChange::Settled => None,
                 };
                 if let Some(kind) = to_creator {
-                    let about = About {
+                    let about = AlertRow {
                         counterparty: Some(patron.clone()),
                         ..about.clone()
                     };
@@ -232,7 +240,7 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
                 _ => None,
             };
             if let Some(kind) = to_patron {
-                let about = About {
+                let about = AlertRow {
                     counterparty: Some(crate::rows::holder_text(&record.payee)),
                     ..about
                 };
@@ -246,12 +254,12 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
             amount,
             ..
         } => {
-            let about = About {
+            let about = AlertRow {
                 counterparty: Some(address_text(from)),
                 project_id: holder_project(to),
                 asset_id: Some(asset_key(*asset)),
                 amount: Some(u128::from(*amount)),
-                ..About::default()
+                ..about()
             };
             match to {
                 Holder::Account(a) => b.alert(idx, address_text(a), AlertKind::TipReceived, &about),
@@ -269,11 +277,11 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
             destination,
             ..
         } => {
-            let about = About {
+            let about = AlertRow {
                 counterparty: Some(destination.to_string()),
                 asset_id: Some(asset_key(*asset)),
                 amount: Some(u128::from(*amount)),
-                ..About::default()
+                ..about()
             };
             b.alert(
                 idx,
@@ -296,9 +304,9 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
                 .map(|p| p.patron.clone())
                 .collect();
             patrons.sort_unstable();
-            let about = About {
+            let about = AlertRow {
                 counterparty: Some(creator),
-                ..About::default()
+                ..about()
             };
             for p in patrons {
                 b.alert(idx, p, kind, &about);
@@ -317,10 +325,10 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
                 .map(|p| p.patron.clone())
                 .collect();
             patrons.sort_unstable();
-            let about = About {
+            let about = AlertRow {
                 counterparty: Some(address_text(&record.creator)),
                 tier_id: Some(tier_id),
-                ..About::default()
+                ..about()
             };
             for p in patrons {
                 b.alert(idx, p, AlertKind::TierRetired, &about);
@@ -333,13 +341,13 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
             record,
         } => {
             let project_id = int(project.0, "project id")?;
-            let about = About {
+            let about = AlertRow {
                 counterparty: Some(address_text(&record.raised_by)),
                 project_id: Some(project_id),
                 invoice_no: Some(i64::from(*invoice)),
                 asset_id: Some(asset_key(record.asset)),
                 amount: Some(u128::from(record.amount)),
-                ..About::default()
+                ..about()
             };
             let raised_by = address_text(&record.raised_by);
             let to_commissioners = match change {
@@ -379,9 +387,9 @@ pub(super) fn derive(b: &mut Batch, idx: i64, event: &Event) -> Result<(), Index
                     told.push(f);
                 }
             }
-            let about = About {
+            let about = AlertRow {
                 project_id: Some(project_id),
-                ..About::default()
+                ..about()
             };
             for account in told {
                 b.alert(idx, account, AlertKind::RefundsOpened, &about);

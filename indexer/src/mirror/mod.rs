@@ -131,7 +131,7 @@ fn level_of(v: i64) -> Result<u32, IndexError> {
 }
 
 /// Where the mirror stands, read in `tx`.
-pub(crate) async fn read_cursor(tx: &mut Tx) -> Result<Option<Cursor>, IndexError> {
+pub async fn read_cursor(tx: &mut Tx) -> Result<Option<Cursor>, IndexError> {
     let rows: Vec<CursorRow> = tx.load(&[(1,)]).await?;
     rows.into_iter()
         .next()

@@ -85,9 +85,7 @@ impl Batch {
                 .and_then(|l| l.level_time)
                 .and_then(|t| u64::try_from(t).ok());
         }
-        let times = || batch.iter().filter_map(|l| l.time);
-        let (Some(first), Some(last)) = (self.prev_time.or(times().next()), times().next_back())
-        else {
+        let Some((first, last)) = self.time_window(batch) else {
             return Ok(());
         };
         let earliest = RUNWAY_WARNINGS.iter().min().copied().unwrap_or(0);
@@ -103,6 +101,14 @@ impl Batch {
             .await
     }
 
+    /// The times the batch's scheduled alerts fall between: from the level
+    /// before the batch (or its first level) to its last level.
+    fn time_window(&self, batch: &[LevelData]) -> Option<(u64, u64)> {
+        let mut times = batch.iter().filter_map(|l| l.time);
+        let first = self.prev_time.or_else(|| times.clone().next())?;
+        Some((first, times.next_back()?))
+    }
+
     /// Reads every open invoice whose time-lock ends within a day of the
     /// batch's levels, and names their projects, whose commissioners hear
     /// of them.
@@ -112,9 +118,7 @@ impl Batch {
         batch: &[LevelData],
         keys: &mut Keys,
     ) -> Result<(), IndexError> {
-        let times = || batch.iter().filter_map(|l| l.time);
-        let (Some(first), Some(last)) = (self.prev_time.or(times().next()), times().next_back())
-        else {
+        let Some((first, last)) = self.time_window(batch) else {
             return Ok(());
         };
         let from = int(first.saturating_add(INVOICE_WARNING), "time-lock end")?;
